@@ -1,0 +1,90 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { createFetch } from '@whatwg-node/fetch';
+import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
+import { type Context, createContext } from './context.ts';
+import { schema } from './schema/index.ts';
+import type { Services } from './services.ts';
+
+export type App = {
+  /** Listens on `port` (0: any free port) and resolves with the port taken. */
+  start(port: number): Promise<number>;
+  /** Stops accepting, lets requests in flight finish, closes every connection and the services. */
+  stop(): Promise<void>;
+  server: Server;
+};
+
+/** How long in-flight requests get to finish on shutdown before their connections are cut. */
+const DRAIN_MS = 10_000;
+
+/**
+ * Only listed origins get CORS headers at all. (Yoga's own list handling answers other origins with
+ * `Access-Control-Allow-Origin: null`, which sandboxed iframes match.) Credentials travel in headers,
+ * never cookies, so credentialed CORS stays off.
+ */
+function corsPolicy(origins: string[]) {
+  if (origins.length === 0) return false;
+  const any = origins.includes('*');
+  return (request: Request) => {
+    const origin = request.headers.get('origin');
+    if (!origin || !(any || origins.includes(origin))) return false;
+    return { origin: [origin], credentials: false, maxAge: 600 };
+  };
+}
+
+export function buildYoga(services: Services): YogaServerInstance<Record<string, never>, Context> {
+  const { config, logger } = services;
+  return createYoga<Record<string, never>, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    context: (initial) => createContext(services, initial),
+    // Served from the package, not a CDN, so GraphiQL works on machines without internet.
+    renderGraphiQL,
+    graphiql: { title: 'mlp', defaultQuery: '{\n  me {\n    email\n    tier\n  }\n}\n' },
+    landingPage: false,
+    cors: corsPolicy(config.corsOrigins),
+    logging: logger,
+    // Multipart limits are enforced while the body streams in, so an oversized upload never sits in memory.
+    fetchAPI: createFetch({
+      formDataLimits: { fileSize: config.models.maxUploadBytes, files: 1, fieldSize: 16 * 1024 * 1024 },
+    }),
+    plugins: [
+      useReadinessCheck({
+        endpoint: '/ready',
+        check: async () => {
+          await services.orm.em.fork().execute('select 1');
+        },
+      }),
+    ],
+  });
+}
+
+export function buildApp(services: Services): App {
+  const yoga = buildYoga(services);
+  const server = createServer(yoga);
+
+  return {
+    server,
+    start: (port) =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, () => {
+          server.off('error', reject);
+          resolve((server.address() as AddressInfo).port);
+        });
+      }),
+    async stop() {
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        // Keep-alive connections with no request in flight would otherwise hold close() open.
+        server.closeIdleConnections();
+      });
+      await services.close();
+    },
+  };
+}

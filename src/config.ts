@@ -1,0 +1,147 @@
+// The only module that reads process.env. Everything is parsed and checked once, and every problem is
+// reported together, so an operator fixes a bad deployment in one round instead of one variable at a time.
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export type DatabaseConfig =
+  | { kind: 'postgres'; url: string }
+  /** Embedded PostgreSQL (PGlite) in this process; `dataDir` null keeps it in memory. */
+  | { kind: 'embedded'; dataDir: string | null };
+
+export type JwtConfig = {
+  /** Null when JWT_SECRET is unset: a random secret is generated per process (development only). */
+  secret: Uint8Array | null;
+  issuer: string;
+  audience: string;
+  ttlSeconds: number;
+};
+
+export type Config = {
+  port: number;
+  database: DatabaseConfig;
+  /** Null: in-process stand-ins for Redis (single instance only). */
+  redisUrl: string | null;
+  jwt: JwtConfig;
+  /** Both set or neither: the admin account to ensure at start. */
+  admin: { email: string; password: string } | null;
+  /** Origins allowed to call the API from a browser; empty: no cross-origin access. */
+  corsOrigins: string[];
+  logLevel: LogLevel;
+  models: {
+    maxUploadBytes: number;
+    /** How many inference sessions (one per model version) stay loaded in memory. */
+    sessionCacheSize: number;
+  };
+  predictions: {
+    /** The most numbers one `predict` call may send across all its inputs. */
+    maxInputElements: number;
+  };
+};
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === '' ? undefined : value;
+  };
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || value < min || value > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return value;
+  };
+  const url = (name: string, protocols: string[]): string | null => {
+    const raw = read(name);
+    if (raw === undefined) return null;
+    try {
+      const parsed = new URL(raw);
+      if (!protocols.includes(parsed.protocol)) {
+        problems.push(`${name} must be a ${protocols.join(' or ')}// URL, got "${parsed.protocol}//…"`);
+        return null;
+      }
+    } catch {
+      problems.push(`${name} is not a valid URL`);
+      return null;
+    }
+    return raw;
+  };
+
+  const port = integer('PORT', 4000, 0, 65535);
+
+  const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:']);
+  const dataDir = read('DATA_DIR') ?? './.data';
+  const database: DatabaseConfig = databaseUrl
+    ? { kind: 'postgres', url: databaseUrl }
+    : { kind: 'embedded', dataDir: dataDir === ':memory:' ? null : dataDir };
+
+  const redisUrl = url('REDIS_URL', ['redis:', 'rediss:']);
+
+  const jwtSecret = read('JWT_SECRET');
+  if (jwtSecret !== undefined && Buffer.byteLength(jwtSecret) < 32) {
+    problems.push('JWT_SECRET must be at least 32 bytes long (HS256 needs a 256-bit key)');
+  }
+  const jwt: JwtConfig = {
+    secret: jwtSecret ? new TextEncoder().encode(jwtSecret) : null,
+    issuer: read('JWT_ISSUER') ?? 'mlp',
+    audience: read('JWT_AUDIENCE') ?? 'mlp-api',
+    ttlSeconds: integer('JWT_TTL_SECONDS', 3600, 60, 30 * 24 * 3600),
+  };
+
+  const adminEmail = read('ADMIN_EMAIL');
+  const adminPassword = read('ADMIN_PASSWORD');
+  if ((adminEmail === undefined) !== (adminPassword === undefined)) {
+    problems.push('ADMIN_EMAIL and ADMIN_PASSWORD must be set together');
+  }
+  const admin = adminEmail && adminPassword ? { email: adminEmail, password: adminPassword } : null;
+
+  const corsOrigins = (read('CORS_ORIGINS') ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '');
+  for (const origin of corsOrigins) {
+    if (origin === '*') continue;
+    try {
+      if (new URL(origin).origin !== origin) throw new Error();
+    } catch {
+      problems.push(`CORS_ORIGINS has "${origin}", which is not an origin like https://app.example.com or *`);
+    }
+  }
+
+  const logLevelRaw = read('LOG_LEVEL') ?? 'info';
+  const logLevel = LOG_LEVELS.find((level) => level === logLevelRaw);
+  if (!logLevel) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevelRaw}"`);
+
+  const config: Config = {
+    port,
+    database,
+    redisUrl,
+    jwt,
+    admin,
+    corsOrigins,
+    logLevel: logLevel ?? 'info',
+    models: {
+      maxUploadBytes: integer('MAX_MODEL_BYTES', 100 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024 - 1),
+      sessionCacheSize: integer('MODEL_SESSION_CACHE_SIZE', 32, 1, 10_000),
+    },
+    predictions: {
+      maxInputElements: integer('MAX_INPUT_ELEMENTS', 1_000_000, 1, 100_000_000),
+    },
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

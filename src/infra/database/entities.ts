@@ -1,0 +1,7 @@
+import { Model } from '../../modules/models/model.entity.ts';
+import { ModelVersion } from '../../modules/models/model-version.entity.ts';
+import { Prediction } from '../../modules/predictions/prediction.entity.ts';
+import { User } from '../../modules/users/user.entity.ts';
+
+/** Every entity the ORM maps; the migrations build their tables. */
+export const entities = [User, Model, ModelVersion, Prediction];

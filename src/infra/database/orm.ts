@@ -1,0 +1,56 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { Migrator } from '@mikro-orm/migrations';
+import { MikroORM, type Options } from '@mikro-orm/postgresql';
+import { PGliteDialect } from 'kysely';
+import type { DatabaseConfig } from '../../config.ts';
+import { entities } from './entities.ts';
+import { migrations } from './migrations/index.ts';
+
+export type Orm = MikroORM;
+
+function ormOptions(): Options {
+  return {
+    entities,
+    extensions: [Migrator],
+    migrations: { migrationsList: migrations, snapshot: false, silent: true },
+    // Every request forks its own entity manager; touching the global one is a bug we want to hear about.
+    allowGlobalContext: false,
+    debug: false,
+  };
+}
+
+/**
+ * Opens the database: a PostgreSQL server at a URL, or PGlite (PostgreSQL compiled to WebAssembly)
+ * inside this process, so `npm start` needs nothing but Node. Both run the same migrations and queries.
+ */
+export async function openDatabase(config: DatabaseConfig): Promise<Orm> {
+  if (config.kind === 'postgres') {
+    return MikroORM.init({ ...ormOptions(), clientUrl: config.url });
+  }
+  if (config.dataDir) mkdirSync(config.dataDir, { recursive: true });
+  const pglite = new PGlite(config.dataDir ?? undefined);
+  await pglite.waitReady;
+  // PGlite has exactly one database, `postgres`; any other name makes MikroORM reconnect and close PGlite.
+  return MikroORM.init({ ...ormOptions(), dbName: 'postgres', driverOptions: new PGliteDialect({ pglite }) });
+}
+
+/** An arbitrary constant shared by every mlp instance: the advisory lock that serialises migrations. */
+const MIGRATION_LOCK = 0x6d6c70;
+
+/**
+ * Applies pending migrations. Instances started together queue on a transaction-scoped advisory lock,
+ * so exactly one applies each migration and the others find nothing left to do. PGlite belongs to one
+ * process and has a single connection (which the lock's transaction would hold), so it needs no lock.
+ */
+export async function migrate(orm: Orm, database: DatabaseConfig): Promise<string[]> {
+  if (database.kind === 'embedded') return names(await orm.migrator.up());
+  return orm.em.fork().transactional(async (em) => {
+    await em.execute('select pg_advisory_xact_lock(?)', [MIGRATION_LOCK]);
+    return names(await orm.migrator.up({ transaction: em.getTransactionContext() }));
+  });
+}
+
+function names(migrations: { name: string }[]): string[] {
+  return migrations.map((migration) => migration.name);
+}

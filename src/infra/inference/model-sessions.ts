@@ -1,0 +1,109 @@
+import { InferenceSession } from 'onnxruntime-node';
+import { describeSession, type TensorSpec } from './tensor-spec.ts';
+
+type Entry = {
+  session: Promise<InferenceSession>;
+  /** Runs in flight; an evicted session is released only when the last one finishes. */
+  leases: number;
+  evicted: boolean;
+};
+
+/** Loads ONNX bytes into an onnxruntime session; used on upload (to validate) and on first use. */
+export async function loadSession(bytes: Uint8Array): Promise<InferenceSession> {
+  return InferenceSession.create(bytes, { graphOptimizationLevel: 'all' });
+}
+
+export async function inspectModel(
+  bytes: Uint8Array,
+): Promise<{ inputs: TensorSpec[]; outputs: TensorSpec[] }> {
+  const session = await loadSession(bytes);
+  try {
+    return describeSession(session);
+  } finally {
+    await session.release();
+  }
+}
+
+/**
+ * Inference sessions per model version, in memory, least recently used evicted beyond `capacity`.
+ * Concurrent first requests for one version share a single load.
+ */
+export class ModelSessions {
+  readonly #capacity: number;
+  readonly #entries = new Map<string, Entry>();
+
+  constructor(capacity: number) {
+    this.#capacity = capacity;
+  }
+
+  async use<T>(
+    versionId: string,
+    loadBytes: () => Promise<Uint8Array>,
+    run: (session: InferenceSession) => Promise<T>,
+  ): Promise<T> {
+    let entry = this.#entries.get(versionId);
+    if (entry) {
+      // Map order is insertion order: re-inserting marks this version as the most recently used.
+      this.#entries.delete(versionId);
+      this.#entries.set(versionId, entry);
+    } else {
+      entry = { session: loadBytes().then(loadSession), leases: 0, evicted: false };
+      this.#entries.set(versionId, entry);
+      this.#evictBeyondCapacity();
+    }
+    entry.leases++;
+    try {
+      return await run(await entry.session);
+    } catch (error) {
+      // A failed load must not stay cached: the next request tries again.
+      if (this.#entries.get(versionId) === entry && (await isRejected(entry.session))) {
+        this.#entries.delete(versionId);
+      }
+      throw error;
+    } finally {
+      entry.leases--;
+      if (entry.evicted && entry.leases === 0) void releaseQuietly(entry.session);
+    }
+  }
+
+  /** Drops a version's session, e.g. when its model is deleted. */
+  forget(versionId: string): void {
+    const entry = this.#entries.get(versionId);
+    if (!entry) return;
+    this.#entries.delete(versionId);
+    this.#evict(entry);
+  }
+
+  async close(): Promise<void> {
+    for (const entry of this.#entries.values()) this.#evict(entry);
+    this.#entries.clear();
+  }
+
+  #evictBeyondCapacity(): void {
+    while (this.#entries.size > this.#capacity) {
+      const [oldestId, oldest] = this.#entries.entries().next().value!;
+      this.#entries.delete(oldestId);
+      this.#evict(oldest);
+    }
+  }
+
+  #evict(entry: Entry): void {
+    entry.evicted = true;
+    if (entry.leases === 0) void releaseQuietly(entry.session);
+  }
+}
+
+async function isRejected(promise: Promise<unknown>): Promise<boolean> {
+  return promise.then(
+    () => false,
+    () => true,
+  );
+}
+
+async function releaseQuietly(session: Promise<InferenceSession>): Promise<void> {
+  try {
+    await (await session).release();
+  } catch {
+    // A session that failed to load has nothing to release.
+  }
+}

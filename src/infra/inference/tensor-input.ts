@@ -1,0 +1,179 @@
+import { Tensor } from 'onnxruntime-node';
+import { formatShape, type NumericElementType, type TensorSpec } from './tensor-spec.ts';
+
+/** A client mistake in `predict` inputs; the message names the input and what it expects. */
+export class InputError extends Error {}
+
+type TypedArray =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array;
+
+const ARRAYS: Record<NumericElementType, new (length: number) => TypedArray> = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  int64: BigInt64Array,
+  uint64: BigUint64Array,
+};
+
+const INTEGER_RANGES: Partial<Record<NumericElementType, [number, number]>> = {
+  int8: [-128, 127],
+  uint8: [0, 255],
+  int16: [-32768, 32767],
+  uint16: [0, 65535],
+  int32: [-2147483648, 2147483647],
+  uint32: [0, 4294967295],
+  int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  uint64: [0, Number.MAX_SAFE_INTEGER],
+};
+
+/**
+ * Turns the JSON `inputs` of a `predict` call into onnxruntime tensors, checking everything first:
+ * names, rank, static dimensions, rectangular arrays, finite numbers of the right kind, and a cap on the
+ * total element count that is enforced before anything is allocated.
+ */
+export function toFeeds(specs: TensorSpec[], inputs: unknown, maxElements: number): Record<string, Tensor> {
+  const named = nameInputs(specs, inputs);
+  const feeds: Record<string, Tensor> = {};
+  let budget = maxElements;
+  for (const spec of specs) {
+    const tensor = toTensor(spec, named[spec.name], budget);
+    budget -= tensor.size;
+    feeds[spec.name] = tensor;
+  }
+  return feeds;
+}
+
+function nameInputs(specs: TensorSpec[], inputs: unknown): Record<string, unknown> {
+  const expected = specs.map((spec) => `"${spec.name}" ${formatShape(spec.shape)}`).join(', ');
+  if (Array.isArray(inputs)) {
+    if (specs.length !== 1) {
+      throw new InputError(`this model has several inputs (${expected}): send an object keyed by input name`);
+    }
+    return { [specs[0]!.name]: inputs };
+  }
+  if (typeof inputs !== 'object' || inputs === null) {
+    throw new InputError(`inputs must be an object keyed by input name (${expected})`);
+  }
+  const record = inputs as Record<string, unknown>;
+  const unknown = Object.keys(record).filter((name) => !specs.some((spec) => spec.name === name));
+  if (unknown.length > 0) {
+    throw new InputError(
+      `unknown input ${unknown.map((n) => `"${n}"`).join(', ')}; the model takes ${expected}`,
+    );
+  }
+  const missing = specs.filter((spec) => !(spec.name in record));
+  if (missing.length > 0) {
+    const list = missing.map((spec) => `"${spec.name}" ${formatShape(spec.shape)}`).join(', ');
+    throw new InputError(`missing input ${list}`);
+  }
+  return record;
+}
+
+function toTensor(spec: TensorSpec, value: unknown, budget: number): Tensor {
+  const type = spec.elementType as NumericElementType;
+  const expected = `input "${spec.name}" expects shape ${formatShape(spec.shape)} of ${type}`;
+  const dims = measure(value, spec, expected);
+  const size = dims.reduce((product, dim) => product * dim, 1);
+  if (size > budget) {
+    throw new InputError(
+      `${expected}: too many elements (${size}), the most a request may send is ${budget}`,
+    );
+  }
+  const data = new ARRAYS[type](size);
+  const range = INTEGER_RANGES[type];
+  const isBig = type === 'int64' || type === 'uint64';
+  let offset = 0;
+  const fill = (node: unknown, axis: number, path: number[]): void => {
+    if (axis === dims.length) {
+      if (typeof node !== 'number') {
+        throw new InputError(`${expected}: element at ${where(path)} is ${describe(node)}, not a number`);
+      }
+      if (!Number.isFinite(node)) {
+        throw new InputError(`${expected}: element at ${where(path)} is not a finite number`);
+      }
+      if (range && (!Number.isInteger(node) || node < range[0] || node > range[1])) {
+        throw new InputError(
+          `${expected}: element at ${where(path)} must be an integer from ${range[0]} to ${range[1]}`,
+        );
+      }
+      data[offset++] = (isBig ? BigInt(node) : node) as never;
+      return;
+    }
+    if (!Array.isArray(node) || node.length !== dims[axis]) {
+      throw new InputError(
+        `${expected}: ragged array at ${where(path)}: expected ${dims[axis]} elements like the first row, got ${
+          Array.isArray(node) ? node.length : describe(node)
+        }`,
+      );
+    }
+    for (let i = 0; i < node.length; i++) {
+      path.push(i);
+      fill(node[i], axis + 1, path);
+      path.pop();
+    }
+  };
+  fill(value, 0, []);
+  return new Tensor(type, data, dims);
+}
+
+/** The dimensions, read along the first element of each axis, checked against rank and static sizes. */
+function measure(value: unknown, spec: TensorSpec, expected: string): number[] {
+  const dims: number[] = [];
+  let node = value;
+  while (Array.isArray(node)) {
+    if (node.length === 0) throw new InputError(`${expected}: axis ${dims.length} is empty`);
+    dims.push(node.length);
+    if (dims.length > spec.shape.length) break;
+    node = node[0];
+  }
+  if (dims.length !== spec.shape.length) {
+    throw new InputError(
+      `${expected}: got ${dims.length > spec.shape.length ? 'more' : dims.length} dimensions, expected ${spec.shape.length}`,
+    );
+  }
+  spec.shape.forEach((dim, axis) => {
+    if (dim !== null && dims[axis] !== dim) {
+      throw new InputError(`${expected}: axis ${axis} has ${dims[axis]} elements, expected ${dim}`);
+    }
+  });
+  return dims;
+}
+
+function where(path: number[]): string {
+  return path.length === 0 ? 'the top level' : path.map((i) => `[${i}]`).join('');
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
+
+/** Output tensors as nested arrays of numbers, keyed by output name. */
+export function fromTensor(tensor: Tensor): unknown {
+  const data = tensor.data as ArrayLike<number | bigint>;
+  const dims = tensor.dims;
+  let offset = 0;
+  const build = (axis: number): unknown => {
+    if (axis === dims.length) return Number(data[offset++]);
+    const length = dims[axis]!;
+    const row = new Array(length);
+    for (let i = 0; i < length; i++) row[i] = build(axis + 1);
+    return row;
+  };
+  return build(0);
+}

@@ -1,0 +1,27 @@
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { uuidv7 } from '../../infra/database/uuid7.ts';
+import type { TensorSpec } from '../../infra/inference/tensor-spec.ts';
+import { Model } from './model.entity.ts';
+
+export const ModelVersion = defineEntity({
+  name: 'ModelVersion',
+  tableName: 'model_versions',
+  uniques: [{ properties: ['model', 'version'] }],
+  properties: {
+    id: p
+      .uuid()
+      .primary()
+      .onCreate(() => uuidv7()),
+    model: () => p.manyToOne(Model).deleteRule('cascade'),
+    version: p.integer(),
+    inputs: p.json<TensorSpec[]>(),
+    outputs: p.json<TensorSpec[]>(),
+    sizeBytes: p.integer(),
+    sha256: p.string(),
+    /** The ONNX file itself, in PostgreSQL so every API instance and worker can load it. Lazy: listing
+     * versions must not drag megabytes of weights along. */
+    onnx: p.blob().lazy(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+});
+export type ModelVersion = InferEntity<typeof ModelVersion>;

@@ -1,0 +1,28 @@
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { uuidv7 } from '../../infra/database/uuid7.ts';
+import { User } from '../users/user.entity.ts';
+
+export const Model = defineEntity({
+  name: 'Model',
+  tableName: 'models',
+  uniques: [{ properties: ['owner', 'name'] }],
+  properties: {
+    id: p
+      .uuid()
+      .primary()
+      .onCreate(() => uuidv7()),
+    owner: () => p.manyToOne(User).deleteRule('cascade').index(),
+    name: p.string(),
+    description: p.text().nullable(),
+    /** The version number predictions use by default; null until a version is activated. */
+    activeVersion: p.integer().nullable(),
+    /** The highest version number handed out, so numbers are never reused after a version is gone. */
+    latestVersion: p.integer().default(0),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
+  },
+});
+export type Model = InferEntity<typeof Model>;

@@ -1,0 +1,122 @@
+import type { TensorSpec } from '../../infra/inference/tensor-spec.ts';
+import { builder } from '../../schema/builder.ts';
+import type { Model } from './model.entity.ts';
+import * as models from './model.service.ts';
+import type { ModelVersion } from './model-version.entity.ts';
+
+const TensorSpecRef = builder.objectRef<TensorSpec>('TensorSpec').implement({
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    elementType: t.exposeString('elementType', {
+      description: 'ONNX element type in lower case, e.g. `float32`, `int64`.',
+    }),
+    shape: t.field({
+      type: ['Int'],
+      nullable: { list: false, items: true },
+      description: 'One entry per dimension; null where the dimension is dynamic (e.g. the batch).',
+      resolve: (spec) => spec.shape,
+    }),
+  }),
+});
+
+export const ModelVersionRef = builder.objectRef<ModelVersion>('ModelVersion').implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    version: t.exposeInt('version'),
+    inputs: t.expose('inputs', { type: [TensorSpecRef] }),
+    outputs: t.expose('outputs', { type: [TensorSpecRef] }),
+    sizeBytes: t.exposeInt('sizeBytes'),
+    sha256: t.exposeString('sha256'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+export const ModelRef = builder.objectRef<Model>('Model').implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    description: t.exposeString('description', { nullable: true }),
+    activeVersion: t.field({
+      type: ModelVersionRef,
+      nullable: true,
+      resolve: (model, _args, ctx) =>
+        model.activeVersion == null ? null : models.findVersion(ctx, model, model.activeVersion),
+    }),
+    versions: t.field({
+      type: [ModelVersionRef],
+      description: 'Every version, oldest first.',
+      resolve: (model, _args, ctx) => models.listVersions(ctx, model),
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+const CreateModelInput = builder.inputType('CreateModelInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    description: t.string(),
+  }),
+});
+
+const UpdateModelInput = builder.inputType('UpdateModelInput', {
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    name: t.string(),
+    description: t.string(),
+    activeVersion: t.int({ description: 'Make this version number the one that predictions use.' }),
+  }),
+});
+
+const UploadModelVersionInput = builder.inputType('UploadModelVersionInput', {
+  fields: (t) => ({
+    modelId: t.id({ required: true }),
+    file: t.field({
+      type: 'File',
+      required: true,
+      description: 'An ONNX file, sent as a GraphQL multipart request.',
+    }),
+    activate: t.boolean({ description: 'Make the new version active at once (default true).' }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  models: t.field({
+    type: [ModelRef],
+    description: 'Your models, newest first.',
+    resolve: (_root, _args, ctx) => models.listModels(ctx),
+  }),
+  model: t.field({
+    type: ModelRef,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => models.findModel(ctx, String(id)),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createModel: t.field({
+    type: ModelRef,
+    args: { input: t.arg({ type: CreateModelInput, required: true }) },
+    resolve: (_root, { input }, ctx) => models.createModel(ctx, input),
+  }),
+  updateModel: t.field({
+    type: ModelRef,
+    args: { input: t.arg({ type: UpdateModelInput, required: true }) },
+    resolve: (_root, { input }, ctx) => models.updateModel(ctx, { ...input, id: String(input.id) }),
+  }),
+  deleteModel: t.boolean({
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => models.deleteModel(ctx, String(id)),
+  }),
+  uploadModelVersion: t.field({
+    type: ModelVersionRef,
+    args: { input: t.arg({ type: UploadModelVersionInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      models.uploadVersion(ctx, {
+        modelId: String(input.modelId),
+        file: input.file,
+        activate: input.activate,
+      }),
+  }),
+}));

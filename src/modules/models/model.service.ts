@@ -1,0 +1,154 @@
+import { createHash } from 'node:crypto';
+import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import type { Context } from '../../context.ts';
+import { badUserInput, notFound } from '../../errors.ts';
+import { isUuid } from '../../infra/database/uuid7.ts';
+import { inspectModel } from '../../infra/inference/model-sessions.ts';
+import { requireUser } from '../auth/viewer.ts';
+import { Model } from './model.entity.ts';
+import { ModelVersion } from './model-version.entity.ts';
+
+const MAX_NAME = 100;
+const MAX_DESCRIPTION = 2000;
+
+function checkName(raw: string): string {
+  const name = raw.trim();
+  if (name === '' || name.length > MAX_NAME) {
+    throw badUserInput(`Model name must be 1 to ${MAX_NAME} characters`, 'name');
+  }
+  return name;
+}
+
+function checkDescription(description: string | null | undefined): string | null {
+  if (description && description.length > MAX_DESCRIPTION) {
+    throw badUserInput(`Description must be at most ${MAX_DESCRIPTION} characters`, 'description');
+  }
+  return description?.trim() || null;
+}
+
+async function flushUniqueName(ctx: Context, name: string): Promise<void> {
+  try {
+    await ctx.em.flush();
+  } catch (error) {
+    if (error instanceof UniqueConstraintViolationException) {
+      throw badUserInput(`You already have a model named "${name}"`, 'name');
+    }
+    throw error;
+  }
+}
+
+/** The caller's model, or NOT_FOUND, whether it does not exist or belongs to someone else. */
+export async function ownModel(ctx: Context, id: string, options: { lock?: boolean } = {}): Promise<Model> {
+  const { userId } = requireUser(ctx.viewer);
+  const model = isUuid(id)
+    ? await ctx.em.findOne(
+        Model,
+        { id, owner: userId },
+        options.lock ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {},
+      )
+    : null;
+  if (!model) throw notFound('Model');
+  return model;
+}
+
+export async function listModels(ctx: Context): Promise<Model[]> {
+  const { userId } = requireUser(ctx.viewer);
+  return ctx.em.find(Model, { owner: userId }, { orderBy: { id: 'desc' } });
+}
+
+/** Like ownModel, but null instead of NOT_FOUND: `model(id)` reads a missing model as null. */
+export async function findModel(ctx: Context, id: string): Promise<Model | null> {
+  const { userId } = requireUser(ctx.viewer);
+  return isUuid(id) ? ctx.em.findOne(Model, { id, owner: userId }) : null;
+}
+
+export async function createModel(ctx: Context, input: { name: string; description?: string | null }) {
+  const { userId } = requireUser(ctx.viewer);
+  const name = checkName(input.name);
+  const model = ctx.em.create(Model, {
+    owner: userId,
+    name,
+    description: checkDescription(input.description),
+  });
+  await flushUniqueName(ctx, name);
+  return model;
+}
+
+export async function updateModel(
+  ctx: Context,
+  input: { id: string; name?: string | null; description?: string | null; activeVersion?: number | null },
+): Promise<Model> {
+  const model = await ownModel(ctx, input.id);
+  if (input.name != null) model.name = checkName(input.name);
+  if (input.description !== undefined) model.description = checkDescription(input.description);
+  if (input.activeVersion != null) {
+    const exists = await ctx.em.count(ModelVersion, { model, version: input.activeVersion });
+    if (!exists)
+      throw badUserInput(`Version ${input.activeVersion} of this model does not exist`, 'activeVersion');
+    model.activeVersion = input.activeVersion;
+  }
+  await flushUniqueName(ctx, model.name);
+  return model;
+}
+
+export async function deleteModel(ctx: Context, id: string): Promise<boolean> {
+  const model = await ownModel(ctx, id);
+  const versions = await ctx.em.find(ModelVersion, { model }, { fields: ['id'] });
+  // Versions and predictions go with it (on delete cascade).
+  await ctx.em.remove(model).flush();
+  for (const version of versions) ctx.services.sessions.forget(version.id);
+  return true;
+}
+
+export async function listVersions(ctx: Context, model: Model): Promise<ModelVersion[]> {
+  return ctx.em.find(ModelVersion, { model }, { orderBy: { version: 'asc' } });
+}
+
+export async function findVersion(ctx: Context, model: Model, version: number): Promise<ModelVersion | null> {
+  return ctx.em.findOne(ModelVersion, { model, version });
+}
+
+/**
+ * Stores an uploaded ONNX file as the model's next version. The file is loaded by onnxruntime first: what
+ * it cannot load, or cannot serve, is refused and nothing is stored.
+ */
+export async function uploadVersion(
+  ctx: Context,
+  input: { modelId: string; file: File; activate?: boolean | null },
+): Promise<ModelVersion> {
+  await ownModel(ctx, input.modelId);
+  // The size cap is enforced by the multipart parser while the upload streams in (see app.ts).
+  if (input.file.size === 0) throw badUserInput('The file is empty', 'file');
+  const bytes = new Uint8Array(await input.file.arrayBuffer());
+  let specs: Awaited<ReturnType<typeof inspectModel>>;
+  try {
+    specs = await inspectModel(bytes);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw badUserInput(`The file is not an ONNX model mlp can serve: ${reason}`, 'file');
+  }
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+
+  // The row lock makes concurrent uploads to one model take version numbers one after another.
+  return ctx.em.transactional(async (em) => {
+    const model = await ownModel({ ...ctx, em }, input.modelId, { lock: true });
+    model.latestVersion += 1;
+    const version = em.create(ModelVersion, {
+      model,
+      version: model.latestVersion,
+      inputs: specs.inputs,
+      outputs: specs.outputs,
+      sizeBytes: bytes.byteLength,
+      sha256,
+      onnx: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    });
+    if (input.activate ?? true) model.activeVersion = version.version;
+    return version;
+  });
+}
+
+/** The ONNX bytes of a version, read only when its session has to be loaded. */
+export async function loadVersionBytes(ctx: Context, versionId: string): Promise<Uint8Array> {
+  const row = await ctx.em.fork().findOneOrFail(ModelVersion, versionId, { fields: ['onnx'] });
+  return row.onnx;
+}

@@ -1,0 +1,88 @@
+import { builder } from '../../schema/builder.ts';
+import { ModelRef, ModelVersionRef } from '../models/model.graphql.ts';
+import type { Prediction } from './prediction.entity.ts';
+import * as predictions from './prediction.service.ts';
+
+export const PredictionRef = builder.objectRef<Prediction>('Prediction').implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    model: t.field({ type: ModelRef, resolve: (prediction) => prediction.model.loadOrFail() }),
+    version: t.field({ type: ModelVersionRef, resolve: (prediction) => prediction.version.loadOrFail() }),
+    outputs: t.expose('outputs', {
+      type: 'JSON',
+      description:
+        'Map from output name to a nested array of numbers, e.g. {"probabilities": [[0.98, 0.02, 0.0]]}.',
+    }),
+    cached: t.exposeBoolean('cached', {
+      description: 'True when the outputs came from the prediction cache.',
+    }),
+    latencyMs: t.exposeFloat('latencyMs'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+const PageInfoRef = builder
+  .objectRef<{ hasNextPage: boolean; endCursor: string | null }>('PageInfo')
+  .implement({
+    fields: (t) => ({
+      hasNextPage: t.exposeBoolean('hasNextPage'),
+      endCursor: t.exposeString('endCursor', { nullable: true }),
+    }),
+  });
+
+const PredictionEdgeRef = builder.objectRef<Prediction>('PredictionEdge').implement({
+  fields: (t) => ({
+    cursor: t.string({ resolve: (prediction) => predictions.toCursor(prediction) }),
+    node: t.field({ type: PredictionRef, resolve: (prediction) => prediction }),
+  }),
+});
+
+const PredictionConnectionRef = builder
+  .objectRef<predictions.PredictionPage>('PredictionConnection')
+  .implement({
+    fields: (t) => ({
+      edges: t.field({ type: [PredictionEdgeRef], resolve: (page) => page.predictions }),
+      pageInfo: t.field({
+        type: PageInfoRef,
+        resolve: ({ predictions: rows, hasNextPage }) => {
+          const last = rows.at(-1);
+          return { hasNextPage, endCursor: last ? predictions.toCursor(last) : null };
+        },
+      }),
+    }),
+  });
+
+const PredictInput = builder.inputType('PredictInput', {
+  fields: (t) => ({
+    modelId: t.id({ required: true }),
+    version: t.int({ description: "Defaults to the model's active version." }),
+    inputs: t.field({
+      type: 'JSON',
+      required: true,
+      description:
+        'Map from input name to a nested array of numbers; a model with one input also takes the bare nested array.',
+    }),
+  }),
+});
+
+builder.queryField('predictions', (t) =>
+  t.field({
+    type: PredictionConnectionRef,
+    description: 'Your predictions, newest first.',
+    args: { modelId: t.arg.id(), first: t.arg.int(), after: t.arg.string() },
+    resolve: (_root, args, ctx) =>
+      predictions.listPredictions(ctx, {
+        ...args,
+        modelId: args.modelId == null ? null : String(args.modelId),
+      }),
+  }),
+);
+
+builder.mutationField('predict', (t) =>
+  t.field({
+    type: PredictionRef,
+    args: { input: t.arg({ type: PredictInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      predictions.predict(ctx, { ...input, modelId: String(input.modelId) }),
+  }),
+);

@@ -1,0 +1,85 @@
+import { performance } from 'node:perf_hooks';
+import type { FilterQuery } from '@mikro-orm/core';
+import type { Context } from '../../context.ts';
+import { badUserInput } from '../../errors.ts';
+import { isUuid } from '../../infra/database/uuid7.ts';
+import { fromTensor, InputError, toFeeds } from '../../infra/inference/tensor-input.ts';
+import { requireUser } from '../auth/viewer.ts';
+import { findVersion, loadVersionBytes, ownModel } from '../models/model.service.ts';
+import { Prediction, type TensorOutputs } from './prediction.entity.ts';
+
+export async function predict(
+  ctx: Context,
+  input: { modelId: string; version?: number | null; inputs?: unknown },
+): Promise<Prediction> {
+  const { userId } = requireUser(ctx.viewer);
+  const started = performance.now();
+  const model = await ownModel(ctx, input.modelId);
+  const number = input.version ?? model.activeVersion;
+  if (number == null) {
+    throw badUserInput('This model has no active version yet: upload one with uploadModelVersion', 'modelId');
+  }
+  const version = await findVersion(ctx, model, number);
+  if (!version) throw badUserInput(`Version ${number} of this model does not exist`, 'version');
+
+  let feeds: ReturnType<typeof toFeeds>;
+  try {
+    feeds = toFeeds(version.inputs, input.inputs, ctx.services.config.predictions.maxInputElements);
+  } catch (error) {
+    if (error instanceof InputError) throw badUserInput(error.message, 'inputs');
+    throw error;
+  }
+  const outputNames = version.outputs.map((output) => output.name);
+  const results = await ctx.services.sessions.use(
+    version.id,
+    () => loadVersionBytes(ctx, version.id),
+    (session) => session.run(feeds, outputNames),
+  );
+  const outputs: TensorOutputs = {};
+  for (const name of outputNames) outputs[name] = fromTensor(results[name]!);
+
+  const prediction = ctx.em.create(Prediction, {
+    user: userId,
+    model,
+    version,
+    outputs,
+    cached: false,
+    latencyMs: performance.now() - started,
+  });
+  await ctx.em.flush();
+  return prediction;
+}
+
+export type PredictionPage = { predictions: Prediction[]; hasNextPage: boolean };
+
+const MAX_PAGE = 100;
+
+/** Opaque to clients; inside it is the id of the last prediction seen (ids sort by time). */
+export function toCursor(prediction: Prediction): string {
+  return Buffer.from(prediction.id).toString('base64url');
+}
+
+function fromCursor(cursor: string): string {
+  const id = Buffer.from(cursor, 'base64url').toString();
+  if (!isUuid(id)) throw badUserInput('The cursor is not valid', 'after');
+  return id;
+}
+
+/** The caller's predictions, newest first, optionally of one model. */
+export async function listPredictions(
+  ctx: Context,
+  args: { modelId?: string | null; first?: number | null; after?: string | null },
+): Promise<PredictionPage> {
+  const { userId } = requireUser(ctx.viewer);
+  const first = args.first ?? 20;
+  if (first < 1 || first > MAX_PAGE) throw badUserInput(`first must be from 1 to ${MAX_PAGE}`, 'first');
+  const where: FilterQuery<Prediction> = { user: userId };
+  if (args.modelId != null) where.model = await ownModel(ctx, args.modelId);
+  if (args.after != null) where.id = { $lt: fromCursor(args.after) };
+  const rows = await ctx.em.find(Prediction, where, {
+    orderBy: { id: 'desc' },
+    limit: first + 1,
+    populate: ['model', 'version'],
+  });
+  return { predictions: rows.slice(0, first), hasNextPage: rows.length > first };
+}

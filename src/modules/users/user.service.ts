@@ -1,0 +1,95 @@
+import { type EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import type { Context } from '../../context.ts';
+import { badUserInput, forbidden, notFound, unauthenticated } from '../../errors.ts';
+import { isUuid } from '../../infra/database/uuid7.ts';
+import type { Logger } from '../../logger.ts';
+import type { AccessToken } from '../auth/jwt.ts';
+import { requireUser } from '../auth/viewer.ts';
+import { burnPasswordCheck, hashPassword, passwordWeakness, verifyPassword } from './password.ts';
+import { type Tier, User } from './user.entity.ts';
+
+export type AuthPayload = AccessToken & { user: User };
+type EmailPassword = { email: string; password: string };
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+function checkEmail(email: string): void {
+  if (email.length > 254 || !EMAIL.test(email)) throw badUserInput('Email address is not valid', 'email');
+}
+
+export async function register(ctx: Context, input: EmailPassword): Promise<AuthPayload> {
+  const email = normaliseEmail(input.email);
+  checkEmail(email);
+  const weakness = passwordWeakness(input.password, email);
+  if (weakness) throw badUserInput(weakness, 'password');
+  const user = ctx.em.create(User, { email, passwordHash: await hashPassword(input.password) });
+  try {
+    await ctx.em.flush();
+  } catch (error) {
+    if (error instanceof UniqueConstraintViolationException) {
+      throw badUserInput('An account with this email already exists', 'email');
+    }
+    throw error;
+  }
+  return { ...(await ctx.services.tokens.sign(user.id)), user };
+}
+
+export async function login(ctx: Context, input: EmailPassword): Promise<AuthPayload> {
+  const user = await ctx.em.findOne(
+    User,
+    { email: normaliseEmail(input.email) },
+    { populate: ['passwordHash'] },
+  );
+  if (!user) {
+    await burnPasswordCheck(input.password);
+    throw unauthenticated('Invalid email or password');
+  }
+  if (!(await verifyPassword(input.password, user.passwordHash))) {
+    throw unauthenticated('Invalid email or password');
+  }
+  return { ...(await ctx.services.tokens.sign(user.id)), user };
+}
+
+/** The calling user; a token whose user was deleted is as good as an invalid one. */
+export async function currentUser(ctx: Context): Promise<User> {
+  const { userId } = requireUser(ctx.viewer);
+  const user = await ctx.em.findOne(User, userId);
+  if (!user) throw unauthenticated('Invalid credentials');
+  return user;
+}
+
+export async function setUserTier(ctx: Context, input: { userId: string; tier: Tier }): Promise<User> {
+  const caller = await currentUser(ctx);
+  if (caller.role !== 'ADMIN') throw forbidden('Only administrators can change tiers');
+  const user = isUuid(input.userId) ? await ctx.em.findOne(User, input.userId) : null;
+  if (!user) throw notFound('User');
+  user.tier = input.tier;
+  await ctx.em.flush();
+  return user;
+}
+
+/** Makes sure the configured admin exists, is an admin and has the configured password. */
+export async function ensureAdmin(em: EntityManager, admin: EmailPassword, logger: Logger): Promise<void> {
+  const email = normaliseEmail(admin.email);
+  checkEmail(email);
+  const existing = await em.findOne(User, { email }, { populate: ['passwordHash'] });
+  if (existing) {
+    existing.role = 'ADMIN';
+    if (!(await verifyPassword(admin.password, existing.passwordHash))) {
+      existing.passwordHash = await hashPassword(admin.password);
+    }
+  } else {
+    em.create(User, { email, role: 'ADMIN', passwordHash: await hashPassword(admin.password) });
+  }
+  try {
+    await em.flush();
+    logger.info({ email }, 'admin account ready');
+  } catch (error) {
+    // Another instance starting at the same moment created it first.
+    if (!(error instanceof UniqueConstraintViolationException)) throw error;
+  }
+}

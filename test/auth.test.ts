@@ -1,0 +1,197 @@
+import { randomUUID } from 'node:crypto';
+import { decodeJwt, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { graphql } from './gql/index.ts';
+import { PASSWORD, RegisterDocument, registerUser, uniqueEmail } from './support/fixtures.ts';
+import { errorCode, execute, run, startServer, TEST_JWT_SECRET, type TestServer } from './support/server.ts';
+
+const LoginDocument = graphql(`
+  mutation Login($input: LoginInput!) {
+    login(input: $input) {
+      token
+      expiresAt
+      user {
+        id
+        email
+      }
+    }
+  }
+`);
+
+const MeDocument = graphql(`
+  query Me {
+    me {
+      id
+      email
+      tier
+      role
+      createdAt
+    }
+  }
+`);
+
+const SetUserTierDocument = graphql(`
+  mutation SetUserTier($input: SetUserTierInput!) {
+    setUserTier(input: $input) {
+      id
+      tier
+    }
+  }
+`);
+
+const ADMIN_EMAIL = `admin-${randomUUID()}@example.com`;
+const ADMIN_PASSWORD = 'the admin passphrase 1';
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startServer({ ADMIN_EMAIL, ADMIN_PASSWORD });
+});
+afterAll(() => server.stop());
+
+const sign = (claims: { sub?: string; iss?: string; aud?: string; exp?: number }, secret = TEST_JWT_SECRET) =>
+  new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(claims.sub ?? randomUUID())
+    .setIssuer(claims.iss ?? 'mlp')
+    .setAudience(claims.aud ?? 'mlp-api')
+    .setIssuedAt()
+    .setExpirationTime(claims.exp ?? Math.floor(Date.now() / 1000) + 600)
+    .sign(new TextEncoder().encode(secret));
+
+describe('register and login', () => {
+  it('registers a FREE user with a normalised email and returns a working token', async () => {
+    const email = uniqueEmail('Mixed');
+    const { register } = await run(server, RegisterDocument, {
+      input: { email: `  ${email.toUpperCase()} `, password: PASSWORD },
+    });
+    expect(register.user).toMatchObject({ email: email.toLowerCase(), tier: 'FREE', role: 'USER' });
+
+    const claims = decodeJwt(register.token);
+    expect(claims).toMatchObject({ sub: register.user.id, iss: 'mlp', aud: 'mlp-api' });
+    expect(claims.exp! - claims.iat!).toBe(3600);
+    expect(new Date(register.expiresAt).getTime()).toBe(claims.exp! * 1000);
+
+    const { me } = await run(server, MeDocument, {}, { token: register.token });
+    expect(me).toMatchObject({ id: register.user.id, email: email.toLowerCase() });
+  });
+
+  it('logs in with any casing of the email, and refuses a wrong password or unknown email alike', async () => {
+    const user = await registerUser(server);
+    const { login } = await run(server, LoginDocument, {
+      input: { email: user.email.toUpperCase(), password: PASSWORD },
+    });
+    expect(login.user.id).toBe(user.id);
+
+    const wrongPassword = await execute(server, LoginDocument, {
+      input: { email: user.email, password: 'not it at all' },
+    });
+    const unknownEmail = await execute(server, LoginDocument, {
+      input: { email: uniqueEmail(), password: PASSWORD },
+    });
+    expect(errorCode(wrongPassword)).toBe('UNAUTHENTICATED');
+    expect(errorCode(unknownEmail)).toBe('UNAUTHENTICATED');
+    expect(wrongPassword.errors![0]!.message).toBe(unknownEmail.errors![0]!.message);
+  });
+
+  it('refuses a second account with the same email', async () => {
+    const user = await registerUser(server);
+    const again = await execute(server, RegisterDocument, {
+      input: { email: user.email.toUpperCase(), password: PASSWORD },
+    });
+    expect(errorCode(again)).toBe('BAD_USER_INPUT');
+    expect(again.errors![0]!.message).toMatch(/already exists/);
+  });
+
+  it.each([
+    ['short', 'short1'],
+    ['one repeated character', 'aaaaaaaaaaaa'],
+    ['common', 'password123'],
+  ])('refuses a weak password (%s)', async (_label, password) => {
+    const result = await execute(server, RegisterDocument, { input: { email: uniqueEmail(), password } });
+    expect(errorCode(result)).toBe('BAD_USER_INPUT');
+    expect(result.errors![0]!.extensions!.field).toBe('password');
+  });
+
+  it.each(['not-an-email', 'two@@example.com', 'spaces in@example.com', ''])(
+    'refuses the email "%s"',
+    async (email) => {
+      const result = await execute(server, RegisterDocument, { input: { email, password: PASSWORD } });
+      expect(errorCode(result)).toBe('BAD_USER_INPUT');
+    },
+  );
+});
+
+describe('tokens', () => {
+  it('needs a token for me', async () => {
+    expect(errorCode(await execute(server, MeDocument, {}))).toBe('UNAUTHENTICATED');
+  });
+
+  it('tells an expired token from an invalid one, and nothing more', async () => {
+    const user = await registerUser(server);
+    const expired = await sign({ sub: user.id, exp: Math.floor(Date.now() / 1000) - 10 });
+    const expiredResult = await execute(server, MeDocument, {}, { token: expired });
+    expect(errorCode(expiredResult)).toBe('UNAUTHENTICATED');
+    expect(expiredResult.errors![0]!.message).toMatch(/expired/);
+
+    const invalid = [
+      await sign({ sub: user.id }, 'another-secret-that-is-32-bytes-long!!'),
+      await sign({ sub: user.id, aud: 'someone-else' }),
+      await sign({ sub: user.id, iss: 'someone-else' }),
+      // alg "none": an unsigned token claiming to be the user.
+      `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: user.id, iss: 'mlp', aud: 'mlp-api', exp: 9999999999, iat: 1 })).toString('base64url')}.`,
+      'garbage',
+    ];
+    for (const token of invalid) {
+      const result = await execute(server, MeDocument, {}, { token });
+      expect(errorCode(result)).toBe('UNAUTHENTICATED');
+      expect(result.errors![0]!.message).toBe('Invalid credentials');
+    }
+  });
+
+  it('does not let a bad token get in the way of logging in', async () => {
+    const user = await registerUser(server);
+    const { login } = await run(
+      server,
+      LoginDocument,
+      { input: { email: user.email, password: PASSWORD } },
+      { token: 'stale-garbage' },
+    );
+    expect(login.user.id).toBe(user.id);
+  });
+});
+
+describe('tiers', () => {
+  it('lets the configured admin change a tier, and nobody else', async () => {
+    const user = await registerUser(server);
+    const refused = await execute(
+      server,
+      SetUserTierDocument,
+      { input: { userId: user.id, tier: 'PRO' } },
+      user.auth,
+    );
+    expect(errorCode(refused)).toBe('FORBIDDEN');
+
+    const { login: admin } = await run(server, LoginDocument, {
+      input: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD },
+    });
+    const { me } = await run(server, MeDocument, {}, { token: admin.token });
+    expect(me.role).toBe('ADMIN');
+
+    const { setUserTier } = await run(
+      server,
+      SetUserTierDocument,
+      { input: { userId: user.id, tier: 'ENTERPRISE' } },
+      { token: admin.token },
+    );
+    expect(setUserTier).toEqual({ id: user.id, tier: 'ENTERPRISE' });
+    expect((await run(server, MeDocument, {}, user.auth)).me.tier).toBe('ENTERPRISE');
+
+    const missing = await execute(
+      server,
+      SetUserTierDocument,
+      { input: { userId: randomUUID(), tier: 'PRO' } },
+      { token: admin.token },
+    );
+    expect(errorCode(missing)).toBe('NOT_FOUND');
+  });
+});

@@ -1,0 +1,124 @@
+/* eslint-disable */
+import * as types from './graphql.ts';
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+
+/**
+ * Map of all GraphQL operations in the project.
+ *
+ * This map has several performance disadvantages:
+ * 1. It is not tree-shakeable, so it will include all operations in the project.
+ * 2. It is not minifiable, so the string of a GraphQL query will be multiple times inside the bundle.
+ * 3. It does not support dead code elimination, so it will add unused operations.
+ *
+ * Therefore it is highly recommended to use the babel or swc plugin for production.
+ * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
+ */
+type Documents = {
+    "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      token\n      expiresAt\n      user {\n        id\n        email\n      }\n    }\n  }\n": typeof types.LoginDocument,
+    "\n  query Me {\n    me {\n      id\n      email\n      tier\n      role\n      createdAt\n    }\n  }\n": typeof types.MeDocument,
+    "\n  mutation SetUserTier($input: SetUserTierInput!) {\n    setUserTier(input: $input) {\n      id\n      tier\n    }\n  }\n": typeof types.SetUserTierDocument,
+    "\n  query Models {\n    models {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n      versions {\n        version\n        sha256\n      }\n    }\n  }\n": typeof types.ModelsDocument,
+    "\n  query Model($id: ID!) {\n    model(id: $id) {\n      id\n      name\n      description\n      createdAt\n      updatedAt\n      activeVersion {\n        version\n        inputs {\n          name\n          elementType\n          shape\n        }\n      }\n      versions {\n        version\n      }\n    }\n  }\n": typeof types.ModelDocument,
+    "\n  mutation UpdateModel($input: UpdateModelInput!) {\n    updateModel(input: $input) {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n    }\n  }\n": typeof types.UpdateModelDocument,
+    "\n  mutation DeleteModel($id: ID!) {\n    deleteModel(id: $id)\n  }\n": typeof types.DeleteModelDocument,
+    "\n  mutation CreateModelWithDescription($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n      name\n      description\n    }\n  }\n": typeof types.CreateModelWithDescriptionDocument,
+    "\n  query Predictions($modelId: ID, $first: Int, $after: String) {\n    predictions(modelId: $modelId, first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          outputs\n          model {\n            id\n          }\n          version {\n            version\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": typeof types.PredictionsDocument,
+    "\n  query MeEmail {\n    me {\n      email\n    }\n  }\n": typeof types.MeEmailDocument,
+    "\n  mutation Register($input: RegisterInput!) {\n    register(input: $input) {\n      token\n      expiresAt\n      user {\n        id\n        email\n        tier\n        role\n      }\n    }\n  }\n": typeof types.RegisterDocument,
+    "\n  mutation CreateModel($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n    }\n  }\n": typeof types.CreateModelDocument,
+    "\n  mutation UploadModelVersion($input: UploadModelVersionInput!) {\n    uploadModelVersion(input: $input) {\n      id\n      version\n      sizeBytes\n      sha256\n      inputs {\n        name\n        elementType\n        shape\n      }\n      outputs {\n        name\n        elementType\n        shape\n      }\n    }\n  }\n": typeof types.UploadModelVersionDocument,
+    "\n  mutation Predict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      cached\n      latencyMs\n      createdAt\n      model {\n        id\n        name\n      }\n      version {\n        version\n      }\n    }\n  }\n": typeof types.PredictDocument,
+};
+const documents: Documents = {
+    "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      token\n      expiresAt\n      user {\n        id\n        email\n      }\n    }\n  }\n": types.LoginDocument,
+    "\n  query Me {\n    me {\n      id\n      email\n      tier\n      role\n      createdAt\n    }\n  }\n": types.MeDocument,
+    "\n  mutation SetUserTier($input: SetUserTierInput!) {\n    setUserTier(input: $input) {\n      id\n      tier\n    }\n  }\n": types.SetUserTierDocument,
+    "\n  query Models {\n    models {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n      versions {\n        version\n        sha256\n      }\n    }\n  }\n": types.ModelsDocument,
+    "\n  query Model($id: ID!) {\n    model(id: $id) {\n      id\n      name\n      description\n      createdAt\n      updatedAt\n      activeVersion {\n        version\n        inputs {\n          name\n          elementType\n          shape\n        }\n      }\n      versions {\n        version\n      }\n    }\n  }\n": types.ModelDocument,
+    "\n  mutation UpdateModel($input: UpdateModelInput!) {\n    updateModel(input: $input) {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n    }\n  }\n": types.UpdateModelDocument,
+    "\n  mutation DeleteModel($id: ID!) {\n    deleteModel(id: $id)\n  }\n": types.DeleteModelDocument,
+    "\n  mutation CreateModelWithDescription($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n      name\n      description\n    }\n  }\n": types.CreateModelWithDescriptionDocument,
+    "\n  query Predictions($modelId: ID, $first: Int, $after: String) {\n    predictions(modelId: $modelId, first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          outputs\n          model {\n            id\n          }\n          version {\n            version\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": types.PredictionsDocument,
+    "\n  query MeEmail {\n    me {\n      email\n    }\n  }\n": types.MeEmailDocument,
+    "\n  mutation Register($input: RegisterInput!) {\n    register(input: $input) {\n      token\n      expiresAt\n      user {\n        id\n        email\n        tier\n        role\n      }\n    }\n  }\n": types.RegisterDocument,
+    "\n  mutation CreateModel($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n    }\n  }\n": types.CreateModelDocument,
+    "\n  mutation UploadModelVersion($input: UploadModelVersionInput!) {\n    uploadModelVersion(input: $input) {\n      id\n      version\n      sizeBytes\n      sha256\n      inputs {\n        name\n        elementType\n        shape\n      }\n      outputs {\n        name\n        elementType\n        shape\n      }\n    }\n  }\n": types.UploadModelVersionDocument,
+    "\n  mutation Predict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      cached\n      latencyMs\n      createdAt\n      model {\n        id\n        name\n      }\n      version {\n        version\n      }\n    }\n  }\n": types.PredictDocument,
+};
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ *
+ *
+ * @example
+ * ```ts
+ * const query = graphql(`query GetUser($id: ID!) { user(id: $id) { name } }`);
+ * ```
+ *
+ * The query argument is unknown!
+ * Please regenerate the types.
+ */
+export function graphql(source: string): unknown;
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      token\n      expiresAt\n      user {\n        id\n        email\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      token\n      expiresAt\n      user {\n        id\n        email\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Me {\n    me {\n      id\n      email\n      tier\n      role\n      createdAt\n    }\n  }\n"): (typeof documents)["\n  query Me {\n    me {\n      id\n      email\n      tier\n      role\n      createdAt\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetUserTier($input: SetUserTierInput!) {\n    setUserTier(input: $input) {\n      id\n      tier\n    }\n  }\n"): (typeof documents)["\n  mutation SetUserTier($input: SetUserTierInput!) {\n    setUserTier(input: $input) {\n      id\n      tier\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Models {\n    models {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n      versions {\n        version\n        sha256\n      }\n    }\n  }\n"): (typeof documents)["\n  query Models {\n    models {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n      versions {\n        version\n        sha256\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Model($id: ID!) {\n    model(id: $id) {\n      id\n      name\n      description\n      createdAt\n      updatedAt\n      activeVersion {\n        version\n        inputs {\n          name\n          elementType\n          shape\n        }\n      }\n      versions {\n        version\n      }\n    }\n  }\n"): (typeof documents)["\n  query Model($id: ID!) {\n    model(id: $id) {\n      id\n      name\n      description\n      createdAt\n      updatedAt\n      activeVersion {\n        version\n        inputs {\n          name\n          elementType\n          shape\n        }\n      }\n      versions {\n        version\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateModel($input: UpdateModelInput!) {\n    updateModel(input: $input) {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation UpdateModel($input: UpdateModelInput!) {\n    updateModel(input: $input) {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteModel($id: ID!) {\n    deleteModel(id: $id)\n  }\n"): (typeof documents)["\n  mutation DeleteModel($id: ID!) {\n    deleteModel(id: $id)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateModelWithDescription($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n      name\n      description\n    }\n  }\n"): (typeof documents)["\n  mutation CreateModelWithDescription($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n      name\n      description\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Predictions($modelId: ID, $first: Int, $after: String) {\n    predictions(modelId: $modelId, first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          outputs\n          model {\n            id\n          }\n          version {\n            version\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n"): (typeof documents)["\n  query Predictions($modelId: ID, $first: Int, $after: String) {\n    predictions(modelId: $modelId, first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          outputs\n          model {\n            id\n          }\n          version {\n            version\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query MeEmail {\n    me {\n      email\n    }\n  }\n"): (typeof documents)["\n  query MeEmail {\n    me {\n      email\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Register($input: RegisterInput!) {\n    register(input: $input) {\n      token\n      expiresAt\n      user {\n        id\n        email\n        tier\n        role\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation Register($input: RegisterInput!) {\n    register(input: $input) {\n      token\n      expiresAt\n      user {\n        id\n        email\n        tier\n        role\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateModel($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation CreateModel($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UploadModelVersion($input: UploadModelVersionInput!) {\n    uploadModelVersion(input: $input) {\n      id\n      version\n      sizeBytes\n      sha256\n      inputs {\n        name\n        elementType\n        shape\n      }\n      outputs {\n        name\n        elementType\n        shape\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation UploadModelVersion($input: UploadModelVersionInput!) {\n    uploadModelVersion(input: $input) {\n      id\n      version\n      sizeBytes\n      sha256\n      inputs {\n        name\n        elementType\n        shape\n      }\n      outputs {\n        name\n        elementType\n        shape\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Predict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      cached\n      latencyMs\n      createdAt\n      model {\n        id\n        name\n      }\n      version {\n        version\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation Predict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      cached\n      latencyMs\n      createdAt\n      model {\n        id\n        name\n      }\n      version {\n        version\n      }\n    }\n  }\n"];
+
+export function graphql(source: string) {
+  return (documents as any)[source] ?? {};
+}
+
+export type DocumentType<TDocumentNode extends DocumentNode<any, any>> = TDocumentNode extends DocumentNode<  infer TType,  any>  ? TType  : never;

@@ -1,0 +1,273 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addModel, linearModel } from './fixtures/onnx-models.ts';
+import { graphql } from './gql/index.ts';
+import {
+  createModel,
+  modelWithVersion,
+  registerUser,
+  UploadModelVersionDocument,
+  uploadVersion,
+} from './support/fixtures.ts';
+import { errorCode, execute, run, startServer, type TestServer, uploadFile } from './support/server.ts';
+
+const ModelsDocument = graphql(`
+  query Models {
+    models {
+      id
+      name
+      description
+      activeVersion {
+        version
+      }
+      versions {
+        version
+        sha256
+      }
+    }
+  }
+`);
+
+const ModelDocument = graphql(`
+  query Model($id: ID!) {
+    model(id: $id) {
+      id
+      name
+      description
+      createdAt
+      updatedAt
+      activeVersion {
+        version
+        inputs {
+          name
+          elementType
+          shape
+        }
+      }
+      versions {
+        version
+      }
+    }
+  }
+`);
+
+const UpdateModelDocument = graphql(`
+  mutation UpdateModel($input: UpdateModelInput!) {
+    updateModel(input: $input) {
+      id
+      name
+      description
+      activeVersion {
+        version
+      }
+    }
+  }
+`);
+
+const DeleteModelDocument = graphql(`
+  mutation DeleteModel($id: ID!) {
+    deleteModel(id: $id)
+  }
+`);
+
+const CreateModelWithDescriptionDocument = graphql(`
+  mutation CreateModelWithDescription($input: CreateModelInput!) {
+    createModel(input: $input) {
+      id
+      name
+      description
+    }
+  }
+`);
+
+const IRIS = linearModel(
+  [
+    [0.4, -0.2, -0.2],
+    [1.1, -0.1, -1.0],
+    [-1.7, 0.2, 1.5],
+    [-0.8, -0.6, 1.4],
+  ],
+  [0.2, 0.8, -1.0],
+  { softmax: true },
+);
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer({ MAX_MODEL_BYTES: '4096' });
+});
+afterAll(() => server.stop());
+
+describe('models', () => {
+  it('creates, renames, describes and deletes a model', async () => {
+    const user = await registerUser(server);
+    const { createModel: created } = await run(
+      server,
+      CreateModelWithDescriptionDocument,
+      { input: { name: '  churn  ', description: 'Who leaves next month' } },
+      user.auth,
+    );
+    expect(created).toMatchObject({ name: 'churn', description: 'Who leaves next month' });
+
+    const { updateModel } = await run(
+      server,
+      UpdateModelDocument,
+      { input: { id: created.id, name: 'churn-v2', description: null } },
+      user.auth,
+    );
+    expect(updateModel).toMatchObject({ name: 'churn-v2', description: null, activeVersion: null });
+    expect((await run(server, ModelsDocument, {}, user.auth)).models.map((m) => m.name)).toEqual([
+      'churn-v2',
+    ]);
+
+    expect((await run(server, DeleteModelDocument, { id: created.id }, user.auth)).deleteModel).toBe(true);
+    expect((await run(server, ModelsDocument, {}, user.auth)).models).toEqual([]);
+    expect((await run(server, ModelDocument, { id: created.id }, user.auth)).model).toBeNull();
+  });
+
+  it('refuses a duplicate, empty or overlong name', async () => {
+    const user = await registerUser(server);
+    await createModel(server, user, 'taken');
+    for (const name of ['taken', '   ', 'x'.repeat(101)]) {
+      const result = await execute(
+        server,
+        CreateModelWithDescriptionDocument,
+        { input: { name } },
+        user.auth,
+      );
+      expect(errorCode(result)).toBe('BAD_USER_INPUT');
+    }
+    // Names are per user: someone else may use the same one.
+    await createModel(server, await registerUser(server), 'taken');
+  });
+
+  it('hides a model from everyone but its owner', async () => {
+    const owner = await registerUser(server);
+    const stranger = await registerUser(server);
+    const { model } = await modelWithVersion(server, owner, IRIS);
+
+    expect((await run(server, ModelsDocument, {}, stranger.auth)).models).toEqual([]);
+    expect((await run(server, ModelDocument, { id: model.id }, stranger.auth)).model).toBeNull();
+    const attempts = [
+      await execute(
+        server,
+        UpdateModelDocument,
+        { input: { id: model.id, name: 'mine now' } },
+        stranger.auth,
+      ),
+      await execute(server, DeleteModelDocument, { id: model.id }, stranger.auth),
+      await uploadFile(
+        server,
+        UploadModelVersionDocument,
+        { input: { modelId: model.id, file: null as unknown as File } },
+        { bytes: IRIS, name: 'm.onnx' },
+        stranger.auth,
+      ),
+    ];
+    for (const attempt of attempts) expect(errorCode(attempt)).toBe('NOT_FOUND');
+    // Not-found looks the same whether the id exists or not.
+    const unknown = await execute(server, DeleteModelDocument, { id: randomUUID() }, stranger.auth);
+    expect(attempts[1]!.errors![0]!.message).toBe(unknown.errors![0]!.message);
+    expect(errorCode(await execute(server, DeleteModelDocument, { id: 'not-a-uuid' }, stranger.auth))).toBe(
+      'NOT_FOUND',
+    );
+
+    expect((await run(server, ModelDocument, { id: model.id }, owner.auth)).model?.versions).toHaveLength(1);
+  });
+
+  it('needs a signed-in user', async () => {
+    expect(errorCode(await execute(server, ModelsDocument, {}))).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('versions', () => {
+  it('numbers versions, reads their tensor specs, and records size and sha256', async () => {
+    const user = await registerUser(server);
+    const model = await createModel(server, user);
+    const v1 = await uploadVersion(server, user, model.id, IRIS);
+    expect(v1).toMatchObject({
+      version: 1,
+      sizeBytes: IRIS.byteLength,
+      sha256: createHash('sha256').update(IRIS).digest('hex'),
+      inputs: [{ name: 'x', elementType: 'float32', shape: [null, 4] }],
+      outputs: [
+        { name: 'logits', elementType: 'float32', shape: [null, 3] },
+        { name: 'probabilities', elementType: 'float32', shape: [null, 3] },
+      ],
+    });
+    const v2 = await uploadVersion(server, user, model.id, addModel(2));
+    expect(v2.version).toBe(2);
+    const { model: read } = await run(server, ModelDocument, { id: model.id }, user.auth);
+    expect(read?.activeVersion?.version).toBe(2);
+    expect(read?.activeVersion?.inputs.map((input) => input.name)).toEqual(['a', 'b']);
+    expect(read?.versions.map((v) => v.version)).toEqual([1, 2]);
+  });
+
+  it('keeps the active version when asked not to activate, and switches on updateModel', async () => {
+    const user = await registerUser(server);
+    const { model } = await modelWithVersion(server, user, IRIS);
+    await uploadVersion(server, user, model.id, IRIS, false);
+    const { model: read } = await run(server, ModelDocument, { id: model.id }, user.auth);
+    expect(read?.activeVersion?.version).toBe(1);
+
+    const { updateModel } = await run(
+      server,
+      UpdateModelDocument,
+      { input: { id: model.id, activeVersion: 2 } },
+      user.auth,
+    );
+    expect(updateModel.activeVersion?.version).toBe(2);
+    const missing = await execute(
+      server,
+      UpdateModelDocument,
+      { input: { id: model.id, activeVersion: 3 } },
+      user.auth,
+    );
+    expect(errorCode(missing)).toBe('BAD_USER_INPUT');
+  });
+
+  it('gives concurrent uploads distinct version numbers', async () => {
+    const user = await registerUser(server);
+    const model = await createModel(server, user);
+    const versions = await Promise.all(
+      Array.from({ length: 6 }, () => uploadVersion(server, user, model.id, IRIS)),
+    );
+    expect(versions.map((v) => v.version).sort()).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('refuses a file that is not a model, and stores nothing', async () => {
+    const user = await registerUser(server);
+    const model = await createModel(server, user);
+    for (const bytes of [new TextEncoder().encode('definitely not onnx'), IRIS.slice(0, IRIS.length / 2)]) {
+      const result = await uploadFile(
+        server,
+        UploadModelVersionDocument,
+        { input: { modelId: model.id, file: null as unknown as File } },
+        { bytes, name: 'broken.onnx' },
+        user.auth,
+      );
+      expect(errorCode(result)).toBe('BAD_USER_INPUT');
+      expect(result.errors![0]!.message).toMatch(/not an ONNX model/);
+    }
+    const { model: read } = await run(server, ModelDocument, { id: model.id }, user.auth);
+    expect(read?.versions).toEqual([]);
+    expect(read?.activeVersion).toBeNull();
+    // The next good upload is still version 1.
+    expect((await uploadVersion(server, user, model.id, IRIS)).version).toBe(1);
+  });
+
+  it('refuses a file over the configured size with a clear error', async () => {
+    const user = await registerUser(server);
+    const model = await createModel(server, user);
+    const result = await uploadFile(
+      server,
+      UploadModelVersionDocument,
+      { input: { modelId: model.id, file: null as unknown as File } },
+      { bytes: new Uint8Array(8192), name: 'big.onnx' },
+      user.auth,
+    );
+    expect(errorCode(result)).toBe('REQUEST_ENTITY_TOO_LARGE');
+    expect(result.errors?.[0]?.message).toBe('File size limit exceeded: 4096 bytes');
+    const { model: read } = await run(server, ModelDocument, { id: model.id }, user.auth);
+    expect(read?.versions).toEqual([]);
+  });
+});

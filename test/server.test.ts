@@ -1,0 +1,185 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.ts';
+import { graphql } from './gql/index.ts';
+import { PASSWORD, RegisterDocument, uniqueEmail } from './support/fixtures.ts';
+import { run, startServer, type TestServer } from './support/server.ts';
+
+const MeEmailDocument = graphql(`
+  query MeEmail {
+    me {
+      email
+    }
+  }
+`);
+
+describe('HTTP endpoints', () => {
+  let server: TestServer;
+  let corsServer: TestServer;
+  beforeAll(async () => {
+    [server, corsServer] = await Promise.all([
+      startServer(),
+      startServer({ CORS_ORIGINS: 'https://app.example.com, https://admin.example.com' }),
+    ]);
+  });
+  afterAll(() => Promise.all([server.stop(), corsServer.stop()]));
+
+  it('answers /health and /ready', async () => {
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    expect((await fetch(`${server.url}/ready`)).status).toBe(200);
+  });
+
+  it('serves GraphiQL to a browser from the package, with no CDN', async () => {
+    const response = await fetch(server.graphqlUrl, { headers: { accept: 'text/html' } });
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toMatch(/graphiql/i);
+    expect(html).not.toMatch(/unpkg\.com|jsdelivr|cdn\./);
+  });
+
+  const preflight = (target: TestServer, origin: string) =>
+    fetch(target.graphqlUrl, {
+      method: 'OPTIONS',
+      headers: {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
+    });
+
+  it('allows only the configured origins cross-origin', async () => {
+    const allowed = await preflight(corsServer, 'https://admin.example.com');
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://admin.example.com');
+    const refused = await preflight(corsServer, 'https://evil.example.com');
+    expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+    const byDefault = await preflight(server, 'https://app.example.com');
+    expect(byDefault.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('configuration', () => {
+  it('reports every invalid variable at once, by name', () => {
+    const attempt = () =>
+      loadConfig({
+        PORT: 'eighty',
+        DATABASE_URL: 'mysql://localhost/db',
+        REDIS_URL: 'not a url',
+        JWT_SECRET: 'short',
+        ADMIN_EMAIL: 'admin@example.com',
+        CORS_ORIGINS: 'https://ok.example.com,ftp//broken',
+        LOG_LEVEL: 'loud',
+      });
+    expect(attempt).toThrow(ConfigError);
+    const problems = (() => {
+      try {
+        attempt();
+      } catch (error) {
+        return (error as ConfigError).problems.join('\n');
+      }
+    })();
+    for (const name of [
+      'PORT',
+      'DATABASE_URL',
+      'REDIS_URL',
+      'JWT_SECRET',
+      'ADMIN_PASSWORD',
+      'CORS_ORIGINS',
+      'LOG_LEVEL',
+    ]) {
+      expect(problems).toContain(name);
+    }
+  });
+
+  it('makes the process exit non-zero with the problems on stderr', async () => {
+    const child = spawn(process.execPath, ['src/main.ts'], {
+      env: { ...process.env, PORT: '-1', LOG_LEVEL: 'verbose' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/PORT/);
+    expect(stderr).toMatch(/LOG_LEVEL/);
+  });
+});
+
+describe('migrations', () => {
+  it('build a fresh database once when several instances start together', async () => {
+    const name = `mlp_test_${randomBytes(6).toString('hex')}`;
+    const adminUrl = inject('databaseUrl');
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+    const url = new URL(adminUrl);
+    url.pathname = `/${name}`;
+    try {
+      const servers = await Promise.all([1, 2, 3].map(() => startServer({ DATABASE_URL: url.toString() })));
+      const email = uniqueEmail();
+      await run(servers[0]!, RegisterDocument, { input: { email, password: PASSWORD } });
+      const { register } = await run(servers[2]!, RegisterDocument, {
+        input: { email: uniqueEmail(), password: PASSWORD },
+      });
+      expect((await run(servers[1]!, MeEmailDocument, {}, { token: register.token })).me.email).toBe(
+        register.user.email,
+      );
+      await Promise.all(servers.map((server) => server.stop()));
+    } finally {
+      await admin.query(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    }
+  });
+});
+
+describe('the embedded default', () => {
+  let child: ChildProcess;
+  let url: string;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'mlp-embedded-'));
+    // As `npm start` runs it: no DATABASE_URL, no REDIS_URL, no JWT_SECRET.
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info' };
+    for (const name of ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET']) delete env[name];
+    child = spawn(process.execPath, ['src/main.ts'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    url = await new Promise<string>((resolve, reject) => {
+      let buffered = '';
+      child.stdout!.on('data', (chunk) => {
+        buffered += chunk;
+        const match = /"port":(\d+)/.exec(buffered);
+        if (match) resolve(`http://127.0.0.1:${match[1]}`);
+      });
+      child.on('exit', (code) => reject(new Error(`server exited early with ${code}`)));
+    });
+  });
+  afterAll(() => {
+    child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('starts on PGlite, answers queries, and shuts down cleanly on SIGTERM, finishing the request in flight', async () => {
+    const server = { url, graphqlUrl: `${url}/graphql`, stop: async () => {} };
+    const { register } = await run(server, RegisterDocument, {
+      input: { email: uniqueEmail(), password: PASSWORD },
+    });
+    expect((await run(server, MeEmailDocument, {}, { token: register.token })).me.email).toBe(
+      register.user.email,
+    );
+
+    // A registration hashes a password, which takes a while: SIGTERM lands while it is in flight.
+    const inFlight = run(server, RegisterDocument, { input: { email: uniqueEmail(), password: PASSWORD } });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect((await inFlight).register.user.email).toMatch(/@example\.com$/);
+    expect(await exited).toBe(0);
+    await expect(fetch(`${url}/health`)).rejects.toThrow();
+  });
+});

@@ -10,5 +10,8 @@ const coefficients = [
 ];
 const intercepts = [9.85, 2.23, -12.08];
 const weights = coefficients[0]!.map((_, feature) => coefficients.map((row) => row[feature]!));
-writeFileSync(new URL('../examples/iris.onnx', import.meta.url), linearModel(weights, intercepts, { softmax: true }));
+writeFileSync(
+  new URL('../examples/iris.onnx', import.meta.url),
+  linearModel(weights, intercepts, { softmax: true }),
+);
 console.log('wrote examples/iris.onnx');

@@ -12,9 +12,10 @@ export type Context = {
 };
 
 export async function createContext(services: Services, initial: YogaInitialContext): Promise<Context> {
+  const { headers } = initial.request;
   const viewer = await authenticate(
-    { authorization: initial.request.headers.get('authorization') },
-    services.tokens,
+    { authorization: headers.get('authorization'), apiKey: headers.get('x-api-key') },
+    services,
   );
   return { services, em: services.orm.em.fork(), viewer };
 }

@@ -1,5 +1,21 @@
 import SchemaBuilder from '@pothos/core';
+import ScopeAuthPlugin, { type AuthFailure } from '@pothos/plugin-scope-auth';
 import type { Context } from '../context.ts';
+import { forbidden } from '../errors.ts';
+import type { ApiKeyScope } from '../modules/api-keys/api-key.entity.ts';
+import { authenticationError } from '../modules/auth/viewer.ts';
+
+/** The API key scope a failed check asked for, wherever it sits in the plugin's tree of failures. */
+function missingKeyScope(failure: AuthFailure): string | null {
+  if (failure.kind === 'AuthScope') return failure.scope === 'keyScope' ? String(failure.parameter) : null;
+  if (failure.kind === 'AnyAuthScopes' || failure.kind === 'AllAuthScopes') {
+    for (const inner of failure.failures) {
+      const scope = missingKeyScope(inner);
+      if (scope) return scope;
+    }
+  }
+  return null;
+}
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -9,9 +25,33 @@ export const builder = new SchemaBuilder<{
     JSON: { Input: unknown; Output: unknown };
     File: { Input: File; Output: never };
   };
+  // What a field may declare it needs (`authScopes`): any signed-in caller; a signed-in session (a JWT,
+  // never an API key); or, for API keys, one scope (JWT sessions hold every scope).
+  AuthScopes: { signedIn: boolean; session: boolean; keyScope: ApiKeyScope };
   // Non-null unless a field says otherwise: the contract's fields are mostly non-null.
   DefaultFieldNullability: false;
-}>({ defaultFieldNullability: false });
+}>({
+  defaultFieldNullability: false,
+  plugins: [ScopeAuthPlugin],
+  scopeAuth: {
+    authScopes: ({ viewer }) => ({
+      signedIn: viewer.kind === 'user',
+      session: viewer.kind === 'user' && viewer.credential.kind === 'jwt',
+      keyScope: (scope) =>
+        viewer.kind === 'user' &&
+        (viewer.credential.kind === 'jwt' || viewer.credential.scopes.includes(scope)),
+    }),
+    unauthorizedError: (_parent, { viewer }, _info, result) => {
+      if (viewer.kind !== 'user') return authenticationError(viewer)!;
+      if (viewer.credential.kind === 'apiKey') {
+        const missing = missingKeyScope(result.failure);
+        if (missing) return forbidden(`This API key lacks the ${missing} scope`);
+        return forbidden('This operation needs a signed-in session (a JWT); API keys cannot do it');
+      }
+      return forbidden('Not allowed');
+    },
+  },
+});
 
 builder.queryType({});
 builder.mutationType({});

@@ -2,6 +2,7 @@ import { lexicographicSortSchema, printSchema } from 'graphql';
 import { builder } from './builder.ts';
 import './scalars.ts';
 import '../modules/users/user.graphql.ts';
+import '../modules/api-keys/api-key.graphql.ts';
 import '../modules/models/model.graphql.ts';
 import '../modules/predictions/prediction.graphql.ts';
 

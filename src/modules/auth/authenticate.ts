@@ -1,18 +1,34 @@
 import { isUuid } from '../../infra/database/uuid7.ts';
+import type { ApiKeyVerifier } from '../api-keys/api-key-verifier.ts';
+import { looksLikeApiKey } from '../api-keys/key-format.ts';
 import type { JwtTokens } from './jwt.ts';
 import type { Viewer } from './viewer.ts';
 
-/** The credentials a request carries, wherever they came from (HTTP headers, a WebSocket's init payload). */
-export type Credentials = { authorization: string | null };
+/**
+ * The credentials a request carries, wherever they came from: HTTP headers, or the `connection_init`
+ * payload of a WebSocket. One function turns either into a viewer.
+ */
+export type Credentials = { authorization: string | null; apiKey: string | null };
+
+export type Authenticators = { tokens: JwtTokens; apiKeys: ApiKeyVerifier };
 
 const BEARER = /^Bearer\s+(\S+)$/i;
 
 /** Works out who is calling. Never throws: a bad credential becomes a `rejected` viewer. */
-export async function authenticate(credentials: Credentials, tokens: JwtTokens): Promise<Viewer> {
-  const header = credentials.authorization?.trim();
-  if (!header) return { kind: 'anonymous' };
-  const token = BEARER.exec(header)?.[1];
+export async function authenticate(
+  credentials: Credentials,
+  { tokens, apiKeys }: Authenticators,
+): Promise<Viewer> {
+  const authorization = credentials.authorization?.trim() || null;
+  const apiKey = credentials.apiKey?.trim() || null;
+  if (authorization && apiKey) return { kind: 'rejected', reason: 'conflicting' };
+  if (apiKey) return apiKeys.verify(apiKey);
+  if (!authorization) return { kind: 'anonymous' };
+
+  const token = BEARER.exec(authorization)?.[1];
   if (!token) return { kind: 'rejected', reason: 'invalid' };
+  // Many HTTP clients can only send bearer tokens, so a key is welcome there too.
+  if (looksLikeApiKey(token)) return apiKeys.verify(token);
   const verified = await tokens.verify(token);
   if ('rejected' in verified) return { kind: 'rejected', reason: verified.rejected };
   if (!isUuid(verified.userId)) return { kind: 'rejected', reason: 'invalid' };

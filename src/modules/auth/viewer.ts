@@ -1,23 +1,41 @@
+import type { GraphQLError } from 'graphql';
 import { unauthenticated } from '../../errors.ts';
+import type { ApiKeyScope } from '../api-keys/api-key.entity.ts';
+
+export type Credential =
+  | { kind: 'jwt'; expiresAt: Date }
+  | { kind: 'apiKey'; keyId: string; scopes: ApiKeyScope[]; expiresAt: Date | null };
 
 /** Who is calling, as far as the credentials of this request tell. */
 export type Viewer =
   | { kind: 'anonymous' }
   /** A credential was sent and did not hold; fields that need a user say why, public ones ignore it. */
-  | { kind: 'rejected'; reason: 'invalid' | 'expired' }
-  | { kind: 'user'; userId: string; credential: { kind: 'jwt'; expiresAt: Date } };
+  | { kind: 'rejected'; reason: 'invalid' | 'expired' | 'conflicting' }
+  | { kind: 'user'; userId: string; credential: Credential };
 
 export type AuthenticatedViewer = Extract<Viewer, { kind: 'user' }>;
 
-export function requireUser(viewer: Viewer): AuthenticatedViewer {
+const REJECTIONS = {
+  invalid: 'Invalid credentials',
+  expired: 'Your credentials have expired',
+  conflicting: 'Send one credential: either Authorization or X-API-Key, not both',
+} as const;
+
+/** Why the viewer is not a signed-in user, as the error to give the client; null when it is one. */
+export function authenticationError(viewer: Viewer): GraphQLError | null {
   switch (viewer.kind) {
     case 'user':
-      return viewer;
+      return null;
     case 'rejected':
-      throw unauthenticated(
-        viewer.reason === 'expired' ? 'Your credentials have expired' : 'Invalid credentials',
-      );
+      return unauthenticated(REJECTIONS[viewer.reason]);
     case 'anonymous':
-      throw unauthenticated('Authentication required: send Authorization: Bearer <token>');
+      return unauthenticated(
+        'Authentication required: send Authorization: Bearer <token> or X-API-Key: <key>',
+      );
   }
+}
+
+export function requireUser(viewer: Viewer): AuthenticatedViewer {
+  if (viewer.kind === 'user') return viewer;
+  throw authenticationError(viewer);
 }

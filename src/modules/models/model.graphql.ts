@@ -82,11 +82,13 @@ const UploadModelVersionInput = builder.inputType('UploadModelVersionInput', {
 
 builder.queryFields((t) => ({
   models: t.field({
+    authScopes: { keyScope: 'MODELS_READ' },
     type: [ModelRef],
     description: 'Your models, newest first.',
     resolve: (_root, _args, ctx) => models.listModels(ctx),
   }),
   model: t.field({
+    authScopes: { keyScope: 'MODELS_READ' },
     type: ModelRef,
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
@@ -96,20 +98,24 @@ builder.queryFields((t) => ({
 
 builder.mutationFields((t) => ({
   createModel: t.field({
+    authScopes: { keyScope: 'MODELS_WRITE' },
     type: ModelRef,
     args: { input: t.arg({ type: CreateModelInput, required: true }) },
     resolve: (_root, { input }, ctx) => models.createModel(ctx, input),
   }),
   updateModel: t.field({
+    authScopes: { keyScope: 'MODELS_WRITE' },
     type: ModelRef,
     args: { input: t.arg({ type: UpdateModelInput, required: true }) },
     resolve: (_root, { input }, ctx) => models.updateModel(ctx, { ...input, id: String(input.id) }),
   }),
   deleteModel: t.boolean({
+    authScopes: { keyScope: 'MODELS_WRITE' },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) => models.deleteModel(ctx, String(id)),
   }),
   uploadModelVersion: t.field({
+    authScopes: { keyScope: 'MODELS_WRITE' },
     type: ModelVersionRef,
     args: { input: t.arg({ type: UploadModelVersionInput, required: true }) },
     resolve: (_root, { input }, ctx) =>

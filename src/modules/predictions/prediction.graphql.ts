@@ -69,6 +69,7 @@ builder.queryField('predictions', (t) =>
   t.field({
     type: PredictionConnectionRef,
     description: 'Your predictions, newest first.',
+    authScopes: { keyScope: 'PREDICT' },
     args: { modelId: t.arg.id(), first: t.arg.int(), after: t.arg.string() },
     resolve: (_root, args, ctx) =>
       predictions.listPredictions(ctx, {
@@ -81,6 +82,7 @@ builder.queryField('predictions', (t) =>
 builder.mutationField('predict', (t) =>
   t.field({
     type: PredictionRef,
+    authScopes: { keyScope: 'PREDICT' },
     args: { input: t.arg({ type: PredictInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       predictions.predict(ctx, { ...input, modelId: String(input.modelId) }),

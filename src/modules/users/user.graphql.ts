@@ -51,6 +51,7 @@ builder.queryField('me', (t) =>
   t.field({
     type: UserRef,
     description: 'The signed-in user.',
+    authScopes: { signedIn: true },
     resolve: (_root, _args, ctx) => users.currentUser(ctx),
   }),
 );
@@ -67,6 +68,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) => users.login(ctx, input),
   }),
   setUserTier: t.field({
+    authScopes: { session: true },
     type: UserRef,
     description: 'Admins only.',
     args: { input: t.arg({ type: SetUserTierInput, required: true }) },

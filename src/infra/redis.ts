@@ -1,0 +1,42 @@
+import { createClient, type RedisClientType } from '@redis/client';
+import type { Logger } from '../logger.ts';
+
+export type { RedisClientType };
+
+/** How long start-up waits for Redis before going on without it (it keeps reconnecting meanwhile). */
+const STARTUP_WAIT_MS = 3000;
+
+/**
+ * A Redis connection that never takes the process down and never makes a request wait for an outage:
+ * commands fail at once while it is disconnected (`offline: 'fail'`), reconnection goes on in the
+ * background, and an outage is logged once when it starts and once when it ends.
+ */
+export async function connectRedis(
+  url: string,
+  logger: Logger,
+  options: { name: string; offline: 'fail' | 'queue' },
+): Promise<RedisClientType> {
+  const client: RedisClientType = createClient({
+    url,
+    name: `mlp-${options.name}`,
+    disableOfflineQueue: options.offline === 'fail',
+    socket: {
+      connectTimeout: 2000,
+      reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 2000),
+    },
+  });
+  let down = false;
+  client.on('error', (error: Error) => {
+    if (down) return;
+    down = true;
+    logger.warn({ redis: options.name, err: error.message }, 'Redis is unreachable; carrying on without it');
+  });
+  client.on('ready', () => {
+    if (!down) return;
+    down = false;
+    logger.info({ redis: options.name }, 'Redis is back');
+  });
+  const connected = client.connect().catch(() => undefined);
+  await Promise.race([connected, new Promise((resolve) => setTimeout(resolve, STARTUP_WAIT_MS).unref())]);
+  return client;
+}

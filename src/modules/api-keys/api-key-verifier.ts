@@ -1,0 +1,108 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { Orm } from '../../infra/database/orm.ts';
+import type { EventBus } from '../../infra/pubsub/event-bus.ts';
+import type { Logger } from '../../logger.ts';
+import type { Viewer } from '../auth/viewer.ts';
+import { ApiKey, type ApiKeyScope } from './api-key.entity.ts';
+import { hashApiKey, isWellFormedApiKey } from './key-format.ts';
+
+/** Revoked or rotated keys are announced here by hash, so every instance drops them from its cache. */
+export const KEY_CHANGED_CHANNEL = 'mlp:api-keys:changed';
+
+type KnownKey = {
+  id: string;
+  userId: string;
+  hash: string;
+  scopes: ApiKeyScope[];
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+};
+
+type CacheEntry = { key: KnownKey | null; cachedAt: number };
+
+const CACHE_TTL_MS = 30_000;
+const CACHE_SIZE = 10_000;
+const LAST_USED_INTERVAL_MS = 60_000;
+
+/**
+ * Turns an `X-API-Key` into a viewer without a database query on every request: verified keys (and
+ * unknown ones) are cached briefly in memory; revocations are pushed through the event bus, and the TTL
+ * bounds how long a missed message could matter.
+ */
+export class ApiKeyVerifier {
+  readonly #orm: Orm;
+  readonly #logger: Logger;
+  readonly #cache = new Map<string, CacheEntry>();
+  /** When this process last wrote each key's lastUsedAt. */
+  readonly #lastUsedWrites = new Map<string, number>();
+  #unsubscribe: (() => Promise<void>) | null = null;
+
+  constructor(orm: Orm, logger: Logger) {
+    this.#orm = orm;
+    this.#logger = logger;
+  }
+
+  async listen(bus: EventBus): Promise<void> {
+    this.#unsubscribe = await bus.subscribe(KEY_CHANGED_CHANNEL, (hash) => this.#cache.delete(hash));
+  }
+
+  async close(): Promise<void> {
+    await this.#unsubscribe?.();
+  }
+
+  async verify(secret: string): Promise<Viewer> {
+    if (!isWellFormedApiKey(secret)) return { kind: 'rejected', reason: 'invalid' };
+    const hash = hashApiKey(secret);
+    const key = await this.#lookup(hash);
+    // The index found the row by hash; comparing again in constant time costs nothing and keeps any
+    // future lookup path from leaking timing about the stored hash.
+    if (!key || !timingSafeEqual(Buffer.from(key.hash, 'hex'), Buffer.from(hash, 'hex'))) {
+      return { kind: 'rejected', reason: 'invalid' };
+    }
+    const now = new Date();
+    if (key.revokedAt && key.revokedAt <= now) return { kind: 'rejected', reason: 'invalid' };
+    if (key.expiresAt && key.expiresAt <= now) return { kind: 'rejected', reason: 'expired' };
+    this.#touch(key.id, now);
+    return {
+      kind: 'user',
+      userId: key.userId,
+      credential: { kind: 'apiKey', keyId: key.id, scopes: key.scopes, expiresAt: key.expiresAt },
+    };
+  }
+
+  async #lookup(hash: string): Promise<KnownKey | null> {
+    const cached = this.#cache.get(hash);
+    if (cached && Date.now() - cached.cachedAt < CACHE_TTL_MS) return cached.key;
+    const row = await this.#orm.em.fork().findOne(ApiKey, { hash });
+    const key = row
+      ? {
+          id: row.id,
+          userId: row.user.id,
+          hash: row.hash,
+          scopes: row.scopes,
+          expiresAt: row.expiresAt ?? null,
+          revokedAt: row.revokedAt ?? null,
+        }
+      : null;
+    this.#cache.delete(hash);
+    this.#cache.set(hash, { key, cachedAt: Date.now() });
+    if (this.#cache.size > CACHE_SIZE) this.#cache.delete(this.#cache.keys().next().value!);
+    return key;
+  }
+
+  /** Records use at most once a minute per key (and, through the WHERE, per key across instances). */
+  #touch(keyId: string, now: Date): void {
+    const last = this.#lastUsedWrites.get(keyId) ?? 0;
+    if (now.getTime() - last < LAST_USED_INTERVAL_MS) return;
+    this.#lastUsedWrites.set(keyId, now.getTime());
+    if (this.#lastUsedWrites.size > CACHE_SIZE)
+      this.#lastUsedWrites.delete(this.#lastUsedWrites.keys().next().value!);
+    this.#orm.em
+      .fork()
+      .execute(
+        `update api_keys set last_used_at = ? where id = ? and (last_used_at is null or last_used_at < ?)`,
+        [now, keyId, new Date(now.getTime() - LAST_USED_INTERVAL_MS)],
+      )
+      .catch((error: unknown) => this.#logger.warn({ err: error }, 'could not record an API key use'));
+  }
+}

@@ -6,6 +6,7 @@ import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-
 import { type Context, createContext } from './context.ts';
 import { schema } from './schema/index.ts';
 import type { Services } from './services.ts';
+import { attachWebSocket } from './websocket.ts';
 
 export type App = {
   /** Listens on `port` (0: any free port) and resolves with the port taken. */
@@ -41,7 +42,11 @@ export function buildYoga(services: Services): YogaServerInstance<Record<string,
     context: (initial) => createContext(services, initial),
     // Served from the package, not a CDN, so GraphiQL works on machines without internet.
     renderGraphiQL,
-    graphiql: { title: 'mlp', defaultQuery: '{\n  me {\n    email\n    tier\n  }\n}\n' },
+    graphiql: {
+      title: 'mlp',
+      subscriptionsProtocol: 'WS',
+      defaultQuery: '{\n  me {\n    email\n    tier\n  }\n}\n',
+    },
     landingPage: false,
     cors: corsPolicy(config.corsOrigins),
     logging: logger,
@@ -63,6 +68,7 @@ export function buildYoga(services: Services): YogaServerInstance<Record<string,
 export function buildApp(services: Services): App {
   const yoga = buildYoga(services);
   const server = createServer(yoga);
+  const sockets = attachWebSocket(server, yoga, services);
 
   return {
     server,
@@ -75,6 +81,7 @@ export function buildApp(services: Services): App {
         });
       }),
     async stop() {
+      await sockets.close();
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
         server.close(() => {

@@ -34,6 +34,8 @@ export const builder = new SchemaBuilder<{
   defaultFieldNullability: false,
   plugins: [ScopeAuthPlugin],
   scopeAuth: {
+    // Check a subscription's scopes once, when it starts, rather than on every event.
+    authorizeOnSubscribe: true,
     authScopes: ({ viewer }) => ({
       signedIn: viewer.kind === 'user',
       session: viewer.kind === 'user' && viewer.credential.kind === 'jwt',
@@ -55,3 +57,4 @@ export const builder = new SchemaBuilder<{
 
 builder.queryType({});
 builder.mutationType({});
+builder.subscriptionType({});

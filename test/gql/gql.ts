@@ -31,6 +31,12 @@ type Documents = {
     "\n  mutation CreateModelWithDescription($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n      name\n      description\n    }\n  }\n": typeof types.CreateModelWithDescriptionDocument,
     "\n  query Predictions($modelId: ID, $first: Int, $after: String) {\n    predictions(modelId: $modelId, first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          outputs\n          model {\n            id\n          }\n          version {\n            version\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": typeof types.PredictionsDocument,
     "\n  query MeEmail {\n    me {\n      email\n    }\n  }\n": typeof types.MeEmailDocument,
+    "\n  subscription PredictionCompleted($modelId: ID) {\n    predictionCompleted(modelId: $modelId) {\n      id\n      outputs\n      cached\n      model {\n        id\n        name\n      }\n      version {\n        version\n      }\n    }\n  }\n": typeof types.PredictionCompletedDocument,
+    "\n  subscription ModelUpdated($modelId: ID) {\n    modelUpdated(modelId: $modelId) {\n      id\n      name\n      deleted\n      activeVersion {\n        version\n      }\n    }\n  }\n": typeof types.ModelUpdatedDocument,
+    "\n  mutation RenameModel($id: ID!, $name: String!) {\n    updateModel(input: { id: $id, name: $name }) {\n      id\n    }\n  }\n": typeof types.RenameModelDocument,
+    "\n  mutation RemoveModel($id: ID!) {\n    deleteModel(id: $id)\n  }\n": typeof types.RemoveModelDocument,
+    "\n  mutation IssueKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n      apiKey {\n        id\n      }\n    }\n  }\n": typeof types.IssueKeyDocument,
+    "\n  mutation RevokeKey($id: ID!) {\n    revokeApiKey(id: $id) {\n      id\n    }\n  }\n": typeof types.RevokeKeyDocument,
     "\n  mutation Register($input: RegisterInput!) {\n    register(input: $input) {\n      token\n      expiresAt\n      user {\n        id\n        email\n        tier\n        role\n      }\n    }\n  }\n": typeof types.RegisterDocument,
     "\n  mutation CreateModel($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n    }\n  }\n": typeof types.CreateModelDocument,
     "\n  mutation UploadModelVersion($input: UploadModelVersionInput!) {\n    uploadModelVersion(input: $input) {\n      id\n      version\n      sizeBytes\n      sha256\n      inputs {\n        name\n        elementType\n        shape\n      }\n      outputs {\n        name\n        elementType\n        shape\n      }\n    }\n  }\n": typeof types.UploadModelVersionDocument,
@@ -54,6 +60,12 @@ const documents: Documents = {
     "\n  mutation CreateModelWithDescription($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n      name\n      description\n    }\n  }\n": types.CreateModelWithDescriptionDocument,
     "\n  query Predictions($modelId: ID, $first: Int, $after: String) {\n    predictions(modelId: $modelId, first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          outputs\n          model {\n            id\n          }\n          version {\n            version\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": types.PredictionsDocument,
     "\n  query MeEmail {\n    me {\n      email\n    }\n  }\n": types.MeEmailDocument,
+    "\n  subscription PredictionCompleted($modelId: ID) {\n    predictionCompleted(modelId: $modelId) {\n      id\n      outputs\n      cached\n      model {\n        id\n        name\n      }\n      version {\n        version\n      }\n    }\n  }\n": types.PredictionCompletedDocument,
+    "\n  subscription ModelUpdated($modelId: ID) {\n    modelUpdated(modelId: $modelId) {\n      id\n      name\n      deleted\n      activeVersion {\n        version\n      }\n    }\n  }\n": types.ModelUpdatedDocument,
+    "\n  mutation RenameModel($id: ID!, $name: String!) {\n    updateModel(input: { id: $id, name: $name }) {\n      id\n    }\n  }\n": types.RenameModelDocument,
+    "\n  mutation RemoveModel($id: ID!) {\n    deleteModel(id: $id)\n  }\n": types.RemoveModelDocument,
+    "\n  mutation IssueKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n      apiKey {\n        id\n      }\n    }\n  }\n": types.IssueKeyDocument,
+    "\n  mutation RevokeKey($id: ID!) {\n    revokeApiKey(id: $id) {\n      id\n    }\n  }\n": types.RevokeKeyDocument,
     "\n  mutation Register($input: RegisterInput!) {\n    register(input: $input) {\n      token\n      expiresAt\n      user {\n        id\n        email\n        tier\n        role\n      }\n    }\n  }\n": types.RegisterDocument,
     "\n  mutation CreateModel($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n    }\n  }\n": types.CreateModelDocument,
     "\n  mutation UploadModelVersion($input: UploadModelVersionInput!) {\n    uploadModelVersion(input: $input) {\n      id\n      version\n      sizeBytes\n      sha256\n      inputs {\n        name\n        elementType\n        shape\n      }\n      outputs {\n        name\n        elementType\n        shape\n      }\n    }\n  }\n": types.UploadModelVersionDocument,
@@ -142,6 +154,30 @@ export function graphql(source: "\n  query Predictions($modelId: ID, $first: Int
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query MeEmail {\n    me {\n      email\n    }\n  }\n"): (typeof documents)["\n  query MeEmail {\n    me {\n      email\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription PredictionCompleted($modelId: ID) {\n    predictionCompleted(modelId: $modelId) {\n      id\n      outputs\n      cached\n      model {\n        id\n        name\n      }\n      version {\n        version\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription PredictionCompleted($modelId: ID) {\n    predictionCompleted(modelId: $modelId) {\n      id\n      outputs\n      cached\n      model {\n        id\n        name\n      }\n      version {\n        version\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription ModelUpdated($modelId: ID) {\n    modelUpdated(modelId: $modelId) {\n      id\n      name\n      deleted\n      activeVersion {\n        version\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription ModelUpdated($modelId: ID) {\n    modelUpdated(modelId: $modelId) {\n      id\n      name\n      deleted\n      activeVersion {\n        version\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RenameModel($id: ID!, $name: String!) {\n    updateModel(input: { id: $id, name: $name }) {\n      id\n    }\n  }\n"): (typeof documents)["\n  mutation RenameModel($id: ID!, $name: String!) {\n    updateModel(input: { id: $id, name: $name }) {\n      id\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RemoveModel($id: ID!) {\n    deleteModel(id: $id)\n  }\n"): (typeof documents)["\n  mutation RemoveModel($id: ID!) {\n    deleteModel(id: $id)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation IssueKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n      apiKey {\n        id\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation IssueKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n      apiKey {\n        id\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RevokeKey($id: ID!) {\n    revokeApiKey(id: $id) {\n      id\n    }\n  }\n"): (typeof documents)["\n  mutation RevokeKey($id: ID!) {\n    revokeApiKey(id: $id) {\n      id\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -35,6 +35,7 @@ export class ApiKeyVerifier {
   readonly #cache = new Map<string, CacheEntry>();
   /** When this process last wrote each key's lastUsedAt. */
   readonly #lastUsedWrites = new Map<string, number>();
+  readonly #changeListeners = new Set<(hash: string) => void>();
   #unsubscribe: (() => Promise<void>) | null = null;
 
   constructor(orm: Orm, logger: Logger) {
@@ -43,7 +44,16 @@ export class ApiKeyVerifier {
   }
 
   async listen(bus: EventBus): Promise<void> {
-    this.#unsubscribe = await bus.subscribe(KEY_CHANGED_CHANNEL, (hash) => this.#cache.delete(hash));
+    this.#unsubscribe = await bus.subscribe(KEY_CHANGED_CHANNEL, (hash) => {
+      this.#cache.delete(hash);
+      for (const listener of this.#changeListeners) listener(hash);
+    });
+  }
+
+  /** Called with a key's hash whenever it is revoked or rotated on any instance. */
+  onKeyChanged(listener: (hash: string) => void): () => void {
+    this.#changeListeners.add(listener);
+    return () => this.#changeListeners.delete(listener);
   }
 
   async close(): Promise<void> {

@@ -14,6 +14,14 @@ export type Authenticators = { tokens: JwtTokens; apiKeys: ApiKeyVerifier };
 
 const BEARER = /^Bearer\s+(\S+)$/i;
 
+/** The API key among the credentials, if one was sent: in X-API-Key, or as a bearer token. */
+export function presentedApiKey(credentials: Credentials): string | null {
+  const apiKey = credentials.apiKey?.trim();
+  if (apiKey) return apiKey;
+  const token = BEARER.exec(credentials.authorization?.trim() ?? '')?.[1];
+  return token && looksLikeApiKey(token) ? token : null;
+}
+
 /** Works out who is calling. Never throws: a bad credential becomes a `rejected` viewer. */
 export async function authenticate(
   credentials: Credentials,

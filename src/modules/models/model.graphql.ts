@@ -1,6 +1,8 @@
 import type { TensorSpec } from '../../infra/inference/tensor-spec.ts';
 import { builder } from '../../schema/builder.ts';
+import { requireUser } from '../auth/viewer.ts';
 import type { Model } from './model.entity.ts';
+import { isDeletedModel, modelStream } from './model.events.ts';
 import * as models from './model.service.ts';
 import type { ModelVersion } from './model-version.entity.ts';
 
@@ -49,6 +51,10 @@ export const ModelRef = builder.objectRef<Model>('Model').implement({
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    deleted: t.boolean({
+      description: 'True only in the `modelUpdated` event that announces the model’s deletion.',
+      resolve: (model) => isDeletedModel(model),
+    }),
   }),
 });
 
@@ -126,3 +132,15 @@ builder.mutationFields((t) => ({
       }),
   }),
 }));
+
+builder.subscriptionField('modelUpdated', (t) =>
+  t.field({
+    type: ModelRef,
+    description: 'The caller’s models when they change: new or activated version, rename, deletion.',
+    authScopes: { keyScope: 'MODELS_READ' },
+    args: { modelId: t.arg.id() },
+    subscribe: (_root, { modelId }, ctx) =>
+      modelStream(ctx, requireUser(ctx.viewer).userId, modelId == null ? null : String(modelId)),
+    resolve: (model) => model,
+  }),
+);

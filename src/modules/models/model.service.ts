@@ -6,6 +6,7 @@ import { isUuid } from '../../infra/database/uuid7.ts';
 import { inspectModel } from '../../infra/inference/model-sessions.ts';
 import { requireUser } from '../auth/viewer.ts';
 import { Model } from './model.entity.ts';
+import { publishModelUpdated } from './model.events.ts';
 import { ModelVersion } from './model-version.entity.ts';
 
 const MAX_NAME = 100;
@@ -88,6 +89,7 @@ export async function updateModel(
     model.activeVersion = input.activeVersion;
   }
   await flushUniqueName(ctx, model.name);
+  await publishModelUpdated(ctx, model.owner.id, model);
   return model;
 }
 
@@ -97,6 +99,7 @@ export async function deleteModel(ctx: Context, id: string): Promise<boolean> {
   // Versions and predictions go with it (on delete cascade).
   await ctx.em.remove(model).flush();
   for (const version of versions) ctx.services.sessions.forget(version.id);
+  await publishModelUpdated(ctx, model.owner.id, model, { deleted: true });
   return true;
 }
 
@@ -130,7 +133,7 @@ export async function uploadVersion(
   const sha256 = createHash('sha256').update(bytes).digest('hex');
 
   // The row lock makes concurrent uploads to one model take version numbers one after another.
-  return ctx.em.transactional(async (em) => {
+  const version = await ctx.em.transactional(async (em) => {
     const model = await ownModel({ ...ctx, em }, input.modelId, { lock: true });
     model.latestVersion += 1;
     const version = em.create(ModelVersion, {
@@ -145,6 +148,8 @@ export async function uploadVersion(
     if (input.activate ?? true) model.activeVersion = version.version;
     return version;
   });
+  await publishModelUpdated(ctx, version.model.owner.id, version.model);
+  return version;
 }
 
 /** The ONNX bytes of a version, read only when its session has to be loaded. */

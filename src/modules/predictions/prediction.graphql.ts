@@ -1,6 +1,8 @@
 import { builder } from '../../schema/builder.ts';
+import { requireUser } from '../auth/viewer.ts';
 import { ModelRef, ModelVersionRef } from '../models/model.graphql.ts';
 import type { Prediction } from './prediction.entity.ts';
+import { predictionStream } from './prediction.events.ts';
 import * as predictions from './prediction.service.ts';
 
 export const PredictionRef = builder.objectRef<Prediction>('Prediction').implement({
@@ -86,5 +88,17 @@ builder.mutationField('predict', (t) =>
     args: { input: t.arg({ type: PredictInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       predictions.predict(ctx, { ...input, modelId: String(input.modelId) }),
+  }),
+);
+
+builder.subscriptionField('predictionCompleted', (t) =>
+  t.field({
+    type: PredictionRef,
+    description: 'The caller’s own predictions as they complete; optionally for one model.',
+    authScopes: { keyScope: 'PREDICT' },
+    args: { modelId: t.arg.id() },
+    subscribe: (_root, { modelId }, ctx) =>
+      predictionStream(ctx, requireUser(ctx.viewer).userId, modelId == null ? null : String(modelId)),
+    resolve: (prediction) => prediction,
   }),
 );

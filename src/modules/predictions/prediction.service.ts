@@ -7,6 +7,7 @@ import { fromTensor, InputError, toFeeds } from '../../infra/inference/tensor-in
 import { requireUser } from '../auth/viewer.ts';
 import { findVersion, loadVersionBytes, ownModel } from '../models/model.service.ts';
 import { Prediction, type TensorOutputs } from './prediction.entity.ts';
+import { publishPredictionCompleted } from './prediction.events.ts';
 
 export async function predict(
   ctx: Context,
@@ -47,6 +48,7 @@ export async function predict(
     latencyMs: performance.now() - started,
   });
   await ctx.em.flush();
+  await publishPredictionCompleted(ctx, userId, prediction);
   return prediction;
 }
 

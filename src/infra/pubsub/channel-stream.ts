@@ -1,0 +1,64 @@
+import type { EventBus } from './event-bus.ts';
+
+/**
+ * A channel of the event bus as an async iterator, for a GraphQL subscription. At most `capacity` events
+ * wait for a slow consumer; beyond that the oldest are dropped, so one slow client cannot make the server
+ * buffer without bound. Ending the iteration (the client unsubscribes or disconnects) unsubscribes at once.
+ */
+export function channelStream<T>(
+  bus: EventBus,
+  channel: string,
+  accept: (message: string) => T | null,
+  capacity = 100,
+): AsyncIterableIterator<T> {
+  const queue: T[] = [];
+  let waiting: ((result: IteratorResult<T>) => void) | null = null;
+  let done = false;
+  const subscription = bus.subscribe(channel, (message) => {
+    if (done) return;
+    const event = accept(message);
+    if (event === null) return;
+    if (waiting) {
+      waiting({ value: event, done: false });
+      waiting = null;
+    } else {
+      queue.push(event);
+      if (queue.length > capacity) queue.shift();
+    }
+  });
+
+  const finish = async (): Promise<IteratorResult<T>> => {
+    if (!done) {
+      done = true;
+      queue.length = 0;
+      waiting?.({ value: undefined, done: true });
+      waiting = null;
+      await (await subscription)();
+    }
+    return { value: undefined, done: true };
+  };
+
+  return {
+    async next() {
+      await subscription;
+      if (queue.length > 0) return { value: queue.shift()!, done: false };
+      if (done) return { value: undefined, done: true };
+      return new Promise((resolve) => {
+        waiting = resolve;
+      });
+    },
+    return: finish,
+    throw: async (error) => {
+      await finish();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+/** Events about a user's own things travel on that user's channels only. */
+export function userChannel(topic: 'predictions' | 'models' | 'training', userId: string): string {
+  return `mlp:events:${topic}:${userId}`;
+}

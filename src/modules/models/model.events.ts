@@ -1,0 +1,62 @@
+import type { Context } from '../../context.ts';
+import { channelStream, userChannel } from '../../infra/pubsub/channel-stream.ts';
+import { Model } from './model.entity.ts';
+
+type ModelEvent = {
+  id: string;
+  name: string;
+  description: string | null;
+  activeVersion: number | null;
+  latestVersion: number;
+  createdAt: string;
+  updatedAt: string;
+  deleted: boolean;
+};
+
+/** Models announced as deleted: the one event that tells a subscriber its model is gone. */
+const deletedModels = new WeakSet<Model>();
+
+export function isDeletedModel(model: Model): boolean {
+  return deletedModels.has(model);
+}
+
+export async function publishModelUpdated(
+  ctx: Context,
+  ownerId: string,
+  model: Model,
+  change: { deleted: boolean } = { deleted: false },
+): Promise<void> {
+  const event: ModelEvent = {
+    id: model.id,
+    name: model.name,
+    description: model.description ?? null,
+    activeVersion: model.activeVersion ?? null,
+    latestVersion: model.latestVersion,
+    createdAt: model.createdAt.toISOString(),
+    updatedAt: model.updatedAt.toISOString(),
+    deleted: change.deleted,
+  };
+  await ctx.services.events.publish(userChannel('models', ownerId), JSON.stringify(event)).catch((error) => {
+    ctx.services.logger.debug({ err: error }, 'model event not published');
+  });
+}
+
+export function modelStream(ctx: Context, ownerId: string, modelId: string | null): AsyncIterable<Model> {
+  return channelStream(ctx.services.events, userChannel('models', ownerId), (message) => {
+    const event = JSON.parse(message) as ModelEvent;
+    if (modelId !== null && event.id !== modelId) return null;
+    ctx.em.clear(); // see predictionStream: each event is read afresh
+    const model = ctx.em.merge(Model, {
+      id: event.id,
+      owner: ownerId,
+      name: event.name,
+      description: event.description,
+      activeVersion: event.activeVersion,
+      latestVersion: event.latestVersion,
+      createdAt: new Date(event.createdAt),
+      updatedAt: new Date(event.updatedAt),
+    });
+    if (event.deleted) deletedModels.add(model);
+    return model;
+  });
+}

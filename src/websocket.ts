@@ -1,0 +1,147 @@
+import type { Server } from 'node:http';
+import type { ExecutionArgs } from 'graphql';
+import { CloseCode } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { YogaServerInstance } from 'graphql-yoga';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { Context, SocketContext } from './context.ts';
+import { hashApiKey } from './modules/api-keys/key-format.ts';
+import { authenticate, type Credentials, presentedApiKey } from './modules/auth/authenticate.ts';
+import type { Viewer } from './modules/auth/viewer.ts';
+import type { Services } from './services.ts';
+
+/** A client that has not read this much of what we sent it is too slow to keep. */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+const HEARTBEAT_MS = 15_000;
+
+type SocketState = {
+  viewer: Viewer;
+  credentials: Credentials;
+  expiryTimer?: NodeJS.Timeout;
+  keyHash?: string;
+};
+
+function credentialsFrom(params: Record<string, unknown> | undefined): Credentials {
+  const read = (name: string) => {
+    const value = params?.[name] ?? params?.[name.toLowerCase()];
+    return typeof value === 'string' ? value : null;
+  };
+  return {
+    authorization: read('authorization') ?? read('Authorization'),
+    apiKey: read('x-api-key') ?? read('X-API-Key'),
+  };
+}
+
+/**
+ * GraphQL over WebSocket (the graphql-transport-ws protocol) on the HTTP server's `/graphql`. Operations
+ * run through the same Yoga/Envelop plugins as HTTP. Sockets authenticate once, in `connection_init`,
+ * and are closed with 4403 when their JWT expires or their API key is revoked.
+ */
+export function attachWebSocket(
+  server: Server,
+  yoga: YogaServerInstance<Record<string, never>, Context>,
+  services: Services,
+) {
+  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: 1024 * 1024 });
+  const states = new Map<WebSocket, SocketState>();
+
+  const forget = (socket: WebSocket) => {
+    const state = states.get(socket);
+    if (state?.expiryTimer) clearTimeout(state.expiryTimer);
+    states.delete(socket);
+  };
+
+  // When a key is revoked or rotated, re-check the sockets that signed in with it.
+  const stopWatchingKeys = services.apiKeys.onKeyChanged(async (hash) => {
+    for (const [socket, state] of states) {
+      if (state.keyHash !== hash) continue;
+      const viewer = await authenticate(state.credentials, services);
+      if (viewer.kind !== 'user') socket.close(CloseCode.Forbidden, 'API key revoked');
+    }
+  });
+
+  useServer<Record<string, unknown>, { socket: WebSocket }>(
+    {
+      onConnect: async (ctx) => {
+        const credentials = credentialsFrom(ctx.connectionParams);
+        const viewer = await authenticate(credentials, services);
+        if (viewer.kind !== 'user') return false; // graphql-ws closes with 4403 Forbidden
+        const { socket } = ctx.extra;
+        const state: SocketState = { viewer, credentials };
+        const expiresAt = viewer.credential.expiresAt;
+        if (expiresAt) {
+          // setTimeout's limit is about 24.8 days; a longer-lived credential is re-checked at that point.
+          const delay = Math.min(expiresAt.getTime() - Date.now(), 2 ** 31 - 1);
+          state.expiryTimer = setTimeout(
+            () => socket.close(CloseCode.Forbidden, 'Credentials expired'),
+            delay,
+          );
+        }
+        const apiKey = presentedApiKey(credentials);
+        if (apiKey) state.keyHash = hashApiKey(apiKey);
+        states.set(socket, state);
+        return true;
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        const viewer = states.get(ctx.extra.socket)?.viewer ?? { kind: 'anonymous' };
+        const initial: SocketContext = { socketViewer: viewer };
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          ...initial,
+          params: payload,
+        });
+        const args: ExecutionArgs = {
+          schema,
+          operationName: payload.operationName,
+          document: parse(payload.query),
+          variableValues: payload.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+        const errors = validate(args.schema, args.document);
+        if (errors.length) return errors;
+        return args;
+      },
+      execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
+      subscribe: (args) =>
+        (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
+      onNext: (ctx) => {
+        // Drop a client that stopped reading rather than buffer for it without bound.
+        if (ctx.extra.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+          ctx.extra.socket.close(CloseCode.InternalServerError, 'Client too slow');
+        }
+      },
+      onClose: (ctx) => forget(ctx.extra.socket),
+    },
+    wss,
+  );
+
+  // Pings keep idle connections alive through proxies and find peers that vanished without closing.
+  const alive = new WeakSet<WebSocket>();
+  wss.on('connection', (socket) => {
+    alive.add(socket);
+    socket.on('pong', () => alive.add(socket));
+    socket.on('close', () => forget(socket));
+  });
+  const heartbeat = setInterval(() => {
+    for (const socket of wss.clients) {
+      if (!alive.has(socket)) {
+        socket.terminate();
+        continue;
+      }
+      alive.delete(socket);
+      socket.ping();
+    }
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+
+  return {
+    /** Closes every socket with 1001 (going away), as clients expect from a server that shuts down. */
+    async close(): Promise<void> {
+      clearInterval(heartbeat);
+      stopWatchingKeys();
+      for (const socket of wss.clients) socket.close(1001, 'Server shutting down');
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

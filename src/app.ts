@@ -4,6 +4,7 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createFetch } from '@whatwg-node/fetch';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { type Context, createContext } from './context.ts';
+import { rateLimitHeaders, requestOutcomes } from './modules/rate-limits/rate-limit.directive.ts';
 import { schema } from './schema/index.ts';
 import type { Services } from './services.ts';
 import { attachWebSocket } from './websocket.ts';
@@ -55,6 +56,14 @@ export function buildYoga(services: Services): YogaServerInstance<Record<string,
       formDataLimits: { fileSize: config.models.maxUploadBytes, files: 1, fieldSize: 16 * 1024 * 1024 },
     }),
     plugins: [
+      {
+        onResponse({ request, response }) {
+          const outcome = requestOutcomes.get(request);
+          if (!outcome || response.status >= 400) return;
+          for (const [name, value] of Object.entries(rateLimitHeaders(outcome)))
+            response.headers.set(name, value);
+        },
+      },
       useReadinessCheck({
         endpoint: '/ready',
         check: async () => {

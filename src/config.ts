@@ -17,6 +17,18 @@ export type JwtConfig = {
   ttlSeconds: number;
 };
 
+export type TierName = 'FREE' | 'PRO' | 'ENTERPRISE';
+export type TierLimit = { perMinute: number; perDay: number };
+
+export type RateLimitConfig = {
+  tiers: Record<TierName, TierLimit>;
+  /** Calls per minute from one IP address to the fields that guess passwords (login, register). */
+  authPerMinute: number;
+  /** The lengths of the "minute" and "day" windows; shortened only by tests. */
+  minuteMs: number;
+  dayMs: number;
+};
+
 export type Config = {
   port: number;
   database: DatabaseConfig;
@@ -37,6 +49,9 @@ export type Config = {
     /** The most numbers one `predict` call may send across all its inputs. */
     maxInputElements: number;
   };
+  rateLimits: RateLimitConfig;
+  /** How many proxies in front of mlp append to X-Forwarded-For; 0 trusts none and uses the socket. */
+  trustProxyHops: number;
 };
 
 export class ConfigError extends Error {
@@ -122,6 +137,27 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
 
+  const tierLimit = (name: string, fallback: TierLimit): TierLimit => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const match = /^(\d+)\s*,\s*(\d+)$/.exec(raw);
+    if (!match || Number(match[1]) < 1 || Number(match[2]) < 1) {
+      problems.push(`${name} must be "<per minute>,<per day>", e.g. "10,1000", got "${raw}"`);
+      return fallback;
+    }
+    return { perMinute: Number(match[1]), perDay: Number(match[2]) };
+  };
+  const rateLimits: RateLimitConfig = {
+    tiers: {
+      FREE: tierLimit('RATE_LIMIT_FREE', { perMinute: 10, perDay: 1_000 }),
+      PRO: tierLimit('RATE_LIMIT_PRO', { perMinute: 100, perDay: 50_000 }),
+      ENTERPRISE: tierLimit('RATE_LIMIT_ENTERPRISE', { perMinute: 1_000, perDay: 1_000_000 }),
+    },
+    authPerMinute: integer('RATE_LIMIT_AUTH_PER_MINUTE', 10, 1, 1_000_000),
+    minuteMs: integer('RATE_LIMIT_MINUTE_MS', 60_000, 100, 3_600_000),
+    dayMs: integer('RATE_LIMIT_DAY_MS', 86_400_000, 100, 7 * 86_400_000),
+  };
+
   const logLevelRaw = read('LOG_LEVEL') ?? 'info';
   const logLevel = LOG_LEVELS.find((level) => level === logLevelRaw);
   if (!logLevel) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevelRaw}"`);
@@ -141,6 +177,8 @@ export function loadConfig(env: Env = process.env): Config {
     predictions: {
       maxInputElements: integer('MAX_INPUT_ELEMENTS', 1_000_000, 1, 100_000_000),
     },
+    rateLimits,
+    trustProxyHops: integer('TRUST_PROXY_HOPS', 0, 0, 10),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { YogaInitialContext } from 'graphql-yoga';
 import { authenticate } from './modules/auth/authenticate.ts';
@@ -9,23 +10,49 @@ export type Context = {
   /** A fork per request (or per subscription): MikroORM's identity map is never shared between them. */
   em: EntityManager;
   viewer: Viewer;
+  /** The HTTP request; null for operations over a WebSocket. */
+  request: Request | null;
+  /** The caller's address, for per-IP limits (behind trusted proxies, from X-Forwarded-For). */
+  clientIp: string | null;
 };
 
 /** What the WebSocket server passes for an operation: the socket was authenticated once, on connection. */
-export type SocketContext = { socketViewer: Viewer };
+export type SocketContext = { socketViewer: Viewer; socketClientIp: string | null };
+
+/** The client's address: the socket's peer, or with `hops` trusted proxies in front, their X-Forwarded-For. */
+export function clientAddress(remoteAddress: string | undefined, forwardedFor: string | null, hops: number) {
+  if (hops > 0 && forwardedFor) {
+    const chain = forwardedFor.split(',').map((part) => part.trim());
+    return chain[Math.max(0, chain.length - hops)] ?? null;
+  }
+  return remoteAddress ?? null;
+}
+
+type HttpServerContext = { req?: IncomingMessage };
 
 export async function createContext(
   services: Services,
-  initial: YogaInitialContext & Partial<SocketContext>,
+  initial: YogaInitialContext & HttpServerContext & Partial<SocketContext>,
 ): Promise<Context> {
-  const viewer =
-    initial.socketViewer ??
-    (await authenticate(
-      {
-        authorization: initial.request.headers.get('authorization'),
-        apiKey: initial.request.headers.get('x-api-key'),
-      },
+  const em = services.orm.em.fork();
+  if (initial.socketViewer) {
+    return {
       services,
-    ));
-  return { services, em: services.orm.em.fork(), viewer };
+      em,
+      viewer: initial.socketViewer,
+      request: null,
+      clientIp: initial.socketClientIp ?? null,
+    };
+  }
+  const { request } = initial;
+  const viewer = await authenticate(
+    { authorization: request.headers.get('authorization'), apiKey: request.headers.get('x-api-key') },
+    services,
+  );
+  const clientIp = clientAddress(
+    initial.req?.socket.remoteAddress,
+    request.headers.get('x-forwarded-for'),
+    services.config.trustProxyHops,
+  );
+  return { services, em, viewer, request, clientIp };
 }

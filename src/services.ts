@@ -8,7 +8,14 @@ import { connectRedis } from './infra/redis.ts';
 import type { Logger } from './logger.ts';
 import { ApiKeyVerifier } from './modules/api-keys/api-key-verifier.ts';
 import { JwtTokens } from './modules/auth/jwt.ts';
+import {
+  FailoverRateLimitStore,
+  MemoryRateLimitStore,
+  RedisRateLimitStore,
+} from './modules/rate-limits/rate-limit-store.ts';
+import { RateLimiter } from './modules/rate-limits/rate-limiter.ts';
 import { ensureAdmin } from './modules/users/user.service.ts';
+import { UserTiers } from './modules/users/user-tiers.ts';
 
 /** Everything a request or job may use, built once per process. No module-level singletons. */
 export type Services = {
@@ -18,18 +25,23 @@ export type Services = {
   events: EventBus;
   tokens: JwtTokens;
   apiKeys: ApiKeyVerifier;
+  rateLimiter: RateLimiter;
   sessions: ModelSessions;
   close(): Promise<void>;
 };
 
-async function createEventBus(config: Config, logger: Logger): Promise<EventBus> {
-  if (!config.redisUrl) return new LocalEventBus();
-  const [publisher, subscriber] = await Promise.all([
-    connectRedis(config.redisUrl, logger, { name: 'publisher', offline: 'fail' }),
+/** Redis when configured: one connection for commands, one for subscriptions. */
+async function connectShared(config: Config, logger: Logger) {
+  if (!config.redisUrl) return { events: new LocalEventBus(), rateLimitStore: new MemoryRateLimitStore() };
+  const [commands, subscriber] = await Promise.all([
+    connectRedis(config.redisUrl, logger, { name: 'commands', offline: 'fail' }),
     // Subscriptions made while Redis is away wait for it, and are renewed on every reconnect.
     connectRedis(config.redisUrl, logger, { name: 'subscriber', offline: 'queue' }),
   ]);
-  return new RedisEventBus(publisher, subscriber);
+  return {
+    events: new RedisEventBus(commands, subscriber),
+    rateLimitStore: new FailoverRateLimitStore(new RedisRateLimitStore(commands), logger),
+  };
 }
 
 export async function createServices(config: Config, logger: Logger): Promise<Services> {
@@ -42,9 +54,11 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     await orm.close();
     throw error;
   }
-  const events = await createEventBus(config, logger);
+  const { events, rateLimitStore } = await connectShared(config, logger);
   const apiKeys = new ApiKeyVerifier(orm, logger);
   await apiKeys.listen(events);
+  const tiers = new UserTiers(orm);
+  await tiers.listen(events);
   const sessions = new ModelSessions(config.models.sessionCacheSize);
   return {
     config,
@@ -53,9 +67,11 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     events,
     tokens: new JwtTokens(config.jwt, logger),
     apiKeys,
+    rateLimiter: new RateLimiter(rateLimitStore, tiers, config.rateLimits),
     sessions,
     async close() {
       await apiKeys.close();
+      await tiers.close();
       await events.close();
       await sessions.close();
       await orm.close();

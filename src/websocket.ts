@@ -1,10 +1,10 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { ExecutionArgs } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { type WebSocket, WebSocketServer } from 'ws';
-import type { Context, SocketContext } from './context.ts';
+import { type Context, clientAddress, type SocketContext } from './context.ts';
 import { hashApiKey } from './modules/api-keys/key-format.ts';
 import { authenticate, type Credentials, presentedApiKey } from './modules/auth/authenticate.ts';
 import type { Viewer } from './modules/auth/viewer.ts';
@@ -20,6 +20,10 @@ type SocketState = {
   expiryTimer?: NodeJS.Timeout;
   keyHash?: string;
 };
+
+function headerValue(value: string | string[] | undefined): string | null {
+  return Array.isArray(value) ? value.join(',') : (value ?? null);
+}
 
 function credentialsFrom(params: Record<string, unknown> | undefined): Credentials {
   const read = (name: string) => {
@@ -60,7 +64,7 @@ export function attachWebSocket(
     }
   });
 
-  useServer<Record<string, unknown>, { socket: WebSocket }>(
+  useServer<Record<string, unknown>, { socket: WebSocket; request: IncomingMessage }>(
     {
       onConnect: async (ctx) => {
         const credentials = credentialsFrom(ctx.connectionParams);
@@ -84,7 +88,14 @@ export function attachWebSocket(
       },
       onSubscribe: async (ctx, _id, payload) => {
         const viewer = states.get(ctx.extra.socket)?.viewer ?? { kind: 'anonymous' };
-        const initial: SocketContext = { socketViewer: viewer };
+        const initial: SocketContext = {
+          socketViewer: viewer,
+          socketClientIp: clientAddress(
+            ctx.extra.request.socket.remoteAddress,
+            headerValue(ctx.extra.request.headers['x-forwarded-for']),
+            services.config.trustProxyHops,
+          ),
+        };
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           ...initial,

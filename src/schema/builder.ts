@@ -1,9 +1,11 @@
 import SchemaBuilder from '@pothos/core';
+import DirectivesPlugin from '@pothos/plugin-directives';
 import ScopeAuthPlugin, { type AuthFailure } from '@pothos/plugin-scope-auth';
 import type { Context } from '../context.ts';
 import { forbidden } from '../errors.ts';
 import type { ApiKeyScope } from '../modules/api-keys/api-key.entity.ts';
 import { authenticationError } from '../modules/auth/viewer.ts';
+import type { RateLimitRule } from '../modules/rate-limits/rate-limiter.ts';
 
 /** The API key scope a failed check asked for, wherever it sits in the plugin's tree of failures. */
 function missingKeyScope(failure: AuthFailure): string | null {
@@ -28,11 +30,15 @@ export const builder = new SchemaBuilder<{
   // What a field may declare it needs (`authScopes`): any signed-in caller; a signed-in session (a JWT,
   // never an API key); or, for API keys, one scope (JWT sessions hold every scope).
   AuthScopes: { signedIn: boolean; session: boolean; keyScope: ApiKeyScope };
+  // Declared on fields, printed in schema.graphql, enforced by rate-limit.directive.ts.
+  Directives: { rateLimit: { locations: 'FIELD_DEFINITION'; args: { by: RateLimitRule } } };
   // Non-null unless a field says otherwise: the contract's fields are mostly non-null.
   DefaultFieldNullability: false;
 }>({
   defaultFieldNullability: false,
-  plugins: [ScopeAuthPlugin],
+  plugins: [ScopeAuthPlugin, DirectivesPlugin],
+  // Stores applied directives the way @graphql-tools reads them back (for printing and enforcing).
+  directives: { useGraphQLToolsUnorderedDirectives: true },
   scopeAuth: {
     // Check a subscription's scopes once, when it starts, rather than on every event.
     authorizeOnSubscribe: true,

@@ -1,14 +1,19 @@
-import { lexicographicSortSchema, printSchema } from 'graphql';
+import { printSchemaWithDirectives } from '@graphql-tools/utils';
+import { lexicographicSortSchema } from 'graphql';
+import { applyRateLimits, rateLimitDirective } from '../modules/rate-limits/rate-limit.directive.ts';
 import { builder } from './builder.ts';
 import './scalars.ts';
 import '../modules/users/user.graphql.ts';
 import '../modules/api-keys/api-key.graphql.ts';
 import '../modules/models/model.graphql.ts';
 import '../modules/predictions/prediction.graphql.ts';
+import '../modules/rate-limits/rate-limit.graphql.ts';
 
-export const schema = builder.toSchema({ sortSchema: true });
+export const schema = applyRateLimits(
+  builder.toSchema({ sortSchema: true, directives: [rateLimitDirective] }),
+);
 
-/** The committed `schema.graphql`: sorted, so a diff shows only real changes. */
+/** The committed `schema.graphql`: sorted, with the directives applied to fields, so a diff shows real changes. */
 export function printSortedSchema(): string {
-  return `${printSchema(lexicographicSortSchema(schema))}\n`;
+  return `${printSchemaWithDirectives(lexicographicSortSchema(schema))}\n`;
 }

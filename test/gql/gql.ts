@@ -30,6 +30,10 @@ type Documents = {
     "\n  mutation DeleteModel($id: ID!) {\n    deleteModel(id: $id)\n  }\n": typeof types.DeleteModelDocument,
     "\n  mutation CreateModelWithDescription($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n      name\n      description\n    }\n  }\n": typeof types.CreateModelWithDescriptionDocument,
     "\n  query Predictions($modelId: ID, $first: Int, $after: String) {\n    predictions(modelId: $modelId, first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          outputs\n          model {\n            id\n          }\n          version {\n            version\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": typeof types.PredictionsDocument,
+    "\n  query RateLimit {\n    rateLimit {\n      tier\n      minute {\n        limit\n        remaining\n        resetAt\n      }\n      day {\n        limit\n        remaining\n      }\n    }\n  }\n": typeof types.RateLimitDocument,
+    "\n  mutation LoginAttempt($input: LoginInput!) {\n    login(input: $input) {\n      token\n    }\n  }\n": typeof types.LoginAttemptDocument,
+    "\n  mutation KeyForLimits {\n    createApiKey(input: { name: \"limits\" }) {\n      secret\n    }\n  }\n": typeof types.KeyForLimitsDocument,
+    "\n        mutation PromoteTier($input: SetUserTierInput!) {\n          setUserTier(input: $input) {\n            tier\n          }\n        }\n      ": typeof types.PromoteTierDocument,
     "\n  query MeEmail {\n    me {\n      email\n    }\n  }\n": typeof types.MeEmailDocument,
     "\n  subscription PredictionCompleted($modelId: ID) {\n    predictionCompleted(modelId: $modelId) {\n      id\n      outputs\n      cached\n      model {\n        id\n        name\n      }\n      version {\n        version\n      }\n    }\n  }\n": typeof types.PredictionCompletedDocument,
     "\n  subscription ModelUpdated($modelId: ID) {\n    modelUpdated(modelId: $modelId) {\n      id\n      name\n      deleted\n      activeVersion {\n        version\n      }\n    }\n  }\n": typeof types.ModelUpdatedDocument,
@@ -59,6 +63,10 @@ const documents: Documents = {
     "\n  mutation DeleteModel($id: ID!) {\n    deleteModel(id: $id)\n  }\n": types.DeleteModelDocument,
     "\n  mutation CreateModelWithDescription($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n      name\n      description\n    }\n  }\n": types.CreateModelWithDescriptionDocument,
     "\n  query Predictions($modelId: ID, $first: Int, $after: String) {\n    predictions(modelId: $modelId, first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          outputs\n          model {\n            id\n          }\n          version {\n            version\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": types.PredictionsDocument,
+    "\n  query RateLimit {\n    rateLimit {\n      tier\n      minute {\n        limit\n        remaining\n        resetAt\n      }\n      day {\n        limit\n        remaining\n      }\n    }\n  }\n": types.RateLimitDocument,
+    "\n  mutation LoginAttempt($input: LoginInput!) {\n    login(input: $input) {\n      token\n    }\n  }\n": types.LoginAttemptDocument,
+    "\n  mutation KeyForLimits {\n    createApiKey(input: { name: \"limits\" }) {\n      secret\n    }\n  }\n": types.KeyForLimitsDocument,
+    "\n        mutation PromoteTier($input: SetUserTierInput!) {\n          setUserTier(input: $input) {\n            tier\n          }\n        }\n      ": types.PromoteTierDocument,
     "\n  query MeEmail {\n    me {\n      email\n    }\n  }\n": types.MeEmailDocument,
     "\n  subscription PredictionCompleted($modelId: ID) {\n    predictionCompleted(modelId: $modelId) {\n      id\n      outputs\n      cached\n      model {\n        id\n        name\n      }\n      version {\n        version\n      }\n    }\n  }\n": types.PredictionCompletedDocument,
     "\n  subscription ModelUpdated($modelId: ID) {\n    modelUpdated(modelId: $modelId) {\n      id\n      name\n      deleted\n      activeVersion {\n        version\n      }\n    }\n  }\n": types.ModelUpdatedDocument,
@@ -150,6 +158,22 @@ export function graphql(source: "\n  mutation CreateModelWithDescription($input:
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query Predictions($modelId: ID, $first: Int, $after: String) {\n    predictions(modelId: $modelId, first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          outputs\n          model {\n            id\n          }\n          version {\n            version\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n"): (typeof documents)["\n  query Predictions($modelId: ID, $first: Int, $after: String) {\n    predictions(modelId: $modelId, first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          outputs\n          model {\n            id\n          }\n          version {\n            version\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query RateLimit {\n    rateLimit {\n      tier\n      minute {\n        limit\n        remaining\n        resetAt\n      }\n      day {\n        limit\n        remaining\n      }\n    }\n  }\n"): (typeof documents)["\n  query RateLimit {\n    rateLimit {\n      tier\n      minute {\n        limit\n        remaining\n        resetAt\n      }\n      day {\n        limit\n        remaining\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation LoginAttempt($input: LoginInput!) {\n    login(input: $input) {\n      token\n    }\n  }\n"): (typeof documents)["\n  mutation LoginAttempt($input: LoginInput!) {\n    login(input: $input) {\n      token\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation KeyForLimits {\n    createApiKey(input: { name: \"limits\" }) {\n      secret\n    }\n  }\n"): (typeof documents)["\n  mutation KeyForLimits {\n    createApiKey(input: { name: \"limits\" }) {\n      secret\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n        mutation PromoteTier($input: SetUserTierInput!) {\n          setUserTier(input: $input) {\n            tier\n          }\n        }\n      "): (typeof documents)["\n        mutation PromoteTier($input: SetUserTierInput!) {\n          setUserTier(input: $input) {\n            tier\n          }\n        }\n      "];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -76,9 +76,9 @@ export const PASSWORD = 'a sound passphrase 42';
 
 export type TestUser = { id: string; email: string; token: string; auth: Auth };
 
-export async function registerUser(server: TestServer, label?: string): Promise<TestUser> {
+export async function registerUser(server: TestServer, label?: string, from: Auth = {}): Promise<TestUser> {
   const email = uniqueEmail(label);
-  const { register } = await run(server, RegisterDocument, { input: { email, password: PASSWORD } });
+  const { register } = await run(server, RegisterDocument, { input: { email, password: PASSWORD } }, from);
   return { id: register.user.id, email, token: register.token, auth: { token: register.token } };
 }
 

@@ -20,6 +20,10 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
   const config = loadConfig({
     DATABASE_URL: inject('databaseUrl'),
     REDIS_URL: TEST_REDIS_URL,
+    // Every test user and 127.0.0.1 would otherwise share the sign-in limit; test/rate-limits.test.ts
+    // sets real limits and its own client addresses.
+    RATE_LIMIT_FREE: '100000,10000000',
+    RATE_LIMIT_AUTH_PER_MINUTE: '100000',
     JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: 'silent',
     ...env,

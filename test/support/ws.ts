@@ -22,6 +22,8 @@ export function connectSocket(server: TestServer, connectionParams: Record<strin
     connectionParams,
     lazy: false,
     retryAttempts: 0,
+    // A refused or closed connection is what some tests expect; they read it from `closed`.
+    onNonLazyError: () => {},
     on: {
       closed: (event) => {
         const { code, reason } = event as { code: number; reason: string };

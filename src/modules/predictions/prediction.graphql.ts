@@ -85,6 +85,7 @@ builder.mutationField('predict', (t) =>
   t.field({
     type: PredictionRef,
     authScopes: { keyScope: 'PREDICT' },
+    directives: { rateLimit: { by: 'tier' } },
     args: { input: t.arg({ type: PredictInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       predictions.predict(ctx, { ...input, modelId: String(input.modelId) }),

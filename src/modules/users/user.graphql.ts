@@ -59,11 +59,13 @@ builder.queryField('me', (t) =>
 builder.mutationFields((t) => ({
   register: t.field({
     type: AuthPayloadRef,
+    directives: { rateLimit: { by: 'ip' } },
     args: { input: t.arg({ type: RegisterInput, required: true }) },
     resolve: (_root, { input }, ctx) => users.register(ctx, input),
   }),
   login: t.field({
     type: AuthPayloadRef,
+    directives: { rateLimit: { by: 'ip' } },
     args: { input: t.arg({ type: LoginInput, required: true }) },
     resolve: (_root, { input }, ctx) => users.login(ctx, input),
   }),

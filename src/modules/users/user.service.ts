@@ -7,6 +7,7 @@ import type { AccessToken } from '../auth/jwt.ts';
 import { requireUser } from '../auth/viewer.ts';
 import { burnPasswordCheck, hashPassword, passwordWeakness, verifyPassword } from './password.ts';
 import { type Tier, User } from './user.entity.ts';
+import { TIER_CHANGED_CHANNEL } from './user-tiers.ts';
 
 export type AuthPayload = AccessToken & { user: User };
 type EmailPassword = { email: string; password: string };
@@ -69,6 +70,7 @@ export async function setUserTier(ctx: Context, input: { userId: string; tier: T
   if (!user) throw notFound('User');
   user.tier = input.tier;
   await ctx.em.flush();
+  await ctx.services.events.publish(TIER_CHANGED_CHANNEL, user.id);
   return user;
 }
 

@@ -1,0 +1,136 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { RedisClientType } from '../../infra/redis.ts';
+import type { Logger } from '../../logger.ts';
+import { gcra, type RateLimitOutcome, type Window } from './gcra.ts';
+
+/** Where the TATs live. `subject` is who is counted (a user, an IP); one key per window. */
+export interface RateLimitStore {
+  consume(subject: string, windows: Window[], options: { dryRun: boolean }): Promise<RateLimitOutcome>;
+}
+
+/** A TAT means something only for one window length, so the length is part of its key. */
+function windowKey(window: Window): string {
+  return `${window.name}:${window.windowMs}`;
+}
+
+/** One process's limits: the embedded default, and the stand-in while Redis is unreachable. */
+export class MemoryRateLimitStore implements RateLimitStore {
+  readonly #tats = new Map<string, { tat: number; expiresAt: number }>();
+  readonly #capacity: number;
+
+  constructor(capacity = 100_000) {
+    this.#capacity = capacity;
+  }
+
+  async consume(
+    subject: string,
+    windows: Window[],
+    { dryRun }: { dryRun: boolean },
+  ): Promise<RateLimitOutcome> {
+    const now = Date.now();
+    const keys = windows.map((window) => `${subject}:${windowKey(window)}`);
+    const tats = keys.map((key) => {
+      const entry = this.#tats.get(key);
+      return entry && entry.expiresAt > now ? entry.tat : null;
+    });
+    const { outcome, newTats } = gcra(windows, tats, now, dryRun);
+    newTats?.forEach((tat, i) => {
+      this.#tats.delete(keys[i]!);
+      this.#tats.set(keys[i]!, { tat, expiresAt: tat });
+    });
+    while (this.#tats.size > this.#capacity) this.#tats.delete(this.#tats.keys().next().value!);
+    return outcome;
+  }
+}
+
+const SCRIPT = readFileSync(new URL('./rate-limit-script.lua', import.meta.url), 'utf8');
+const SCRIPT_SHA = createHash('sha1').update(SCRIPT).digest('hex');
+
+/** Shared by every instance: one round trip, checked and counted atomically by a Lua script. */
+export class RedisRateLimitStore implements RateLimitStore {
+  readonly #redis: RedisClientType;
+
+  constructor(redis: RedisClientType) {
+    this.#redis = redis;
+  }
+
+  async consume(
+    subject: string,
+    windows: Window[],
+    { dryRun }: { dryRun: boolean },
+  ): Promise<RateLimitOutcome> {
+    // The hash tag keeps a subject's windows in one Redis Cluster slot, as a multi-key script needs.
+    const keys = windows.map((window) => `mlp:rl:{${subject}}:${windowKey(window)}`);
+    const args = [
+      dryRun ? '1' : '0',
+      ...windows.flatMap((window) => [String(window.limit), String(window.windowMs)]),
+    ];
+    let reply: unknown;
+    try {
+      reply = await this.#redis.evalSha(SCRIPT_SHA, { keys, arguments: args });
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      reply = await this.#redis.eval(SCRIPT, { keys, arguments: args });
+    }
+    const numbers = (reply as number[]).map(Number);
+    return {
+      allowed: numbers[0] === 1,
+      windows: windows.map((window, i) => ({
+        name: window.name,
+        limit: window.limit,
+        windowMs: window.windowMs,
+        remaining: numbers[1 + 3 * i]!,
+        resetMs: numbers[2 + 3 * i]!,
+        retryAfterMs: numbers[3 + 3 * i]!,
+      })),
+    };
+  }
+}
+
+const REDIS_TIMEOUT_MS = 250;
+
+/**
+ * Redis first; when it fails or is slow, this process's memory, so requests are never refused (or held
+ * up) because Redis is down, yet no instance serves unlimited traffic. Each outage is logged once;
+ * the next success returns to Redis by itself.
+ */
+export class FailoverRateLimitStore implements RateLimitStore {
+  readonly #primary: RateLimitStore;
+  readonly #fallback = new MemoryRateLimitStore();
+  readonly #logger: Logger;
+  #failing = false;
+
+  constructor(primary: RateLimitStore, logger: Logger) {
+    this.#primary = primary;
+    this.#logger = logger;
+  }
+
+  async consume(subject: string, windows: Window[], options: { dryRun: boolean }): Promise<RateLimitOutcome> {
+    try {
+      const outcome = await withTimeout(this.#primary.consume(subject, windows, options), REDIS_TIMEOUT_MS);
+      if (this.#failing) {
+        this.#failing = false;
+        this.#logger.info('rate limits are back on Redis');
+      }
+      return outcome;
+    } catch (error) {
+      if (!this.#failing) {
+        this.#failing = true;
+        this.#logger.warn(
+          { err: error },
+          'rate limits fall back to this process’s memory while Redis is unreachable',
+        );
+      }
+      return this.#fallback.consume(subject, windows, options);
+    }
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

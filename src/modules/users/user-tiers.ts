@@ -1,0 +1,39 @@
+import type { Orm } from '../../infra/database/orm.ts';
+import type { EventBus } from '../../infra/pubsub/event-bus.ts';
+import { type Tier, User } from './user.entity.ts';
+
+export const TIER_CHANGED_CHANNEL = 'mlp:users:tier-changed';
+const TTL_MS = 60_000;
+const CAPACITY = 100_000;
+
+/**
+ * Each user's tier, which every limited request needs: cached in memory so the hot path reads no
+ * database, and dropped on every instance the moment an admin changes it.
+ */
+export class UserTiers {
+  readonly #orm: Orm;
+  readonly #cache = new Map<string, { tier: Tier; cachedAt: number }>();
+  #unsubscribe: (() => Promise<void>) | null = null;
+
+  constructor(orm: Orm) {
+    this.#orm = orm;
+  }
+
+  async listen(bus: EventBus): Promise<void> {
+    this.#unsubscribe = await bus.subscribe(TIER_CHANGED_CHANNEL, (userId) => this.#cache.delete(userId));
+  }
+
+  async close(): Promise<void> {
+    await this.#unsubscribe?.();
+  }
+
+  async get(userId: string): Promise<Tier> {
+    const cached = this.#cache.get(userId);
+    if (cached && Date.now() - cached.cachedAt < TTL_MS) return cached.tier;
+    const user = await this.#orm.em.fork().findOneOrFail(User, userId, { fields: ['tier'] });
+    this.#cache.delete(userId);
+    this.#cache.set(userId, { tier: user.tier, cachedAt: Date.now() });
+    if (this.#cache.size > CAPACITY) this.#cache.delete(this.#cache.keys().next().value!);
+    return user.tier;
+  }
+}

@@ -50,6 +50,13 @@ export type Config = {
     maxInputElements: number;
   };
   rateLimits: RateLimitConfig;
+  predictionCache: {
+    ttlMs: number;
+    /** Outputs larger than this (as JSON) are not cached. */
+    maxEntryBytes: number;
+    /** Entries kept in process memory when there is no Redis. */
+    memoryEntries: number;
+  };
   /** How many proxies in front of mlp append to X-Forwarded-For; 0 trusts none and uses the socket. */
   trustProxyHops: number;
 };
@@ -178,6 +185,11 @@ export function loadConfig(env: Env = process.env): Config {
       maxInputElements: integer('MAX_INPUT_ELEMENTS', 1_000_000, 1, 100_000_000),
     },
     rateLimits,
+    predictionCache: {
+      ttlMs: integer('PREDICTION_CACHE_TTL_SECONDS', 3600, 1, 30 * 86400) * 1000,
+      maxEntryBytes: integer('PREDICTION_CACHE_MAX_ENTRY_BYTES', 64 * 1024, 0, 64 * 1024 * 1024),
+      memoryEntries: integer('PREDICTION_CACHE_MEMORY_ENTRIES', 10_000, 1, 10_000_000),
+    },
     trustProxyHops: integer('TRUST_PROXY_HOPS', 0, 0, 10),
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -1,4 +1,5 @@
 import type { Config } from './config.ts';
+import { createKeyvStore } from './infra/cache/keyv-store.ts';
 import { migrate, type Orm, openDatabase } from './infra/database/orm.ts';
 import { ModelSessions } from './infra/inference/model-sessions.ts';
 import type { EventBus } from './infra/pubsub/event-bus.ts';
@@ -8,6 +9,7 @@ import { connectRedis } from './infra/redis.ts';
 import type { Logger } from './logger.ts';
 import { ApiKeyVerifier } from './modules/api-keys/api-key-verifier.ts';
 import { JwtTokens } from './modules/auth/jwt.ts';
+import { PredictionCache } from './modules/predictions/prediction-cache.ts';
 import {
   FailoverRateLimitStore,
   MemoryRateLimitStore,
@@ -26,19 +28,23 @@ export type Services = {
   tokens: JwtTokens;
   apiKeys: ApiKeyVerifier;
   rateLimiter: RateLimiter;
+  predictionCache: PredictionCache;
   sessions: ModelSessions;
   close(): Promise<void>;
 };
 
 /** Redis when configured: one connection for commands, one for subscriptions. */
 async function connectShared(config: Config, logger: Logger) {
-  if (!config.redisUrl) return { events: new LocalEventBus(), rateLimitStore: new MemoryRateLimitStore() };
+  if (!config.redisUrl) {
+    return { redis: null, events: new LocalEventBus(), rateLimitStore: new MemoryRateLimitStore() };
+  }
   const [commands, subscriber] = await Promise.all([
     connectRedis(config.redisUrl, logger, { name: 'commands', offline: 'fail' }),
     // Subscriptions made while Redis is away wait for it, and are renewed on every reconnect.
     connectRedis(config.redisUrl, logger, { name: 'subscriber', offline: 'queue' }),
   ]);
   return {
+    redis: commands,
     events: new RedisEventBus(commands, subscriber),
     rateLimitStore: new FailoverRateLimitStore(new RedisRateLimitStore(commands), logger),
   };
@@ -54,7 +60,12 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     await orm.close();
     throw error;
   }
-  const { events, rateLimitStore } = await connectShared(config, logger);
+  const { redis, events, rateLimitStore } = await connectShared(config, logger);
+  const predictionCache = new PredictionCache(
+    createKeyvStore(redis, 'mlp:predictions', config.predictionCache.memoryEntries),
+    config.predictionCache,
+    logger,
+  );
   const apiKeys = new ApiKeyVerifier(orm, logger);
   await apiKeys.listen(events);
   const tiers = new UserTiers(orm);
@@ -68,6 +79,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     tokens: new JwtTokens(config.jwt, logger),
     apiKeys,
     rateLimiter: new RateLimiter(rateLimitStore, tiers, config.rateLimits),
+    predictionCache,
     sessions,
     async close() {
       await apiKeys.close();

@@ -29,6 +29,10 @@ type Documents = {
     "\n  mutation UpdateModel($input: UpdateModelInput!) {\n    updateModel(input: $input) {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n    }\n  }\n": typeof types.UpdateModelDocument,
     "\n  mutation DeleteModel($id: ID!) {\n    deleteModel(id: $id)\n  }\n": typeof types.DeleteModelDocument,
     "\n  mutation CreateModelWithDescription($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n      name\n      description\n    }\n  }\n": typeof types.CreateModelWithDescriptionDocument,
+    "\n  mutation CachedPredict($input: PredictInput!) {\n    predict(input: $input) {\n      outputs\n      cached\n      version {\n        version\n      }\n      model {\n        name\n      }\n    }\n  }\n": typeof types.CachedPredictDocument,
+    "\n  mutation SwitchVersion($input: UpdateModelInput!) {\n    updateModel(input: $input) {\n      id\n    }\n  }\n": typeof types.SwitchVersionDocument,
+    "\n  mutation DropModel($id: ID!) {\n    deleteModel(id: $id)\n  }\n": typeof types.DropModelDocument,
+    "\n  query CacheHistory($modelId: ID) {\n    predictions(modelId: $modelId) {\n      edges {\n        node {\n          cached\n        }\n      }\n    }\n  }\n": typeof types.CacheHistoryDocument,
     "\n  query Predictions($modelId: ID, $first: Int, $after: String) {\n    predictions(modelId: $modelId, first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          outputs\n          model {\n            id\n          }\n          version {\n            version\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": typeof types.PredictionsDocument,
     "\n  query RateLimit {\n    rateLimit {\n      tier\n      minute {\n        limit\n        remaining\n        resetAt\n      }\n      day {\n        limit\n        remaining\n      }\n    }\n  }\n": typeof types.RateLimitDocument,
     "\n  mutation LoginAttempt($input: LoginInput!) {\n    login(input: $input) {\n      token\n    }\n  }\n": typeof types.LoginAttemptDocument,
@@ -62,6 +66,10 @@ const documents: Documents = {
     "\n  mutation UpdateModel($input: UpdateModelInput!) {\n    updateModel(input: $input) {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n    }\n  }\n": types.UpdateModelDocument,
     "\n  mutation DeleteModel($id: ID!) {\n    deleteModel(id: $id)\n  }\n": types.DeleteModelDocument,
     "\n  mutation CreateModelWithDescription($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n      name\n      description\n    }\n  }\n": types.CreateModelWithDescriptionDocument,
+    "\n  mutation CachedPredict($input: PredictInput!) {\n    predict(input: $input) {\n      outputs\n      cached\n      version {\n        version\n      }\n      model {\n        name\n      }\n    }\n  }\n": types.CachedPredictDocument,
+    "\n  mutation SwitchVersion($input: UpdateModelInput!) {\n    updateModel(input: $input) {\n      id\n    }\n  }\n": types.SwitchVersionDocument,
+    "\n  mutation DropModel($id: ID!) {\n    deleteModel(id: $id)\n  }\n": types.DropModelDocument,
+    "\n  query CacheHistory($modelId: ID) {\n    predictions(modelId: $modelId) {\n      edges {\n        node {\n          cached\n        }\n      }\n    }\n  }\n": types.CacheHistoryDocument,
     "\n  query Predictions($modelId: ID, $first: Int, $after: String) {\n    predictions(modelId: $modelId, first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          outputs\n          model {\n            id\n          }\n          version {\n            version\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": types.PredictionsDocument,
     "\n  query RateLimit {\n    rateLimit {\n      tier\n      minute {\n        limit\n        remaining\n        resetAt\n      }\n      day {\n        limit\n        remaining\n      }\n    }\n  }\n": types.RateLimitDocument,
     "\n  mutation LoginAttempt($input: LoginInput!) {\n    login(input: $input) {\n      token\n    }\n  }\n": types.LoginAttemptDocument,
@@ -154,6 +162,22 @@ export function graphql(source: "\n  mutation DeleteModel($id: ID!) {\n    delet
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation CreateModelWithDescription($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n      name\n      description\n    }\n  }\n"): (typeof documents)["\n  mutation CreateModelWithDescription($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n      name\n      description\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CachedPredict($input: PredictInput!) {\n    predict(input: $input) {\n      outputs\n      cached\n      version {\n        version\n      }\n      model {\n        name\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation CachedPredict($input: PredictInput!) {\n    predict(input: $input) {\n      outputs\n      cached\n      version {\n        version\n      }\n      model {\n        name\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SwitchVersion($input: UpdateModelInput!) {\n    updateModel(input: $input) {\n      id\n    }\n  }\n"): (typeof documents)["\n  mutation SwitchVersion($input: UpdateModelInput!) {\n    updateModel(input: $input) {\n      id\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DropModel($id: ID!) {\n    deleteModel(id: $id)\n  }\n"): (typeof documents)["\n  mutation DropModel($id: ID!) {\n    deleteModel(id: $id)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CacheHistory($modelId: ID) {\n    predictions(modelId: $modelId) {\n      edges {\n        node {\n          cached\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query CacheHistory($modelId: ID) {\n    predictions(modelId: $modelId) {\n      edges {\n        node {\n          cached\n        }\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

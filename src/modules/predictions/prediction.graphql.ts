@@ -58,6 +58,11 @@ const PredictInput = builder.inputType('PredictInput', {
   fields: (t) => ({
     modelId: t.id({ required: true }),
     version: t.int({ description: "Defaults to the model's active version." }),
+    cache: t.boolean({
+      description:
+        'Answer from the prediction cache when the same inputs went to the same version before (default true). ' +
+        'False always runs the model.',
+    }),
     inputs: t.field({
       type: 'JSON',
       required: true,

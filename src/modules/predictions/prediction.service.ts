@@ -11,7 +11,7 @@ import { publishPredictionCompleted } from './prediction.events.ts';
 
 export async function predict(
   ctx: Context,
-  input: { modelId: string; version?: number | null; inputs?: unknown },
+  input: { modelId: string; version?: number | null; inputs?: unknown; cache?: boolean | null },
 ): Promise<Prediction> {
   const { userId } = requireUser(ctx.viewer);
   const started = performance.now();
@@ -31,20 +31,27 @@ export async function predict(
     throw error;
   }
   const outputNames = version.outputs.map((output) => output.name);
-  const results = await ctx.services.sessions.use(
-    version.id,
-    () => loadVersionBytes(ctx, version.id),
-    (session) => session.run(feeds, outputNames),
-  );
-  const outputs: TensorOutputs = {};
-  for (const name of outputNames) outputs[name] = fromTensor(results[name]!);
+  const infer = async (): Promise<TensorOutputs> => {
+    const results = await ctx.services.sessions.use(
+      version.id,
+      () => loadVersionBytes(ctx, version.id),
+      (session) => session.run(feeds, outputNames),
+    );
+    const outputs: TensorOutputs = {};
+    for (const name of outputNames) outputs[name] = fromTensor(results[name]!);
+    return outputs;
+  };
+  const { outputs, cached } =
+    input.cache === false
+      ? { outputs: await infer(), cached: false }
+      : await ctx.services.predictionCache.getOrCompute(version.id, feeds, infer);
 
   const prediction = ctx.em.create(Prediction, {
     user: userId,
     model,
     version,
     outputs,
-    cached: false,
+    cached,
     latencyMs: performance.now() - started,
   });
   await ctx.em.flush();

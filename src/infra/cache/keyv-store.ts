@@ -1,0 +1,18 @@
+import { createKeyv } from '@keyv/redis';
+import Keyv from 'keyv';
+import type { RedisClientType } from '../redis.ts';
+import { BoundedMap } from './bounded-map.ts';
+
+/**
+ * A Keyv namespace: on the shared Redis when there is one (every instance sees the same entries), else
+ * in this process's memory, bounded. Errors are thrown, not swallowed, so callers can fall back.
+ */
+export function createKeyvStore(
+  redis: RedisClientType | null,
+  namespace: string,
+  memoryCapacity: number,
+): Keyv {
+  if (!redis) return new Keyv({ store: new BoundedMap(memoryCapacity), namespace });
+  // createKeyv (not `new Keyv({ store: new KeyvRedis() })`, which doubles the prefix) on our own connection.
+  return createKeyv(redis as Parameters<typeof createKeyv>[0] & object, { namespace, throwOnErrors: true });
+}

@@ -1,0 +1,234 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { addModel, linearModel } from './fixtures/onnx-models.ts';
+import { graphql } from './gql/index.ts';
+import { modelWithVersion, registerUser, type TestUser, uploadVersion } from './support/fixtures.ts';
+import { freePort, PrivateRedis } from './support/redis-server.ts';
+import { errorCode, execute, run, startServer, type TestServer } from './support/server.ts';
+
+const CachedPredictDocument = graphql(`
+  mutation CachedPredict($input: PredictInput!) {
+    predict(input: $input) {
+      outputs
+      cached
+      version {
+        version
+      }
+      model {
+        name
+      }
+    }
+  }
+`);
+
+const SwitchVersionDocument = graphql(`
+  mutation SwitchVersion($input: UpdateModelInput!) {
+    updateModel(input: $input) {
+      id
+    }
+  }
+`);
+
+const DropModelDocument = graphql(`
+  mutation DropModel($id: ID!) {
+    deleteModel(id: $id)
+  }
+`);
+
+const HistoryDocument = graphql(`
+  query CacheHistory($modelId: ID) {
+    predictions(modelId: $modelId) {
+      edges {
+        node {
+          cached
+        }
+      }
+    }
+  }
+`);
+
+const V1 = linearModel([[1], [10]], [0]);
+const V2 = linearModel([[2], [20]], [0]);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let a: TestServer;
+let b: TestServer;
+beforeAll(async () => {
+  [a, b] = await Promise.all([startServer(), startServer()]);
+});
+afterAll(() => Promise.all([a.stop(), b.stop()]));
+
+const predict = (server: TestServer, user: TestUser, modelId: string, inputs: unknown, cache?: boolean) =>
+  run(server, CachedPredictDocument, { input: { modelId, inputs, cache } }, user.auth).then(
+    (data) => data.predict,
+  );
+
+describe('prediction cache', () => {
+  it('answers a repeat from the cache, on any instance, and still records it in history', async () => {
+    const user = await registerUser(a);
+    const { model } = await modelWithVersion(a, user, V1);
+    const miss = await predict(a, user, model.id, [[1, 2]]);
+    const hit = await predict(b, user, model.id, [[1, 2]]);
+    expect(miss).toMatchObject({ cached: false, outputs: { logits: [[21]] } });
+    expect(hit).toEqual({ ...miss, cached: true });
+    const { predictions } = await run(a, HistoryDocument, { modelId: model.id }, user.auth);
+    expect(predictions.edges.map((edge) => edge.node.cached)).toEqual([true, false]);
+  });
+
+  it('treats the same numbers as the same input, however they are written', async () => {
+    const user = await registerUser(a);
+    const { model } = await modelWithVersion(a, user, V1);
+    await predict(a, user, model.id, { x: [[3, 4]] });
+    expect((await predict(a, user, model.id, [[3, 4.0]])).cached).toBe(true);
+    const { model: adder } = await modelWithVersion(a, user, addModel(2));
+    await predict(a, user, adder.id, { a: [[1, 2]], b: [[3, 4]] });
+    // Another key order, and the spacing of a hand-written query.
+    const response = await fetch(a.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${user.token}` },
+      body: `{"query":"mutation { predict(input: { modelId: \\"${adder.id}\\", inputs: { b: [[ 3 , 4 ]], a: [[1,2]] } }) { cached outputs } }"}`,
+    });
+    expect(((await response.json()) as { data: { predict: unknown } }).data.predict).toEqual({
+      cached: true,
+      outputs: { sum: [[4, 6]] },
+    });
+    expect((await predict(a, user, model.id, [[3, 5]])).cached).toBe(false);
+  });
+
+  it('never serves the outputs of a version that is no longer the one asked for, on any instance', async () => {
+    const user = await registerUser(a);
+    const { model } = await modelWithVersion(a, user, V1);
+    await predict(a, user, model.id, [[1, 1]]);
+    expect((await predict(a, user, model.id, [[1, 1]])).cached).toBe(true);
+
+    await uploadVersion(b, user, model.id, V2); // activates version 2 on the other instance
+    const after = await predict(a, user, model.id, [[1, 1]]);
+    expect(after).toMatchObject({ cached: false, version: { version: 2 }, outputs: { logits: [[22]] } });
+
+    await run(
+      b,
+      SwitchVersionDocument,
+      { input: { id: model.id, activeVersion: 1, name: 'renamed' } },
+      user.auth,
+    );
+    const back = await predict(a, user, model.id, [[1, 1]]);
+    // Version 1's own outputs are still right for version 1; the model's new name is read fresh.
+    expect(back).toMatchObject({
+      version: { version: 1 },
+      outputs: { logits: [[11]] },
+      model: { name: 'renamed' },
+    });
+
+    await run(b, DropModelDocument, { id: model.id }, user.auth);
+    const gone = await execute(
+      a,
+      CachedPredictDocument,
+      { input: { modelId: model.id, inputs: [[1, 1]] } },
+      user.auth,
+    );
+    expect(errorCode(gone)).toBe('NOT_FOUND');
+  });
+
+  it('never gives one user’s cached outputs to another', async () => {
+    const owner = await registerUser(a);
+    const other = await registerUser(a);
+    const { model } = await modelWithVersion(a, owner, V1);
+    await predict(a, owner, model.id, [[5, 5]]);
+    const foreign = await execute(
+      a,
+      CachedPredictDocument,
+      { input: { modelId: model.id, inputs: [[5, 5]] } },
+      other.auth,
+    );
+    expect(errorCode(foreign)).toBe('NOT_FOUND');
+    // The same file uploaded by someone else is another version: computed afresh.
+    const { model: copy } = await modelWithVersion(a, other, V1);
+    expect((await predict(a, other, copy.id, [[5, 5]])).cached).toBe(false);
+  });
+
+  it('runs the model when asked not to use the cache', async () => {
+    const user = await registerUser(a);
+    const { model } = await modelWithVersion(a, user, V1);
+    await predict(a, user, model.id, [[7, 7]]);
+    expect((await predict(a, user, model.id, [[7, 7]], false)).cached).toBe(false);
+  });
+
+  it('does not cache failures', async () => {
+    const user = await registerUser(a);
+    const { model, version } = await modelWithVersion(a, user, V1);
+    const db = new pg.Client({ connectionString: inject('databaseUrl') });
+    await db.connect();
+    try {
+      // Break the stored file, so loading the model fails on an instance that has not loaded it yet.
+      await db.query(`update model_versions set onnx = '\\x00'::bytea where id = $1`, [version.id]);
+      const failed = await execute(
+        b,
+        CachedPredictDocument,
+        { input: { modelId: model.id, inputs: [[2, 2]] } },
+        user.auth,
+      );
+      expect(failed.errors?.[0]?.message).toBe('Unexpected error.');
+      await db.query('update model_versions set onnx = $1 where id = $2', [Buffer.from(V1), version.id]);
+      expect(await predict(b, user, model.id, [[2, 2]])).toMatchObject({
+        cached: false,
+        outputs: { logits: [[22]] },
+      });
+    } finally {
+      await db.end();
+    }
+  });
+});
+
+describe('cache bounds', () => {
+  it('expires entries after the TTL and skips outputs over the size cap', async () => {
+    const server = await startServer({
+      PREDICTION_CACHE_TTL_SECONDS: '1',
+      PREDICTION_CACHE_MAX_ENTRY_BYTES: '100',
+    });
+    try {
+      const user = await registerUser(server);
+      const { model } = await modelWithVersion(server, user, V1);
+      await predict(server, user, model.id, [[1, 0]]);
+      expect((await predict(server, user, model.id, [[1, 0]])).cached).toBe(true);
+      await sleep(1100);
+      expect((await predict(server, user, model.id, [[1, 0]])).cached).toBe(false);
+
+      const big = Array.from({ length: 20 }, (_, i) => [i, i]);
+      await predict(server, user, model.id, big);
+      expect((await predict(server, user, model.id, big)).cached).toBe(false);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('keeps answering, uncached, while Redis is down, and caches again when it is back', async () => {
+    const redis = new PrivateRedis(await freePort());
+    await redis.start();
+    const server = await startServer({ REDIS_URL: redis.url });
+    try {
+      const user = await registerUser(server);
+      const { model } = await modelWithVersion(server, user, V1);
+      await predict(server, user, model.id, [[4, 4]]);
+      expect((await predict(server, user, model.id, [[4, 4]])).cached).toBe(true);
+
+      await redis.stop();
+      for (let i = 0; i < 3; i++) {
+        expect(await predict(server, user, model.id, [[4, 4]])).toMatchObject({
+          cached: false,
+          outputs: { logits: [[44]] },
+        });
+      }
+
+      await redis.start();
+      let cached = false;
+      for (let i = 0; i < 100 && !cached; i++) {
+        await sleep(50);
+        cached = (await predict(server, user, model.id, [[4, 4]])).cached;
+      }
+      expect(cached).toBe(true);
+    } finally {
+      await server.stop();
+      await redis.stop();
+    }
+  });
+});

@@ -21,6 +21,8 @@ export type TierName = 'FREE' | 'PRO' | 'ENTERPRISE';
 export type TierLimit = { perMinute: number; perDay: number };
 
 export type RateLimitConfig = {
+  /** False switches every @rateLimit off (for a trusted internal deployment, or to measure its cost). */
+  enabled: boolean;
   tiers: Record<TierName, TierLimit>;
   /** Calls per minute from one IP address to the fields that guess passwords (login, register). */
   authPerMinute: number;
@@ -154,7 +156,12 @@ export function loadConfig(env: Env = process.env): Config {
     }
     return { perMinute: Number(match[1]), perDay: Number(match[2]) };
   };
+  const enabledRaw = read('RATE_LIMITS_ENABLED') ?? 'true';
+  if (enabledRaw !== 'true' && enabledRaw !== 'false') {
+    problems.push(`RATE_LIMITS_ENABLED must be true or false, got "${enabledRaw}"`);
+  }
   const rateLimits: RateLimitConfig = {
+    enabled: enabledRaw !== 'false',
     tiers: {
       FREE: tierLimit('RATE_LIMIT_FREE', { perMinute: 10, perDay: 1_000 }),
       PRO: tierLimit('RATE_LIMIT_PRO', { perMinute: 100, perDay: 50_000 }),

@@ -45,6 +45,7 @@ async function graphql(
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ query, variables }),
   });
+  // biome-ignore lint/suspicious/noExplicitAny: seeding reads a few known fields
   const body = (await response.json()) as { data: Record<string, any>; errors?: unknown };
   if (body.errors) throw new Error(JSON.stringify(body.errors));
   return body.data;

@@ -59,6 +59,11 @@ export type Config = {
     /** Entries kept in process memory when there is no Redis. */
     memoryEntries: number;
   };
+  training: {
+    maxDatasetBytes: number;
+    /** Training jobs a user may have queued or running at once, by tier. */
+    maxConcurrentJobs: Record<TierName, number>;
+  };
   /** How many proxies in front of mlp append to X-Forwarded-For; 0 trusts none and uses the socket. */
   trustProxyHops: number;
 };
@@ -196,6 +201,14 @@ export function loadConfig(env: Env = process.env): Config {
       ttlMs: integer('PREDICTION_CACHE_TTL_SECONDS', 3600, 1, 30 * 86400) * 1000,
       maxEntryBytes: integer('PREDICTION_CACHE_MAX_ENTRY_BYTES', 64 * 1024, 0, 64 * 1024 * 1024),
       memoryEntries: integer('PREDICTION_CACHE_MEMORY_ENTRIES', 10_000, 1, 10_000_000),
+    },
+    training: {
+      maxDatasetBytes: integer('MAX_DATASET_BYTES', 50 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024 - 1),
+      maxConcurrentJobs: {
+        FREE: integer('TRAINING_JOBS_FREE', 1, 1, 1000),
+        PRO: integer('TRAINING_JOBS_PRO', 3, 1, 1000),
+        ENTERPRISE: integer('TRAINING_JOBS_ENTERPRISE', 10, 1, 1000),
+      },
     },
     trustProxyHops: integer('TRUST_PROXY_HOPS', 0, 0, 10),
   };

@@ -5,6 +5,7 @@ import { ModelSessions } from './infra/inference/model-sessions.ts';
 import type { EventBus } from './infra/pubsub/event-bus.ts';
 import { LocalEventBus } from './infra/pubsub/local-event-bus.ts';
 import { RedisEventBus } from './infra/pubsub/redis-event-bus.ts';
+import { BeeTrainingQueue, LocalTrainingQueue, type TrainingQueue } from './infra/queue/training-queue.ts';
 import { connectRedis } from './infra/redis.ts';
 import type { Logger } from './logger.ts';
 import { ApiKeyVerifier } from './modules/api-keys/api-key-verifier.ts';
@@ -16,6 +17,7 @@ import {
   RedisRateLimitStore,
 } from './modules/rate-limits/rate-limit-store.ts';
 import { RateLimiter } from './modules/rate-limits/rate-limiter.ts';
+import { runTrainingJob } from './modules/training/run-training-job.ts';
 import { ensureAdmin } from './modules/users/user.service.ts';
 import { UserTiers } from './modules/users/user-tiers.ts';
 
@@ -30,6 +32,7 @@ export type Services = {
   rateLimiter: RateLimiter;
   predictionCache: PredictionCache;
   sessions: ModelSessions;
+  trainingQueue: TrainingQueue;
   close(): Promise<void>;
 };
 
@@ -71,7 +74,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   const tiers = new UserTiers(orm);
   await tiers.listen(events);
   const sessions = new ModelSessions(config.models.sessionCacheSize);
-  return {
+  const services: Services = {
     config,
     logger,
     orm,
@@ -81,7 +84,12 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     rateLimiter: new RateLimiter(rateLimitStore, tiers, config.rateLimits),
     predictionCache,
     sessions,
+    // With Redis, worker processes train; without it, this process does.
+    trainingQueue: config.redisUrl
+      ? new BeeTrainingQueue(config.redisUrl)
+      : new LocalTrainingQueue((jobId) => runTrainingJob(services, jobId, { lastAttempt: true }), logger),
     async close() {
+      await services.trainingQueue.close();
       await apiKeys.close();
       await tiers.close();
       await events.close();
@@ -89,4 +97,5 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
       await orm.close();
     },
   };
+  return services;
 }

@@ -8,6 +8,7 @@ import '../modules/api-keys/api-key.graphql.ts';
 import '../modules/models/model.graphql.ts';
 import '../modules/predictions/prediction.graphql.ts';
 import '../modules/rate-limits/rate-limit.graphql.ts';
+import '../modules/training/training.graphql.ts';
 
 export const schema = applyRateLimits(
   builder.toSchema({ sortSchema: true, directives: [rateLimitDirective] }),

@@ -49,6 +49,13 @@ type Documents = {
     "\n  mutation CreateModel($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n    }\n  }\n": typeof types.CreateModelDocument,
     "\n  mutation UploadModelVersion($input: UploadModelVersionInput!) {\n    uploadModelVersion(input: $input) {\n      id\n      version\n      sizeBytes\n      sha256\n      inputs {\n        name\n        elementType\n        shape\n      }\n      outputs {\n        name\n        elementType\n        shape\n      }\n    }\n  }\n": typeof types.UploadModelVersionDocument,
     "\n  mutation Predict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      cached\n      latencyMs\n      createdAt\n      model {\n        id\n        name\n      }\n      version {\n        version\n      }\n    }\n  }\n": typeof types.PredictDocument,
+    "\n  mutation StartTraining($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n      status\n      algorithm\n      model {\n        id\n      }\n    }\n  }\n": typeof types.StartTrainingDocument,
+    "\n  query TrainingJob($id: ID!) {\n    trainingJob(id: $id) {\n      id\n      status\n      progress\n      metrics\n      error\n      finishedAt\n      resultVersion {\n        version\n        labels\n        inputs {\n          name\n          shape\n        }\n      }\n    }\n  }\n": typeof types.TrainingJobDocument,
+    "\n  query TrainingJobs($modelId: ID) {\n    trainingJobs(modelId: $modelId) {\n      id\n      status\n    }\n  }\n": typeof types.TrainingJobsDocument,
+    "\n  mutation CancelTraining($id: ID!) {\n    cancelTraining(id: $id) {\n      id\n      status\n    }\n  }\n": typeof types.CancelTrainingDocument,
+    "\n  subscription TrainingUpdates($jobId: ID) {\n    trainingJobUpdated(jobId: $jobId) {\n      id\n      status\n      progress\n      metrics\n      resultVersion {\n        version\n      }\n    }\n  }\n": typeof types.TrainingUpdatesDocument,
+    "\n  mutation ScorePredict($input: PredictInput!) {\n    predict(input: $input) {\n      outputs\n      version {\n        version\n        labels\n      }\n    }\n  }\n": typeof types.ScorePredictDocument,
+    "\n  query TrainedModelVersions($id: ID!) {\n    model(id: $id) {\n      versions {\n        version\n      }\n    }\n  }\n": typeof types.TrainedModelVersionsDocument,
 };
 const documents: Documents = {
     "\n  mutation CreateApiKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n      apiKey {\n        id\n        name\n        prefix\n        scopes\n        isActive\n        expiresAt\n      }\n    }\n  }\n": types.CreateApiKeyDocument,
@@ -86,6 +93,13 @@ const documents: Documents = {
     "\n  mutation CreateModel($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n    }\n  }\n": types.CreateModelDocument,
     "\n  mutation UploadModelVersion($input: UploadModelVersionInput!) {\n    uploadModelVersion(input: $input) {\n      id\n      version\n      sizeBytes\n      sha256\n      inputs {\n        name\n        elementType\n        shape\n      }\n      outputs {\n        name\n        elementType\n        shape\n      }\n    }\n  }\n": types.UploadModelVersionDocument,
     "\n  mutation Predict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      cached\n      latencyMs\n      createdAt\n      model {\n        id\n        name\n      }\n      version {\n        version\n      }\n    }\n  }\n": types.PredictDocument,
+    "\n  mutation StartTraining($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n      status\n      algorithm\n      model {\n        id\n      }\n    }\n  }\n": types.StartTrainingDocument,
+    "\n  query TrainingJob($id: ID!) {\n    trainingJob(id: $id) {\n      id\n      status\n      progress\n      metrics\n      error\n      finishedAt\n      resultVersion {\n        version\n        labels\n        inputs {\n          name\n          shape\n        }\n      }\n    }\n  }\n": types.TrainingJobDocument,
+    "\n  query TrainingJobs($modelId: ID) {\n    trainingJobs(modelId: $modelId) {\n      id\n      status\n    }\n  }\n": types.TrainingJobsDocument,
+    "\n  mutation CancelTraining($id: ID!) {\n    cancelTraining(id: $id) {\n      id\n      status\n    }\n  }\n": types.CancelTrainingDocument,
+    "\n  subscription TrainingUpdates($jobId: ID) {\n    trainingJobUpdated(jobId: $jobId) {\n      id\n      status\n      progress\n      metrics\n      resultVersion {\n        version\n      }\n    }\n  }\n": types.TrainingUpdatesDocument,
+    "\n  mutation ScorePredict($input: PredictInput!) {\n    predict(input: $input) {\n      outputs\n      version {\n        version\n        labels\n      }\n    }\n  }\n": types.ScorePredictDocument,
+    "\n  query TrainedModelVersions($id: ID!) {\n    model(id: $id) {\n      versions {\n        version\n      }\n    }\n  }\n": types.TrainedModelVersionsDocument,
 };
 
 /**
@@ -242,6 +256,34 @@ export function graphql(source: "\n  mutation UploadModelVersion($input: UploadM
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation Predict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      cached\n      latencyMs\n      createdAt\n      model {\n        id\n        name\n      }\n      version {\n        version\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation Predict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      cached\n      latencyMs\n      createdAt\n      model {\n        id\n        name\n      }\n      version {\n        version\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation StartTraining($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n      status\n      algorithm\n      model {\n        id\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation StartTraining($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n      status\n      algorithm\n      model {\n        id\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TrainingJob($id: ID!) {\n    trainingJob(id: $id) {\n      id\n      status\n      progress\n      metrics\n      error\n      finishedAt\n      resultVersion {\n        version\n        labels\n        inputs {\n          name\n          shape\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query TrainingJob($id: ID!) {\n    trainingJob(id: $id) {\n      id\n      status\n      progress\n      metrics\n      error\n      finishedAt\n      resultVersion {\n        version\n        labels\n        inputs {\n          name\n          shape\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TrainingJobs($modelId: ID) {\n    trainingJobs(modelId: $modelId) {\n      id\n      status\n    }\n  }\n"): (typeof documents)["\n  query TrainingJobs($modelId: ID) {\n    trainingJobs(modelId: $modelId) {\n      id\n      status\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CancelTraining($id: ID!) {\n    cancelTraining(id: $id) {\n      id\n      status\n    }\n  }\n"): (typeof documents)["\n  mutation CancelTraining($id: ID!) {\n    cancelTraining(id: $id) {\n      id\n      status\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription TrainingUpdates($jobId: ID) {\n    trainingJobUpdated(jobId: $jobId) {\n      id\n      status\n      progress\n      metrics\n      resultVersion {\n        version\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription TrainingUpdates($jobId: ID) {\n    trainingJobUpdated(jobId: $jobId) {\n      id\n      status\n      progress\n      metrics\n      resultVersion {\n        version\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ScorePredict($input: PredictInput!) {\n    predict(input: $input) {\n      outputs\n      version {\n        version\n        labels\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation ScorePredict($input: PredictInput!) {\n    predict(input: $input) {\n      outputs\n      version {\n        version\n        labels\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TrainedModelVersions($id: ID!) {\n    model(id: $id) {\n      versions {\n        version\n      }\n    }\n  }\n"): (typeof documents)["\n  query TrainedModelVersions($id: ID!) {\n    model(id: $id) {\n      versions {\n        version\n      }\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

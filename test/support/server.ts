@@ -79,17 +79,17 @@ export function errorCode(result: GraphQLResponse<unknown>): string | undefined 
   return result.errors[0]!.extensions?.code;
 }
 
-/** A GraphQL multipart request (the upload spec): one file at `variables.input.file`. */
+/** A GraphQL multipart request (the upload spec): one file, by default at `variables.input.file`. */
 export async function uploadFile<T, V>(
   server: TestServer,
   document: TypedDocumentNode<T, V>,
   variables: V,
-  file: { bytes: Uint8Array; name: string },
+  file: { bytes: Uint8Array; name: string; at?: string },
   auth: Auth = {},
 ): Promise<GraphQLResponse<T>> {
   const form = new FormData();
   form.set('operations', JSON.stringify({ query: print(document), variables }));
-  form.set('map', JSON.stringify({ 0: ['variables.input.file'] }));
+  form.set('map', JSON.stringify({ 0: [file.at ?? 'variables.input.file'] }));
   form.set('0', new Blob([file.bytes as Uint8Array<ArrayBuffer>]), file.name);
   const response = await fetch(server.graphqlUrl, {
     method: 'POST',

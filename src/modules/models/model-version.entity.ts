@@ -21,6 +21,10 @@ export const ModelVersion = defineEntity({
     /** The ONNX file itself, in PostgreSQL so every API instance and worker can load it. Lazy: listing
      * versions must not drag megabytes of weights along. */
     onnx: p.blob().lazy(),
+    /** For a trained classifier: the class names, by output index. */
+    labels: p.json<string[]>().nullable(),
+    /** The training job that produced this version: unique, so a job can never publish twice. */
+    trainingJobId: p.uuid().nullable().unique(),
     createdAt: p.datetime().onCreate(() => new Date()),
   },
 });

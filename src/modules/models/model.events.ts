@@ -1,5 +1,6 @@
 import type { Context } from '../../context.ts';
 import { channelStream, userChannel } from '../../infra/pubsub/channel-stream.ts';
+import type { Services } from '../../services.ts';
 import { Model } from './model.entity.ts';
 
 type ModelEvent = {
@@ -21,7 +22,7 @@ export function isDeletedModel(model: Model): boolean {
 }
 
 export async function publishModelUpdated(
-  ctx: Context,
+  { events, logger }: Pick<Services, 'events' | 'logger'>,
   ownerId: string,
   model: Model,
   change: { deleted: boolean } = { deleted: false },
@@ -36,8 +37,8 @@ export async function publishModelUpdated(
     updatedAt: model.updatedAt.toISOString(),
     deleted: change.deleted,
   };
-  await ctx.services.events.publish(userChannel('models', ownerId), JSON.stringify(event)).catch((error) => {
-    ctx.services.logger.debug({ err: error }, 'model event not published');
+  await events.publish(userChannel('models', ownerId), JSON.stringify(event)).catch((error) => {
+    logger.debug({ err: error }, 'model event not published');
   });
 }
 

@@ -29,6 +29,10 @@ export const ModelVersionRef = builder.objectRef<ModelVersion>('ModelVersion').i
     outputs: t.expose('outputs', { type: [TensorSpecRef] }),
     sizeBytes: t.exposeInt('sizeBytes'),
     sha256: t.exposeString('sha256'),
+    labels: t.exposeStringList('labels', {
+      nullable: true,
+      description: 'For a classifier trained by mlp: the class names, by index of its outputs.',
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
 });

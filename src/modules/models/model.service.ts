@@ -89,7 +89,7 @@ export async function updateModel(
     model.activeVersion = input.activeVersion;
   }
   await flushUniqueName(ctx, model.name);
-  await publishModelUpdated(ctx, model.owner.id, model);
+  await publishModelUpdated(ctx.services, model.owner.id, model);
   return model;
 }
 
@@ -99,7 +99,7 @@ export async function deleteModel(ctx: Context, id: string): Promise<boolean> {
   // Versions and predictions go with it (on delete cascade).
   await ctx.em.remove(model).flush();
   for (const version of versions) ctx.services.sessions.forget(version.id);
-  await publishModelUpdated(ctx, model.owner.id, model, { deleted: true });
+  await publishModelUpdated(ctx.services, model.owner.id, model, { deleted: true });
   return true;
 }
 
@@ -148,7 +148,7 @@ export async function uploadVersion(
     if (input.activate ?? true) model.activeVersion = version.version;
     return version;
   });
-  await publishModelUpdated(ctx, version.model.owner.id, version.model);
+  await publishModelUpdated(ctx.services, version.model.owner.id, version.model);
   return version;
 }
 

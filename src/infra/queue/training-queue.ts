@@ -1,0 +1,78 @@
+import BeeQueue from 'bee-queue';
+import type { Logger } from '../../logger.ts';
+
+/** The payload of a training job on the queue: only the id; the job itself lives in PostgreSQL. */
+export type TrainingJobPayload = { jobId: string };
+
+export const TRAINING_QUEUE_NAME = 'mlp-training';
+
+/** Hands training jobs to whoever trains them: worker processes through Redis, or this process. */
+export interface TrainingQueue {
+  enqueue(jobId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Checked when a job is enqueued and again when a worker takes it. */
+export function parseTrainingPayload(data: unknown): TrainingJobPayload {
+  const jobId = (data as Partial<TrainingJobPayload> | null)?.jobId;
+  if (typeof jobId !== 'string' || !UUID.test(jobId))
+    throw new Error(`invalid training job payload: ${JSON.stringify(data)}`);
+  return { jobId };
+}
+
+/** bee-queue on Redis: `npm run worker` processes, on any machine, take the jobs. */
+export class BeeTrainingQueue implements TrainingQueue {
+  readonly #queue: BeeQueue<TrainingJobPayload>;
+
+  constructor(redisUrl: string) {
+    this.#queue = new BeeQueue<TrainingJobPayload>(TRAINING_QUEUE_NAME, {
+      redis: { url: redisUrl },
+      isWorker: false,
+      getEvents: false,
+      removeOnSuccess: true,
+      removeOnFailure: true,
+    });
+  }
+
+  async enqueue(jobId: string): Promise<void> {
+    // The job id doubles as the queue id, so enqueueing the same job twice cannot run it twice.
+    await this.#queue
+      .createJob(parseTrainingPayload({ jobId }))
+      .setId(jobId)
+      .retries(3)
+      .backoff('exponential', 2000)
+      .save();
+  }
+
+  async close(): Promise<void> {
+    await this.#queue.close();
+  }
+}
+
+/**
+ * Without Redis (the embedded default): jobs run in this process, one at a time, in the order they came.
+ * The trainer yields to the event loop between epochs.
+ */
+export class LocalTrainingQueue implements TrainingQueue {
+  readonly #run: (jobId: string) => Promise<void>;
+  readonly #logger: Logger;
+  #tail: Promise<void> = Promise.resolve();
+
+  constructor(run: (jobId: string) => Promise<void>, logger: Logger) {
+    this.#run = run;
+    this.#logger = logger;
+  }
+
+  async enqueue(jobId: string): Promise<void> {
+    parseTrainingPayload({ jobId });
+    this.#tail = this.#tail.then(() =>
+      this.#run(jobId).catch((error) => this.#logger.error({ err: error, jobId }, 'training job failed')),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.#tail;
+  }
+}

@@ -1,0 +1,74 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Context } from '../../context.ts';
+import { channelStream, userChannel } from '../../infra/pubsub/channel-stream.ts';
+import type { EventBus } from '../../infra/pubsub/event-bus.ts';
+import type { Logger } from '../../logger.ts';
+import { TrainingJob, type TrainingMetrics } from './training-job.entity.ts';
+
+type TrainingJobEvent = {
+  id: string;
+  modelId: string;
+  algorithm: TrainingJob['algorithm'];
+  status: TrainingJob['status'];
+  progress: number;
+  metrics: TrainingMetrics | null;
+  error: string | null;
+  resultVersionId: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+};
+
+/** Announces a job's current state to its owner's subscribers, on every instance. Best effort. */
+export async function publishTrainingJobUpdated(
+  events: EventBus,
+  logger: Logger,
+  job: TrainingJob,
+): Promise<void> {
+  const event: TrainingJobEvent = {
+    id: job.id,
+    modelId: job.model.id,
+    algorithm: job.algorithm,
+    status: job.status,
+    progress: job.progress,
+    metrics: job.metrics ?? null,
+    error: job.error ?? null,
+    resultVersionId: job.resultVersion?.id ?? null,
+    createdAt: job.createdAt.toISOString(),
+    startedAt: job.startedAt?.toISOString() ?? null,
+    finishedAt: job.finishedAt?.toISOString() ?? null,
+  };
+  await events.publish(userChannel('training', job.user.id), JSON.stringify(event)).catch((error) => {
+    logger.debug({ err: error }, 'training event not published');
+  });
+}
+
+function toEntity(em: EntityManager, userId: string, event: TrainingJobEvent): TrainingJob {
+  return em.merge(TrainingJob, {
+    id: event.id,
+    user: userId,
+    model: event.modelId,
+    algorithm: event.algorithm,
+    status: event.status,
+    progress: event.progress,
+    metrics: event.metrics,
+    error: event.error,
+    resultVersion: event.resultVersionId,
+    createdAt: new Date(event.createdAt),
+    startedAt: event.startedAt ? new Date(event.startedAt) : null,
+    finishedAt: event.finishedAt ? new Date(event.finishedAt) : null,
+  });
+}
+
+export function trainingJobStream(
+  ctx: Context,
+  userId: string,
+  jobId: string | null,
+): AsyncIterable<TrainingJob> {
+  return channelStream(ctx.services.events, userChannel('training', userId), (message) => {
+    const event = JSON.parse(message) as TrainingJobEvent;
+    if (jobId !== null && event.id !== jobId) return null;
+    ctx.em.clear(); // each event is read afresh (see predictionStream)
+    return toEntity(ctx.em, userId, event);
+  });
+}

@@ -1,0 +1,96 @@
+import { builder } from '../../schema/builder.ts';
+import { requireUser } from '../auth/viewer.ts';
+import { ModelRef, ModelVersionRef } from '../models/model.graphql.ts';
+import { trainingJobStream } from './training.events.ts';
+import * as training from './training.service.ts';
+import { TRAINING_ALGORITHMS, TRAINING_STATUSES, type TrainingJob } from './training-job.entity.ts';
+
+const TrainingAlgorithmEnum = builder.enumType('TrainingAlgorithm', { values: TRAINING_ALGORITHMS });
+const TrainingStatusEnum = builder.enumType('TrainingStatus', { values: TRAINING_STATUSES });
+
+const TrainingJobRef = builder.objectRef<TrainingJob>('TrainingJob').implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    model: t.field({ type: ModelRef, resolve: (job) => job.model.loadOrFail() }),
+    algorithm: t.expose('algorithm', { type: TrainingAlgorithmEnum }),
+    status: t.expose('status', { type: TrainingStatusEnum }),
+    progress: t.exposeFloat('progress', { description: 'From 0 to 1.' }),
+    metrics: t.expose('metrics', {
+      type: 'JSON',
+      nullable: true,
+      description:
+        'The latest metrics, e.g. {"epoch": 3, "loss": 0.41, "validationLoss": 0.44, "accuracy": 0.93}; ' +
+        'accuracy (classifiers) and r2 (regression) are measured on the held-out validation rows.',
+    }),
+    resultVersion: t.field({
+      type: ModelVersionRef,
+      nullable: true,
+      description: 'The version this job produced, once it has succeeded.',
+      resolve: (job) => job.resultVersion?.load() ?? null,
+    }),
+    error: t.exposeString('error', { nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
+    finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+const StartTrainingInput = builder.inputType('StartTrainingInput', {
+  fields: (t) => ({
+    modelId: t.id({ required: true }),
+    dataset: t.field({ type: 'File', required: true, description: 'A CSV file with a header row.' }),
+    labelColumn: t.string({ required: true }),
+    algorithm: t.field({ type: TrainingAlgorithmEnum, required: true }),
+    epochs: t.int({ description: 'Default 100.' }),
+    learningRate: t.float({ description: 'Adam step size; default 0.01.' }),
+    hiddenUnits: t.int({ description: 'MLP only: width of the hidden layer; default 32.' }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  trainingJob: t.field({
+    type: TrainingJobRef,
+    nullable: true,
+    authScopes: { keyScope: 'TRAIN' },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => training.findJob(ctx, String(id)),
+  }),
+  trainingJobs: t.field({
+    type: [TrainingJobRef],
+    description: 'Your training jobs, newest first.',
+    authScopes: { keyScope: 'TRAIN' },
+    args: { modelId: t.arg.id() },
+    resolve: (_root, { modelId }, ctx) => training.listJobs(ctx, modelId == null ? null : String(modelId)),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  startTraining: t.field({
+    type: TrainingJobRef,
+    description:
+      'Trains a new version of the model from a CSV, in the background; watch it with trainingJobUpdated.',
+    authScopes: { keyScope: 'TRAIN' },
+    args: { input: t.arg({ type: StartTrainingInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      training.startTraining(ctx, { ...input, modelId: String(input.modelId) }),
+  }),
+  cancelTraining: t.field({
+    type: TrainingJobRef,
+    authScopes: { keyScope: 'TRAIN' },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => training.cancelTraining(ctx, String(id)),
+  }),
+}));
+
+builder.subscriptionField('trainingJobUpdated', (t) =>
+  t.field({
+    type: TrainingJobRef,
+    description:
+      'Every status, progress or metrics change of the caller’s training jobs; optionally one job.',
+    authScopes: { keyScope: 'TRAIN' },
+    args: { jobId: t.arg.id() },
+    subscribe: (_root, { jobId }, ctx) =>
+      trainingJobStream(ctx, requireUser(ctx.viewer).userId, jobId == null ? null : String(jobId)),
+    resolve: (job) => job,
+  }),
+);

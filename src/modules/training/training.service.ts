@@ -1,0 +1,135 @@
+import { LockMode } from '@mikro-orm/postgresql';
+import type { Context } from '../../context.ts';
+import { badUserInput, notFound } from '../../errors.ts';
+import { isUuid } from '../../infra/database/uuid7.ts';
+import { requireUser } from '../auth/viewer.ts';
+import { ownModel } from '../models/model.service.ts';
+import { type Tier, User } from '../users/user.entity.ts';
+import { DatasetError, parseDataset } from './dataset.ts';
+import { taskFor } from './run-training-job.ts';
+import { publishTrainingJobUpdated } from './training.events.ts';
+import {
+  ACTIVE_STATUSES,
+  type TrainingAlgorithm,
+  TrainingJob,
+  type TrainingParams,
+} from './training-job.entity.ts';
+
+export type StartTrainingInput = {
+  modelId: string;
+  dataset: File;
+  labelColumn: string;
+  algorithm: TrainingAlgorithm;
+  epochs?: number | null;
+  learningRate?: number | null;
+  hiddenUnits?: number | null;
+};
+
+/** Defaults that train ordinary tabular data well with Adam on standardised features. */
+const DEFAULTS = { epochs: 100, learningRate: 0.01, hiddenUnits: 32 };
+
+function checkParams(input: StartTrainingInput): TrainingParams {
+  const epochs = input.epochs ?? DEFAULTS.epochs;
+  const learningRate = input.learningRate ?? DEFAULTS.learningRate;
+  const hiddenUnits = input.hiddenUnits ?? DEFAULTS.hiddenUnits;
+  if (!Number.isInteger(epochs) || epochs < 1 || epochs > 10_000)
+    throw badUserInput('epochs must be from 1 to 10000', 'epochs');
+  if (!(learningRate > 0 && learningRate <= 1))
+    throw badUserInput('learningRate must be above 0 and at most 1', 'learningRate');
+  if (!Number.isInteger(hiddenUnits) || hiddenUnits < 1 || hiddenUnits > 1024) {
+    throw badUserInput('hiddenUnits must be from 1 to 1024', 'hiddenUnits');
+  }
+  return { labelColumn: input.labelColumn, epochs, learningRate, hiddenUnits };
+}
+
+/**
+ * Checks everything that can be checked up front (the CSV, the label column, the classes, the
+ * parameters, the tier's job limit), stores the job in PostgreSQL and hands it to the queue.
+ */
+export async function startTraining(ctx: Context, input: StartTrainingInput): Promise<TrainingJob> {
+  const { userId } = requireUser(ctx.viewer);
+  const model = await ownModel(ctx, input.modelId);
+  const params = checkParams(input);
+  const max = ctx.services.config.training.maxDatasetBytes;
+  if (input.dataset.size > max) {
+    throw badUserInput(
+      `The dataset is ${input.dataset.size} bytes; the most a dataset may have is ${max}`,
+      'dataset',
+    );
+  }
+  const bytes = Buffer.from(await input.dataset.arrayBuffer());
+  try {
+    taskFor(parseDataset(bytes.toString('utf8'), params.labelColumn), input.algorithm, params.labelColumn);
+  } catch (error) {
+    if (error instanceof DatasetError)
+      throw badUserInput(`The dataset cannot be used: ${error.message}`, 'dataset');
+    throw error;
+  }
+
+  const job = await ctx.em.transactional(async (em) => {
+    // The user's row lock makes concurrent starts count each other.
+    const user = await em.findOneOrFail(User, userId, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    const limit = ctx.services.config.training.maxConcurrentJobs[user.tier as Tier];
+    const active = await em.count(TrainingJob, { user: userId, status: { $in: ACTIVE_STATUSES } });
+    if (active >= limit) {
+      throw badUserInput(
+        `You have ${active} training job${active === 1 ? '' : 's'} queued or running, the most the ${user.tier} tier allows`,
+      );
+    }
+    return em.create(TrainingJob, {
+      user: userId,
+      model,
+      algorithm: input.algorithm,
+      params,
+      dataset: bytes,
+    });
+  });
+  try {
+    await ctx.services.trainingQueue.enqueue(job.id);
+  } catch (error) {
+    ctx.services.logger.error({ err: error }, 'could not queue a training job');
+    const failed = {
+      status: 'FAILED',
+      error: 'The training queue is unavailable; try again later.',
+      finishedAt: new Date(),
+    } as const;
+    await ctx.em.fork().nativeUpdate(TrainingJob, { id: job.id }, failed);
+    Object.assign(job, failed);
+  }
+  await publishTrainingJobUpdated(ctx.services.events, ctx.services.logger, job);
+  return job;
+}
+
+async function ownJob(ctx: Context, id: string): Promise<TrainingJob> {
+  const { userId } = requireUser(ctx.viewer);
+  const job = isUuid(id) ? await ctx.em.findOne(TrainingJob, { id, user: userId }) : null;
+  if (!job) throw notFound('Training job');
+  return job;
+}
+
+/** A queued job is cancelled at once; a running one stops at its next epoch boundary. */
+export async function cancelTraining(ctx: Context, id: string): Promise<TrainingJob> {
+  const job = await ownJob(ctx, id);
+  if (!ACTIVE_STATUSES.includes(job.status)) {
+    throw badUserInput(`The job has already finished (${job.status})`, 'id');
+  }
+  job.cancelRequestedAt = new Date();
+  if (job.status === 'QUEUED') {
+    job.status = 'CANCELLED';
+    job.finishedAt = new Date();
+  }
+  await ctx.em.flush();
+  await publishTrainingJobUpdated(ctx.services.events, ctx.services.logger, job);
+  return job;
+}
+
+export async function findJob(ctx: Context, id: string): Promise<TrainingJob | null> {
+  const { userId } = requireUser(ctx.viewer);
+  return isUuid(id) ? ctx.em.findOne(TrainingJob, { id, user: userId }) : null;
+}
+
+export async function listJobs(ctx: Context, modelId: string | null): Promise<TrainingJob[]> {
+  const { userId } = requireUser(ctx.viewer);
+  const model = modelId === null ? undefined : await ownModel(ctx, modelId);
+  return ctx.em.find(TrainingJob, { user: userId, ...(model ? { model } : {}) }, { orderBy: { id: 'desc' } });
+}

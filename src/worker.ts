@@ -1,0 +1,72 @@
+// The training worker: `npm run worker`. Run as many as you like, on any machines that reach the same
+// PostgreSQL and Redis; each takes jobs from the queue, one at a time.
+import BeeQueue from 'bee-queue';
+import { ConfigError, loadConfig } from './config.ts';
+import {
+  parseTrainingPayload,
+  TRAINING_QUEUE_NAME,
+  type TrainingJobPayload,
+} from './infra/queue/training-queue.ts';
+import { createLogger } from './logger.ts';
+import { runTrainingJob } from './modules/training/run-training-job.ts';
+import { createServices } from './services.ts';
+
+/** A worker that stops reporting for this long is presumed dead; its job goes to another worker. */
+const STALL_INTERVAL_MS = 5000;
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
+if (!config.redisUrl) {
+  console.error(
+    'The worker takes jobs from Redis: set REDIS_URL. (Without Redis, `npm start` trains in-process.)',
+  );
+  process.exit(1);
+}
+
+const logger = createLogger(config.logLevel);
+const services = await createServices(config, logger);
+const queue = new BeeQueue<TrainingJobPayload>(TRAINING_QUEUE_NAME, {
+  redis: { url: config.redisUrl },
+  isWorker: true,
+  getEvents: false,
+  stallInterval: STALL_INTERVAL_MS,
+  removeOnSuccess: true,
+  removeOnFailure: true,
+});
+queue.on('error', (error) => logger.warn({ err: error }, 'training queue error'));
+queue.process(1, async (job) => {
+  const { jobId } = parseTrainingPayload(job.data);
+  logger.info({ jobId }, 'training job started');
+  // bee-queue counts retries down: none left means this is the last attempt.
+  await runTrainingJob(services, jobId, { lastAttempt: (job.options.retries ?? 0) === 0 });
+  logger.info({ jobId }, 'training job finished');
+});
+// Jobs of workers that died (kill -9, a lost machine) are handed back to the queue.
+await queue.checkStalledJobs(STALL_INTERVAL_MS);
+logger.info('training worker ready');
+
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'worker shutting down');
+    // Waits for the job in hand (up to the timeout), so a clean stop does not strand it.
+    queue
+      .close(30_000)
+      .then(() => services.close())
+      .then(
+        () => process.exit(0),
+        (error) => {
+          logger.error({ err: error }, 'worker shutdown failed');
+          process.exit(1);
+        },
+      );
+  });
+}

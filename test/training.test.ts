@@ -1,0 +1,425 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { graphql } from './gql/index.ts';
+import { createModel, registerUser, type TestUser } from './support/fixtures.ts';
+import {
+  errorCode,
+  run,
+  startServer,
+  TEST_REDIS_URL,
+  type TestServer,
+  uploadFile,
+} from './support/server.ts';
+import { connectSocket, subscribe } from './support/ws.ts';
+
+const StartTrainingDocument = graphql(`
+  mutation StartTraining($input: StartTrainingInput!) {
+    startTraining(input: $input) {
+      id
+      status
+      algorithm
+      model {
+        id
+      }
+    }
+  }
+`);
+
+const TrainingJobDocument = graphql(`
+  query TrainingJob($id: ID!) {
+    trainingJob(id: $id) {
+      id
+      status
+      progress
+      metrics
+      error
+      finishedAt
+      resultVersion {
+        version
+        labels
+        inputs {
+          name
+          shape
+        }
+      }
+    }
+  }
+`);
+
+const TrainingJobsDocument = graphql(`
+  query TrainingJobs($modelId: ID) {
+    trainingJobs(modelId: $modelId) {
+      id
+      status
+    }
+  }
+`);
+
+const CancelTrainingDocument = graphql(`
+  mutation CancelTraining($id: ID!) {
+    cancelTraining(id: $id) {
+      id
+      status
+    }
+  }
+`);
+
+const TrainingUpdatesDocument = graphql(`
+  subscription TrainingUpdates($jobId: ID) {
+    trainingJobUpdated(jobId: $jobId) {
+      id
+      status
+      progress
+      metrics
+      resultVersion {
+        version
+      }
+    }
+  }
+`);
+
+const ScorePredictDocument = graphql(`
+  mutation ScorePredict($input: PredictInput!) {
+    predict(input: $input) {
+      outputs
+      version {
+        version
+        labels
+      }
+    }
+  }
+`);
+
+const ModelVersionsDocument = graphql(`
+  query TrainedModelVersions($id: ID!) {
+    model(id: $id) {
+      versions {
+        version
+      }
+    }
+  }
+`);
+
+const IRIS = readFileSync(new URL('./fixtures/iris.csv', import.meta.url), 'utf8');
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let a: TestServer;
+let b: TestServer;
+let worker: ChildProcess;
+
+function startWorker(): ChildProcess {
+  const child = spawn(process.execPath, ['src/worker.ts'], {
+    env: {
+      ...process.env,
+      DATABASE_URL: inject('databaseUrl'),
+      REDIS_URL: TEST_REDIS_URL,
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  return child;
+}
+
+beforeAll(async () => {
+  [a, b] = await Promise.all([startServer({ MAX_DATASET_BYTES: '200000' }), startServer()]);
+  worker = startWorker();
+});
+afterAll(async () => {
+  const exited = new Promise((resolve) => worker.once('exit', resolve));
+  worker.kill('SIGTERM');
+  await exited;
+  await Promise.all([a.stop(), b.stop()]);
+});
+
+async function start(user: TestUser, modelId: string, csv: string, input: Record<string, unknown>) {
+  return uploadFile(
+    a,
+    StartTrainingDocument,
+    {
+      input: {
+        modelId,
+        dataset: null as unknown as File,
+        labelColumn: 'label',
+        algorithm: 'LOGISTIC_REGRESSION',
+        ...input,
+      },
+    },
+    { bytes: new TextEncoder().encode(csv), name: 'data.csv', at: 'variables.input.dataset' },
+    user.auth,
+  );
+}
+
+async function waitForStatus(user: TestUser, id: string, statuses: string[], ms = 60_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const { trainingJob } = await run(b, TrainingJobDocument, { id }, user.auth);
+    if (trainingJob && statuses.includes(trainingJob.status)) return trainingJob;
+    if (Date.now() > deadline) throw new Error(`job ${id} still ${trainingJob?.status}`);
+    await sleep(100);
+  }
+}
+
+/** Share of Iris rows the model classifies right, computed here from its probabilities. */
+async function irisAccuracy(user: TestUser, modelId: string): Promise<number> {
+  const rows = IRIS.trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => line.split(','));
+  const x = rows.map((cells) => cells.slice(0, 4).map(Number));
+  const { predict } = await run(a, ScorePredictDocument, { input: { modelId, inputs: x } }, user.auth);
+  const probabilities = (predict.outputs as { probabilities: number[][] }).probabilities;
+  const labels = predict.version.labels!;
+  const correct = probabilities.filter((p, i) => labels[p.indexOf(Math.max(...p))] === rows[i]![4]).length;
+  return correct / rows.length;
+}
+
+describe('training', () => {
+  it('trains logistic regression on Iris in a worker, streams progress to another instance, and publishes a version', async () => {
+    const user = await registerUser(a);
+    const model = await createModel(a, user);
+    const socket = connectSocket(b, { authorization: `Bearer ${user.token}` });
+    const updates = subscribe(socket, TrainingUpdatesDocument, {});
+    await updates.ready;
+
+    const started = await uploadFile(
+      a,
+      StartTrainingDocument,
+      {
+        input: {
+          modelId: model.id,
+          dataset: null as unknown as File,
+          labelColumn: 'species',
+          algorithm: 'LOGISTIC_REGRESSION',
+        },
+      },
+      { bytes: new TextEncoder().encode(IRIS), name: 'iris.csv', at: 'variables.input.dataset' },
+      user.auth,
+    );
+    expect(started.errors).toBeUndefined();
+    const job = started.data!.startTraining;
+    expect(job.status).toBe('QUEUED');
+
+    const seen: string[] = [];
+    let last: Awaited<ReturnType<typeof updates.next>>['data'];
+    do {
+      last = (await updates.next(60_000)).data;
+      seen.push(last!.trainingJobUpdated.status);
+    } while (!['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(last!.trainingJobUpdated.status));
+    expect(seen).toContain('RUNNING');
+    expect(last!.trainingJobUpdated).toMatchObject({
+      id: job.id,
+      status: 'SUCCEEDED',
+      progress: 1,
+      resultVersion: { version: 1 },
+    });
+    await socket.client.dispose();
+
+    const { trainingJob } = await run(a, TrainingJobDocument, { id: job.id }, user.auth);
+    expect(trainingJob?.resultVersion).toMatchObject({
+      version: 1,
+      labels: ['setosa', 'versicolor', 'virginica'],
+      inputs: [{ name: 'x', shape: [null, 4] }],
+    });
+    expect((trainingJob!.metrics as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.93);
+    expect(trainingJob?.finishedAt).not.toBeNull();
+    expect(await irisAccuracy(user, model.id)).toBeGreaterThanOrEqual(0.93);
+  });
+
+  it('trains an MLP on Iris to at least 0.93 accuracy', async () => {
+    const user = await registerUser(a);
+    const model = await createModel(a, user);
+    const started = await start(user, model.id, IRIS, {
+      labelColumn: 'species',
+      algorithm: 'MLP',
+      hiddenUnits: 16,
+    });
+    const job = await waitForStatus(user, started.data!.startTraining.id, ['SUCCEEDED', 'FAILED']);
+    expect(job.status).toBe('SUCCEEDED');
+    expect((job.metrics as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.93);
+    expect(await irisAccuracy(user, model.id)).toBeGreaterThanOrEqual(0.93);
+  });
+
+  it('recovers the coefficients of a noisy linear relation', async () => {
+    const user = await registerUser(a);
+    const model = await createModel(a, user);
+    const lines = ['a,b,c,label'];
+    for (let i = 0; i < 400; i++) {
+      const [p, q, r] = [Math.random() * 10, Math.random() * 100 - 50, Math.random()];
+      lines.push(`${p},${q},${r},${3 * p - 2 * q + 0.5 * r + 1 + (Math.random() - 0.5) * 0.05}`);
+    }
+    const started = await start(user, model.id, lines.join('\n'), {
+      algorithm: 'LINEAR_REGRESSION',
+      epochs: 150,
+    });
+    const job = await waitForStatus(user, started.data!.startTraining.id, ['SUCCEEDED', 'FAILED']);
+    expect(job.status).toBe('SUCCEEDED');
+    const { predict } = await run(
+      a,
+      ScorePredictDocument,
+      {
+        input: {
+          modelId: model.id,
+          inputs: [
+            [0, 0, 0],
+            [1, 0, 0],
+            [0, 1, 0],
+            [0, 0, 1],
+          ],
+        },
+      },
+      user.auth,
+    );
+    const [origin, ...units] = (predict.outputs as { value: number[][] }).value.map((row) => row[0]!);
+    expect(origin).toBeCloseTo(1, 1);
+    const coefficients = units.map((value) => value - origin!);
+    expect(coefficients[0]).toBeCloseTo(3, 1);
+    expect(coefficients[1]).toBeCloseTo(-2, 1);
+    expect(coefficients[2]).toBeCloseTo(0.5, 1);
+  });
+});
+
+describe('bad datasets are refused before anything is queued', () => {
+  const cases: [string, string, Record<string, unknown>, RegExp][] = [
+    ['no label column', 'a,b\n1,2\n3,4\n5,6\n7,8\n9,10', {}, /no column "label"/],
+    ['a ragged row', 'a,label\n1,x\n2,y\n3\n4,x\n5,y', {}, /line 4: 1 values, but the header has 2 columns/],
+    [
+      'a word among the features',
+      'a,label\n1,x\n2,y\ntwo,x\n4,y\n5,x',
+      {},
+      /line 4: "two" in column "a" is not a number/,
+    ],
+    ['a single class', 'a,label\n1,x\n2,x\n3,x\n4,x\n5,x', {}, /single class/],
+    [
+      'class names for regression',
+      'a,label\n1,x\n2,y\n3,x\n4,y\n5,x',
+      { algorithm: 'LINEAR_REGRESSION' },
+      /not a number, as regression needs/,
+    ],
+    ['too few rows', 'a,label\n1,x\n2,y', {}, /at least 5/],
+    ['an empty file', '', {}, /empty/],
+    [
+      'a file over the size cap',
+      `a,label\n${'1,x\n2,y\n'.repeat(30_000)}`,
+      {},
+      /the most a dataset may have is 200000/,
+    ],
+  ];
+
+  it.each(cases)('%s', async (_label, csv, input, message) => {
+    const user = await registerUser(a);
+    const model = await createModel(a, user);
+    const result = await start(user, model.id, csv, input);
+    expect(errorCode(result)).toBe('BAD_USER_INPUT');
+    expect(result.errors![0]!.message).toMatch(message);
+    expect((await run(a, TrainingJobsDocument, { modelId: model.id }, user.auth)).trainingJobs).toEqual([]);
+  });
+
+  it('refuses parameters out of range', async () => {
+    const user = await registerUser(a);
+    const model = await createModel(a, user);
+    for (const input of [
+      { epochs: 0 },
+      { learningRate: 0 },
+      { learningRate: 5 },
+      { hiddenUnits: 0, algorithm: 'MLP' },
+    ]) {
+      expect(errorCode(await start(user, model.id, IRIS, { labelColumn: 'species', ...input }))).toBe(
+        'BAD_USER_INPUT',
+      );
+    }
+  });
+});
+
+describe('cancelling and limits', () => {
+  it('cancels a running job at an epoch boundary and publishes nothing; a FREE user runs one job at a time', async () => {
+    const user = await registerUser(a);
+    const model = await createModel(a, user);
+    const lines = ['a,b,c,d,label'];
+    for (let i = 0; i < 1500; i++)
+      lines.push(`${Math.random()},${Math.random()},${Math.random()},${Math.random()},${i % 3}`);
+    const started = await start(user, model.id, lines.join('\n'), {
+      algorithm: 'MLP',
+      hiddenUnits: 256,
+      epochs: 5000,
+    });
+    const id = started.data!.startTraining.id;
+
+    const second = await start(user, model.id, IRIS, { labelColumn: 'species' });
+    expect(errorCode(second)).toBe('BAD_USER_INPUT');
+    expect(second.errors![0]!.message).toMatch(/the most the FREE tier allows/);
+
+    await waitForStatus(user, id, ['RUNNING']);
+    const { cancelTraining } = await run(a, CancelTrainingDocument, { id }, user.auth);
+    expect(['RUNNING', 'CANCELLED']).toContain(cancelTraining.status);
+    const cancelled = await waitForStatus(user, id, ['CANCELLED', 'SUCCEEDED', 'FAILED'], 10_000);
+    expect(cancelled).toMatchObject({ status: 'CANCELLED', resultVersion: null });
+    expect((await run(a, ModelVersionsDocument, { id: model.id }, user.auth)).model?.versions).toEqual([]);
+
+    const finished = await run(a, CancelTrainingDocument, { id }, user.auth).catch(
+      (error: Error) => error.message,
+    );
+    expect(String(finished)).toMatch(/already finished/);
+  });
+});
+
+describe('a worker that dies', () => {
+  it('does not lose its job: another worker trains it to the end, and it is published once', async () => {
+    const user = await registerUser(a);
+    const model = await createModel(a, user);
+    const lines = ['a,b,c,d,label'];
+    for (let i = 0; i < 1500; i++)
+      lines.push(`${Math.random()},${Math.random()},${Math.random()},${Math.random()},${i % 3}`);
+    const started = await start(user, model.id, lines.join('\n'), {
+      algorithm: 'MLP',
+      hiddenUnits: 64,
+      epochs: 400,
+    });
+    const id = started.data!.startTraining.id;
+    await waitForStatus(user, id, ['RUNNING']);
+
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    worker.kill('SIGKILL');
+    await exited;
+    worker = startWorker();
+
+    const job = await waitForStatus(user, id, ['SUCCEEDED', 'FAILED', 'CANCELLED'], 60_000);
+    expect(job).toMatchObject({ status: 'SUCCEEDED', resultVersion: { version: 1 } });
+    expect((await run(a, ModelVersionsDocument, { id: model.id }, user.auth)).model?.versions).toEqual([
+      { version: 1 },
+    ]);
+  }, 90_000);
+});
+
+describe('without Redis', () => {
+  it('trains in the API process itself', async () => {
+    const single = await startServer({ REDIS_URL: '' });
+    try {
+      const user = await registerUser(single);
+      const model = await createModel(single, user);
+      const started = await uploadFile(
+        single,
+        StartTrainingDocument,
+        {
+          input: {
+            modelId: model.id,
+            dataset: null as unknown as File,
+            labelColumn: 'species',
+            algorithm: 'LOGISTIC_REGRESSION',
+          },
+        },
+        { bytes: new TextEncoder().encode(IRIS), name: 'iris.csv', at: 'variables.input.dataset' },
+        user.auth,
+      );
+      const id = started.data!.startTraining.id;
+      let status = 'QUEUED';
+      for (let i = 0; i < 300 && !['SUCCEEDED', 'FAILED'].includes(status); i++) {
+        await sleep(100);
+        status = (await run(single, TrainingJobDocument, { id }, user.auth)).trainingJob!.status;
+      }
+      expect(status).toBe('SUCCEEDED');
+    } finally {
+      await single.stop();
+    }
+  });
+});

@@ -1,5 +1,8 @@
 // The training worker: `npm run worker`. Run as many as you like, on any machines that reach the same
-// PostgreSQL and Redis; each takes jobs from the queue, one at a time.
+// PostgreSQL and Redis; each takes jobs from the queue, one at a time, and answers /health and /ready
+// on PORT.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import BeeQueue from 'bee-queue';
 import { ConfigError, loadConfig } from './config.ts';
 import {
@@ -49,7 +52,21 @@ queue.process(1, async (job) => {
 });
 // Jobs of workers that died (kill -9, a lost machine) are handed back to the queue.
 await queue.checkStalledJobs(STALL_INTERVAL_MS);
-logger.info('training worker ready');
+
+// GET /health: the process is up; GET /ready: it reaches PostgreSQL and Redis (for orchestrators).
+const health = createServer(async (request, response) => {
+  let ok = request.url === '/health';
+  if (request.url === '/ready') {
+    ok = await Promise.all([services.orm.em.fork().execute('select 1'), queue.checkHealth()]).then(
+      () => true,
+      () => false,
+    );
+  }
+  response.writeHead(ok ? 200 : request.url === '/ready' ? 503 : 404).end();
+});
+health.listen(config.port, () =>
+  logger.info({ port: (health.address() as AddressInfo).port }, 'training worker ready'),
+);
 
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -58,6 +75,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     stopping = true;
     logger.info({ signal }, 'worker shutting down');
     // Waits for the job in hand (up to the timeout), so a clean stop does not strand it.
+    health.close();
     queue
       .close(30_000)
       .then(() => services.close())

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { graphql } from './gql/index.ts';
 import { createModel, registerUser, type TestUser } from './support/fixtures.ts';
+import { freePort } from './support/redis-server.ts';
 import {
   errorCode,
   run,
@@ -108,22 +109,25 @@ let a: TestServer;
 let b: TestServer;
 let worker: ChildProcess;
 
-function startWorker(): ChildProcess {
-  const child = spawn(process.execPath, ['src/worker.ts'], {
+let workerPort: number;
+
+async function startWorker(): Promise<ChildProcess> {
+  workerPort = await freePort();
+  return spawn(process.execPath, ['src/worker.ts'], {
     env: {
       ...process.env,
+      PORT: String(workerPort),
       DATABASE_URL: inject('databaseUrl'),
       REDIS_URL: TEST_REDIS_URL,
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  return child;
 }
 
 beforeAll(async () => {
   [a, b] = await Promise.all([startServer({ MAX_DATASET_BYTES: '200000' }), startServer()]);
-  worker = startWorker();
+  worker = await startWorker();
 });
 afterAll(async () => {
   const exited = new Promise((resolve) => worker.once('exit', resolve));
@@ -173,6 +177,21 @@ async function irisAccuracy(user: TestUser, modelId: string): Promise<number> {
   const correct = probabilities.filter((p, i) => labels[p.indexOf(Math.max(...p))] === rows[i]![4]).length;
   return correct / rows.length;
 }
+
+describe('the worker process', () => {
+  it('reports itself ready once it reaches PostgreSQL and Redis', async () => {
+    let status = 0;
+    for (let i = 0; i < 100 && status !== 200; i++) {
+      status = await fetch(`http://127.0.0.1:${workerPort}/ready`).then(
+        (response) => response.status,
+        () => 0,
+      );
+      if (status !== 200) await sleep(100);
+    }
+    expect(status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${workerPort}/health`)).status).toBe(200);
+  });
+});
 
 describe('training', () => {
   it('trains logistic regression on Iris in a worker, streams progress to another instance, and publishes a version', async () => {
@@ -381,7 +400,7 @@ describe('a worker that dies', () => {
     const exited = new Promise((resolve) => worker.once('exit', resolve));
     worker.kill('SIGKILL');
     await exited;
-    worker = startWorker();
+    worker = await startWorker();
 
     const job = await waitForStatus(user, id, ['SUCCEEDED', 'FAILED', 'CANCELLED'], 60_000);
     expect(job).toMatchObject({ status: 'SUCCEEDED', resultVersion: { version: 1 } });

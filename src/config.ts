@@ -60,6 +60,8 @@ export type Config = {
     memoryEntries: number;
   };
   training: {
+    /** Namespaces the job queue in Redis, so deployments (or test runs) sharing a Redis stay apart. */
+    queuePrefix: string;
     maxDatasetBytes: number;
     /** Training jobs a user may have queued or running at once, by tier. */
     maxConcurrentJobs: Record<TierName, number>;
@@ -203,6 +205,7 @@ export function loadConfig(env: Env = process.env): Config {
       memoryEntries: integer('PREDICTION_CACHE_MEMORY_ENTRIES', 10_000, 1, 10_000_000),
     },
     training: {
+      queuePrefix: read('QUEUE_PREFIX') ?? 'mlp',
       maxDatasetBytes: integer('MAX_DATASET_BYTES', 50 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024 - 1),
       maxConcurrentJobs: {
         FREE: integer('TRAINING_JOBS_FREE', 1, 1, 1000),

@@ -18,6 +18,7 @@ import {
 } from './modules/rate-limits/rate-limit-store.ts';
 import { RateLimiter } from './modules/rate-limits/rate-limiter.ts';
 import { runTrainingJob } from './modules/training/run-training-job.ts';
+import { trainInThread } from './modules/training/train-in-thread.ts';
 import { ensureAdmin } from './modules/users/user.service.ts';
 import { UserTiers } from './modules/users/user-tiers.ts';
 
@@ -86,8 +87,11 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     sessions,
     // With Redis, worker processes train; without it, this process does.
     trainingQueue: config.redisUrl
-      ? new BeeTrainingQueue(config.redisUrl)
-      : new LocalTrainingQueue((jobId) => runTrainingJob(services, jobId, { lastAttempt: true }), logger),
+      ? new BeeTrainingQueue(config.redisUrl, config.training.queuePrefix)
+      : new LocalTrainingQueue(
+          (jobId) => runTrainingJob(services, jobId, { lastAttempt: true, trainer: trainInThread }),
+          logger,
+        ),
     async close() {
       await services.trainingQueue.close();
       await apiKeys.close();

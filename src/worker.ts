@@ -11,7 +11,7 @@ import {
   type TrainingJobPayload,
 } from './infra/queue/training-queue.ts';
 import { createLogger } from './logger.ts';
-import { runTrainingJob } from './modules/training/run-training-job.ts';
+import { runTrainingJob, trainHere } from './modules/training/run-training-job.ts';
 import { createServices } from './services.ts';
 
 /** A worker that stops reporting for this long is presumed dead; its job goes to another worker. */
@@ -35,6 +35,7 @@ if (!config.redisUrl) {
 const logger = createLogger(config.logLevel);
 const services = await createServices(config, logger);
 const queue = new BeeQueue<TrainingJobPayload>(TRAINING_QUEUE_NAME, {
+  prefix: config.training.queuePrefix,
   redis: { url: config.redisUrl },
   isWorker: true,
   getEvents: false,
@@ -47,7 +48,11 @@ queue.process(1, async (job) => {
   const { jobId } = parseTrainingPayload(job.data);
   logger.info({ jobId }, 'training job started');
   // bee-queue counts retries down: none left means this is the last attempt.
-  await runTrainingJob(services, jobId, { lastAttempt: (job.options.retries ?? 0) === 0 });
+  // This process does nothing but train, so the compute runs right here.
+  await runTrainingJob(services, jobId, {
+    lastAttempt: (job.options.retries ?? 0) === 0,
+    trainer: trainHere,
+  });
   logger.info({ jobId }, 'training job finished');
 });
 // Jobs of workers that died (kill -9, a lost machine) are handed back to the queue.

@@ -119,6 +119,7 @@ async function startWorker(): Promise<ChildProcess> {
       PORT: String(workerPort),
       DATABASE_URL: inject('databaseUrl'),
       REDIS_URL: TEST_REDIS_URL,
+      QUEUE_PREFIX: new URL(inject('databaseUrl')).pathname.slice(1),
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'inherit', 'inherit'],

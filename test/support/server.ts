@@ -20,6 +20,8 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
   const config = loadConfig({
     DATABASE_URL: inject('databaseUrl'),
     REDIS_URL: TEST_REDIS_URL,
+    // Each run's jobs stay in its own queue, even beside another run on the same Redis.
+    QUEUE_PREFIX: new URL(inject('databaseUrl')).pathname.slice(1),
     // Every test user and 127.0.0.1 would otherwise share the sign-in limit; test/rate-limits.test.ts
     // sets real limits and its own client addresses.
     RATE_LIMIT_FREE: '100000,10000000',

@@ -26,8 +26,9 @@ export function parseTrainingPayload(data: unknown): TrainingJobPayload {
 export class BeeTrainingQueue implements TrainingQueue {
   readonly #queue: BeeQueue<TrainingJobPayload>;
 
-  constructor(redisUrl: string) {
+  constructor(redisUrl: string, prefix: string) {
     this.#queue = new BeeQueue<TrainingJobPayload>(TRAINING_QUEUE_NAME, {
+      prefix,
       redis: { url: redisUrl },
       isWorker: false,
       getEvents: false,
@@ -52,8 +53,8 @@ export class BeeTrainingQueue implements TrainingQueue {
 }
 
 /**
- * Without Redis (the embedded default): jobs run in this process, one at a time, in the order they came.
- * The trainer yields to the event loop between epochs.
+ * Without Redis (the embedded default): jobs run from this process, one at a time, in the order they
+ * came (the compute itself in a worker thread, see train-in-thread.ts).
  */
 export class LocalTrainingQueue implements TrainingQueue {
   readonly #run: (jobId: string) => Promise<void>;

@@ -2,38 +2,34 @@ import { createHash } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { ref } from '@mikro-orm/core';
 import { LockMode } from '@mikro-orm/postgresql';
-import { Tensor } from 'onnxruntime-node';
-import { inspectModel, loadSession } from '../../infra/inference/model-sessions.ts';
+import { inspectModel } from '../../infra/inference/model-sessions.ts';
 import type { Services } from '../../services.ts';
 import { Model } from '../models/model.entity.ts';
 import { publishModelUpdated } from '../models/model.events.ts';
 import { ModelVersion } from '../models/model-version.entity.ts';
-import { type Dataset, DatasetError, encodeClasses, numericTargets, parseDataset } from './dataset.ts';
-import { exportOnnx } from './onnx-export.ts';
-import { type EpochReport, predict, type Task, type TrainedNetwork, train } from './trainer.ts';
+import { DatasetError } from './dataset.ts';
+import {
+  PermanentTrainingError,
+  type TrainingInput,
+  type TrainingResult,
+  trainModel,
+} from './train-model.ts';
+import type { EpochReport, OnEpoch } from './trainer.ts';
 import { publishTrainingJobUpdated } from './training.events.ts';
 import { TrainingJob, type TrainingMetrics } from './training-job.entity.ts';
 
 /** How often a running job writes its progress and looks for a cancellation. */
 const REPORT_INTERVAL_MS = 250;
 
-/** A job that cannot succeed however often it is retried: it fails with this message. */
-class PermanentFailure extends Error {}
+/** Where the compute happens: in this process (a worker process) or in a worker thread (embedded). */
+export type Trainer = (input: TrainingInput, onEpoch: OnEpoch) => Promise<TrainingResult | null>;
 
-export type TaskSpec = { task: Task; classes: string[] | null };
-
-/** The learning task a dataset and algorithm make; throws DatasetError when they do not fit. */
-export function taskFor(
-  dataset: Dataset,
-  algorithm: TrainingJob['algorithm'],
-  labelColumn: string,
-): TaskSpec {
-  if (algorithm === 'LINEAR_REGRESSION') {
-    return { task: { kind: 'regression', y: numericTargets(dataset.labels, labelColumn) }, classes: null };
-  }
-  const { classes, y } = encodeClasses(dataset.labels);
-  return { task: { kind: 'classification', classes: classes.length, y }, classes };
-}
+/** Trains in the calling process, yielding to its event loop between epochs (the queue's heartbeats). */
+export const trainHere: Trainer = (input, onEpoch) =>
+  trainModel(input, async (report) => {
+    await yieldToEventLoop();
+    return onEpoch(report);
+  });
 
 function metricsOf(report: EpochReport): TrainingMetrics {
   return Object.fromEntries(
@@ -50,14 +46,14 @@ function metricsOf(report: EpochReport): TrainingMetrics {
 export async function runTrainingJob(
   services: Services,
   jobId: string,
-  options: { lastAttempt: boolean },
+  options: { lastAttempt: boolean; trainer: Trainer },
 ): Promise<void> {
   const { orm, events, logger } = services;
   const em = orm.em.fork();
   const job = await em.findOne(TrainingJob, jobId, { populate: ['dataset'] });
   if (!job || !['QUEUED', 'RUNNING'].includes(job.status)) return; // gone with its model, or already done
   const announce = () => publishTrainingJobUpdated(events, logger, job);
-  const finish = async (status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED', error: string | null = null) => {
+  const finish = async (status: 'FAILED' | 'CANCELLED', error: string | null = null) => {
     job.status = status;
     job.error = error;
     job.finishedAt = new Date();
@@ -73,41 +69,37 @@ export async function runTrainingJob(
   await em.flush();
   await announce();
 
+  // Reports are handled one after another (they share the entity manager), at most every 250 ms.
+  let reports = Promise.resolve(true);
+  let lastReport = 0;
+  const onEpoch: OnEpoch = (report) => {
+    reports = reports.then(async (keepGoing) => {
+      const now = Date.now();
+      if (!keepGoing || (report.epoch < job.params.epochs && now - lastReport < REPORT_INTERVAL_MS))
+        return keepGoing;
+      lastReport = now;
+      job.progress = report.epoch / job.params.epochs;
+      job.metrics = metricsOf(report);
+      await em.flush();
+      await announce();
+      const fresh = await orm.em.fork().findOne(TrainingJob, jobId, { fields: ['cancelRequestedAt'] });
+      return fresh !== null && fresh.cancelRequestedAt == null;
+    });
+    return reports;
+  };
+
   try {
-    const dataset = parseDataset(Buffer.from(job.dataset).toString('utf8'), job.params.labelColumn);
-    const { task, classes } = taskFor(dataset, job.algorithm, job.params.labelColumn);
-    let lastReport = 0;
-    let cancelled = false;
-    const network = await train(
-      dataset.x,
-      dataset.rows,
-      dataset.features.length,
-      task,
-      {
-        epochs: job.params.epochs,
-        learningRate: job.params.learningRate,
-        hiddenUnits: job.algorithm === 'MLP' ? job.params.hiddenUnits : 0,
-      },
-      async (report) => {
-        await yieldToEventLoop(); // keep the queue's heartbeats and the process responsive
-        const now = Date.now();
-        if (report.epoch < job.params.epochs && now - lastReport < REPORT_INTERVAL_MS) return true;
-        lastReport = now;
-        job.progress = report.epoch / job.params.epochs;
-        job.metrics = metricsOf(report);
-        await em.flush();
-        await announce();
-        const fresh = await orm.em.fork().findOne(TrainingJob, jobId, { fields: ['cancelRequestedAt'] });
-        cancelled = !fresh || fresh.cancelRequestedAt != null;
-        return !cancelled;
-      },
-    );
-    if (!network || cancelled) return finish('CANCELLED');
-    const onnx = exportOnnx(network);
-    await checkExport(onnx, network, dataset);
-    await publishVersion(services, job, onnx, classes);
+    const input = {
+      csv: Buffer.from(job.dataset).toString('utf8'),
+      algorithm: job.algorithm,
+      params: job.params,
+    };
+    const result = await options.trainer(input, onEpoch);
+    const keepGoing = await reports;
+    if (!result || !keepGoing) return finish('CANCELLED');
+    await publishVersion(services, job, result);
   } catch (error) {
-    if (error instanceof DatasetError || error instanceof PermanentFailure)
+    if (error instanceof DatasetError || error instanceof PermanentTrainingError)
       return finish('FAILED', error.message);
     if (options.lastAttempt) {
       logger.error({ err: error, jobId }, 'training failed');
@@ -117,39 +109,13 @@ export async function runTrainingJob(
   }
 }
 
-/** The exported graph must load in onnxruntime and agree with the trainer's own forward pass. */
-async function checkExport(onnx: Uint8Array, network: TrainedNetwork, dataset: Dataset): Promise<void> {
-  const rows = Math.min(dataset.rows, 256);
-  const session = await loadSession(onnx);
-  try {
-    const width = dataset.features.length;
-    const x = dataset.x.subarray(0, rows * width);
-    const results = await session.run({ x: new Tensor('float32', Float32Array.from(x), [rows, width]) });
-    const actual = (results.probabilities ?? results.value)!.data as Float32Array;
-    const expected = predict(network, x, rows);
-    let worst = 0;
-    for (let i = 0; i < expected.length; i++) {
-      worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!) / Math.max(1, Math.abs(expected[i]!)));
-    }
-    if (!(worst < 1e-3))
-      throw new PermanentFailure(`the exported model disagrees with training (by ${worst})`);
-  } finally {
-    await session.release();
-  }
-}
-
 /**
  * Stores the model as the model's next version and activates it, in one transaction with the job's
  * SUCCEEDED: the unique training_job_id makes a second publish of the same job impossible.
  */
-async function publishVersion(
-  services: Services,
-  job: TrainingJob,
-  onnx: Uint8Array,
-  classes: string[] | null,
-) {
+async function publishVersion(services: Services, job: TrainingJob, { onnx, classes }: TrainingResult) {
   const specs = await inspectModel(onnx);
-  const result = await services.orm.em.fork().transactional(async (em) => {
+  const published = await services.orm.em.fork().transactional(async (em) => {
     const model = await em.findOne(Model, job.model.id, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (!model) return null; // deleted while training: nothing to publish to
     const stored = await em.findOneOrFail(TrainingJob, job.id);
@@ -176,7 +142,7 @@ async function publishVersion(
     stored.finishedAt = new Date();
     return { model, stored };
   });
-  if (!result) return;
-  await publishTrainingJobUpdated(services.events, services.logger, result.stored);
-  await publishModelUpdated(services, result.model.owner.id, result.model);
+  if (!published) return;
+  await publishTrainingJobUpdated(services.events, services.logger, published.stored);
+  await publishModelUpdated(services, published.model.owner.id, published.model);
 }

@@ -6,7 +6,7 @@ import { requireUser } from '../auth/viewer.ts';
 import { ownModel } from '../models/model.service.ts';
 import { type Tier, User } from '../users/user.entity.ts';
 import { DatasetError, parseDataset } from './dataset.ts';
-import { taskFor } from './run-training-job.ts';
+import { taskFor } from './train-model.ts';
 import { publishTrainingJobUpdated } from './training.events.ts';
 import {
   ACTIVE_STATUSES,

@@ -87,7 +87,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     sessions,
     // With Redis, worker processes train; without it, this process does.
     trainingQueue: config.redisUrl
-      ? new BeeTrainingQueue(config.redisUrl, config.training.queuePrefix)
+      ? new BeeTrainingQueue(config.redisUrl, config.training.queuePrefix, logger)
       : new LocalTrainingQueue(
           (jobId) => runTrainingJob(services, jobId, { lastAttempt: true, trainer: trainInThread }),
           logger,

@@ -9,6 +9,7 @@ import {
   parseTrainingPayload,
   TRAINING_QUEUE_NAME,
   type TrainingJobPayload,
+  watchQueueErrors,
 } from './infra/queue/training-queue.ts';
 import { createLogger } from './logger.ts';
 import { runTrainingJob, trainHere } from './modules/training/run-training-job.ts';
@@ -43,7 +44,7 @@ const queue = new BeeQueue<TrainingJobPayload>(TRAINING_QUEUE_NAME, {
   removeOnSuccess: true,
   removeOnFailure: true,
 });
-queue.on('error', (error) => logger.warn({ err: error }, 'training queue error'));
+watchQueueErrors(queue, logger);
 queue.process(1, async (job) => {
   const { jobId } = parseTrainingPayload(job.data);
   logger.info({ jobId }, 'training job started');

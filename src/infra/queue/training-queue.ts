@@ -22,11 +22,26 @@ export function parseTrainingPayload(data: unknown): TrainingJobPayload {
   return { jobId };
 }
 
+/**
+ * bee-queue's Redis client reports a lost connection as an 'error' event, which would end the process
+ * if nobody listened. It reconnects by itself and repeats the error on every attempt, so only an error
+ * after a quiet spell (a new outage) is logged.
+ */
+export function watchQueueErrors(queue: BeeQueue<TrainingJobPayload>, logger: Logger): void {
+  let lastError = 0;
+  queue.on('error', (error) => {
+    const now = Date.now();
+    if (now - lastError > 30_000)
+      logger.warn({ err: error.message }, 'training queue cannot reach Redis; it keeps trying');
+    lastError = now;
+  });
+}
+
 /** bee-queue on Redis: `npm run worker` processes, on any machine, take the jobs. */
 export class BeeTrainingQueue implements TrainingQueue {
   readonly #queue: BeeQueue<TrainingJobPayload>;
 
-  constructor(redisUrl: string, prefix: string) {
+  constructor(redisUrl: string, prefix: string, logger: Logger) {
     this.#queue = new BeeQueue<TrainingJobPayload>(TRAINING_QUEUE_NAME, {
       prefix,
       redis: { url: redisUrl },
@@ -35,6 +50,7 @@ export class BeeTrainingQueue implements TrainingQueue {
       removeOnSuccess: true,
       removeOnFailure: true,
     });
+    watchQueueErrors(this.#queue, logger);
   }
 
   async enqueue(jobId: string): Promise<void> {

@@ -4,7 +4,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import BeeQueue from 'bee-queue';
-import { ConfigError, loadConfig } from './config.ts';
+import { loadConfigOrExit } from './config.ts';
 import {
   parseTrainingPayload,
   TRAINING_QUEUE_NAME,
@@ -18,14 +18,7 @@ import { createServices } from './services.ts';
 /** A worker that stops reporting for this long is presumed dead; its job goes to another worker. */
 const STALL_INTERVAL_MS = 5000;
 
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(error.message);
-  process.exit(1);
-}
+const config = loadConfigOrExit();
 if (!config.redisUrl) {
   console.error(
     'The worker takes jobs from Redis: set REDIS_URL. (Without Redis, `npm start` trains in-process.)',

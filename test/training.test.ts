@@ -102,6 +102,14 @@ const ModelVersionsDocument = graphql(`
   }
 `);
 
+/** `rows` rows of 4 random features and one of 3 classes: slow to learn, for jobs that must run a while. */
+function randomClasses(rows: number): string {
+  const lines = ['a,b,c,d,label'];
+  for (let i = 0; i < rows; i++)
+    lines.push(`${Math.random()},${Math.random()},${Math.random()},${Math.random()},${i % 3}`);
+  return lines.join('\n');
+}
+
 const IRIS = readFileSync(new URL('./fixtures/iris.csv', import.meta.url), 'utf8');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -137,9 +145,15 @@ afterAll(async () => {
   await Promise.all([a.stop(), b.stop()]);
 });
 
-async function start(user: TestUser, modelId: string, csv: string, input: Record<string, unknown>) {
+async function start(
+  user: TestUser,
+  modelId: string,
+  csv: string,
+  input: Record<string, unknown>,
+  server: TestServer = a,
+) {
   return uploadFile(
-    a,
+    server,
     StartTrainingDocument,
     {
       input: {
@@ -202,20 +216,7 @@ describe('training', () => {
     const updates = subscribe(socket, TrainingUpdatesDocument, {});
     await updates.ready;
 
-    const started = await uploadFile(
-      a,
-      StartTrainingDocument,
-      {
-        input: {
-          modelId: model.id,
-          dataset: null as unknown as File,
-          labelColumn: 'species',
-          algorithm: 'LOGISTIC_REGRESSION',
-        },
-      },
-      { bytes: new TextEncoder().encode(IRIS), name: 'iris.csv', at: 'variables.input.dataset' },
-      user.auth,
-    );
+    const started = await start(user, model.id, IRIS, { labelColumn: 'species' });
     expect(started.errors).toBeUndefined();
     const job = started.data!.startTraining;
     expect(job.status).toBe('QUEUED');
@@ -355,10 +356,7 @@ describe('cancelling and limits', () => {
   it('cancels a running job at an epoch boundary and publishes nothing; a FREE user runs one job at a time', async () => {
     const user = await registerUser(a);
     const model = await createModel(a, user);
-    const lines = ['a,b,c,d,label'];
-    for (let i = 0; i < 1500; i++)
-      lines.push(`${Math.random()},${Math.random()},${Math.random()},${Math.random()},${i % 3}`);
-    const started = await start(user, model.id, lines.join('\n'), {
+    const started = await start(user, model.id, randomClasses(1500), {
       algorithm: 'MLP',
       hiddenUnits: 256,
       epochs: 5000,
@@ -387,10 +385,7 @@ describe('a worker that dies', () => {
   it('does not lose its job: another worker trains it to the end, and it is published once', async () => {
     const user = await registerUser(a);
     const model = await createModel(a, user);
-    const lines = ['a,b,c,d,label'];
-    for (let i = 0; i < 1500; i++)
-      lines.push(`${Math.random()},${Math.random()},${Math.random()},${Math.random()},${i % 3}`);
-    const started = await start(user, model.id, lines.join('\n'), {
+    const started = await start(user, model.id, randomClasses(1500), {
       algorithm: 'MLP',
       hiddenUnits: 64,
       epochs: 400,
@@ -417,20 +412,7 @@ describe('without Redis', () => {
     try {
       const user = await registerUser(single);
       const model = await createModel(single, user);
-      const started = await uploadFile(
-        single,
-        StartTrainingDocument,
-        {
-          input: {
-            modelId: model.id,
-            dataset: null as unknown as File,
-            labelColumn: 'species',
-            algorithm: 'LOGISTIC_REGRESSION',
-          },
-        },
-        { bytes: new TextEncoder().encode(IRIS), name: 'iris.csv', at: 'variables.input.dataset' },
-        user.auth,
-      );
+      const started = await start(user, model.id, IRIS, { labelColumn: 'species' }, single);
       const id = started.data!.startTraining.id;
       let status = 'QUEUED';
       for (let i = 0; i < 300 && !['SUCCEEDED', 'FAILED'].includes(status); i++) {

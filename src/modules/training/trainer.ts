@@ -40,7 +40,8 @@ export type EpochReport = {
 /** Returning false stops training (a cancelled job). */
 export type OnEpoch = (report: EpochReport) => Promise<boolean>;
 
-function seededRandom(seed: number): () => number {
+/** Deterministic pseudo-random numbers in [0, 1) (mulberry32): runs are repeatable. */
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

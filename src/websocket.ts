@@ -27,13 +27,11 @@ function headerValue(value: string | string[] | undefined): string | null {
 
 function credentialsFrom(params: Record<string, unknown> | undefined): Credentials {
   const read = (name: string) => {
+    // Clients write header names either way.
     const value = params?.[name] ?? params?.[name.toLowerCase()];
     return typeof value === 'string' ? value : null;
   };
-  return {
-    authorization: read('authorization') ?? read('Authorization'),
-    apiKey: read('x-api-key') ?? read('X-API-Key'),
-  };
+  return { authorization: read('Authorization'), apiKey: read('X-API-Key') };
 }
 
 /**
@@ -74,12 +72,13 @@ export function attachWebSocket(
         const state: SocketState = { viewer, credentials };
         const expiresAt = viewer.credential.expiresAt;
         if (expiresAt) {
-          // setTimeout's limit is about 24.8 days; a longer-lived credential is re-checked at that point.
-          const delay = Math.min(expiresAt.getTime() - Date.now(), 2 ** 31 - 1);
-          state.expiryTimer = setTimeout(
-            () => socket.close(CloseCode.Forbidden, 'Credentials expired'),
-            delay,
-          );
+          // setTimeout waits at most about 24.8 days, so a longer-lived credential is waited for in steps.
+          const closeWhenExpired = () => {
+            const left = expiresAt.getTime() - Date.now();
+            if (left <= 0) socket.close(CloseCode.Forbidden, 'Credentials expired');
+            else state.expiryTimer = setTimeout(closeWhenExpired, Math.min(left, 2 ** 31 - 1)).unref();
+          };
+          closeWhenExpired();
         }
         const apiKey = presentedApiKey(credentials);
         if (apiKey) state.keyHash = hashApiKey(apiKey);

@@ -10,6 +10,11 @@ import { connectRedis } from './infra/redis.ts';
 import type { Logger } from './logger.ts';
 import { ApiKeyVerifier } from './modules/api-keys/api-key-verifier.ts';
 import { JwtTokens } from './modules/auth/jwt.ts';
+import {
+  MemoryModelMetadataCache,
+  type ModelMetadataCache,
+  RedisModelMetadataCache,
+} from './modules/models/model-metadata-cache.ts';
 import { PredictionCache } from './modules/predictions/prediction-cache.ts';
 import {
   FailoverRateLimitStore,
@@ -22,6 +27,12 @@ import { trainInThread } from './modules/training/train-in-thread.ts';
 import { ensureAdmin } from './modules/users/user.service.ts';
 import { UserTiers } from './modules/users/user-tiers.ts';
 
+/**
+ * How long cached model metadata lives. Every change bumps the model's generation at once, so this only
+ * bounds how long an entry could lag if Redis refused that bump.
+ */
+const MODEL_METADATA_TTL_MS = 60_000;
+
 /** Everything a request or job may use, built once per process. No module-level singletons. */
 export type Services = {
   config: Config;
@@ -32,6 +43,7 @@ export type Services = {
   apiKeys: ApiKeyVerifier;
   rateLimiter: RateLimiter;
   predictionCache: PredictionCache;
+  modelMetadata: ModelMetadataCache;
   sessions: ModelSessions;
   trainingQueue: TrainingQueue;
   close(): Promise<void>;
@@ -84,6 +96,9 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     apiKeys,
     rateLimiter: new RateLimiter(rateLimitStore, tiers, config.rateLimits),
     predictionCache,
+    modelMetadata: redis
+      ? new RedisModelMetadataCache(redis, MODEL_METADATA_TTL_MS, logger)
+      : new MemoryModelMetadataCache(),
     sessions,
     // With Redis, worker processes train; without it, this process does.
     trainingQueue: config.redisUrl

@@ -6,6 +6,7 @@ import { createModel, registerUser, type TestUser } from './support/fixtures.ts'
 import { freePort } from './support/redis-server.ts';
 import {
   errorCode,
+  execute,
   run,
   startServer,
   TEST_REDIS_URL,
@@ -212,6 +213,14 @@ describe('training', () => {
   it('trains logistic regression on Iris in a worker, streams progress to another instance, and publishes a version', async () => {
     const user = await registerUser(a);
     const model = await createModel(a, user);
+    // Nothing to predict with yet: instance a now holds (cached) metadata saying so.
+    const early = await execute(
+      a,
+      ScorePredictDocument,
+      { input: { modelId: model.id, inputs: [[1, 1, 1, 1]] } },
+      user.auth,
+    );
+    expect(early.errors?.[0]?.message).toMatch(/no active version/);
     const socket = connectSocket(b, { authorization: `Bearer ${user.token}` });
     const updates = subscribe(socket, TrainingUpdatesDocument, {});
     await updates.ready;

@@ -21,12 +21,17 @@ export function isDeletedModel(model: Model): boolean {
   return deletedModels.has(model);
 }
 
-export async function publishModelUpdated(
-  { events, logger }: Pick<Services, 'events' | 'logger'>,
+/**
+ * After a change to a model is committed (a new or activated version, a rename, a deletion): every
+ * instance drops its cached metadata first, then subscribers hear of it.
+ */
+export async function modelChanged(
+  { events, logger, modelMetadata }: Pick<Services, 'events' | 'logger' | 'modelMetadata'>,
   ownerId: string,
   model: Model,
   change: { deleted: boolean } = { deleted: false },
 ): Promise<void> {
+  await modelMetadata.invalidate(model.id);
   const event: ModelEvent = {
     id: model.id,
     name: model.name,

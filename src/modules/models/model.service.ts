@@ -6,7 +6,8 @@ import { isUuid } from '../../infra/database/uuid7.ts';
 import { inspectModel } from '../../infra/inference/model-sessions.ts';
 import { requireUser } from '../auth/viewer.ts';
 import { Model } from './model.entity.ts';
-import { publishModelUpdated } from './model.events.ts';
+import { modelChanged } from './model.events.ts';
+import type { ModelMetadata } from './model-metadata-cache.ts';
 import { ModelVersion } from './model-version.entity.ts';
 
 const MAX_NAME = 100;
@@ -89,7 +90,7 @@ export async function updateModel(
     model.activeVersion = input.activeVersion;
   }
   await flushUniqueName(ctx, model.name);
-  await publishModelUpdated(ctx.services, model.owner.id, model);
+  await modelChanged(ctx.services, model.owner.id, model);
   return model;
 }
 
@@ -99,7 +100,7 @@ export async function deleteModel(ctx: Context, id: string): Promise<boolean> {
   // Versions and predictions go with it (on delete cascade).
   await ctx.em.remove(model).flush();
   for (const version of versions) ctx.services.sessions.forget(version.id);
-  await publishModelUpdated(ctx.services, model.owner.id, model, { deleted: true });
+  await modelChanged(ctx.services, model.owner.id, model, { deleted: true });
   return true;
 }
 
@@ -148,7 +149,7 @@ export async function uploadVersion(
     if (input.activate ?? true) model.activeVersion = version.version;
     return version;
   });
-  await publishModelUpdated(ctx.services, version.model.owner.id, version.model);
+  await modelChanged(ctx.services, version.model.owner.id, version.model);
   return version;
 }
 
@@ -156,4 +157,25 @@ export async function uploadVersion(
 export async function loadVersionBytes(ctx: Context, versionId: string): Promise<Uint8Array> {
   const row = await ctx.em.fork().findOneOrFail(ModelVersion, versionId, { fields: ['onnx'] });
   return row.onnx;
+}
+
+/** What predict needs of a model, read from PostgreSQL (behind the model metadata cache). */
+export async function loadModelMetadata(ctx: Context, modelId: string): Promise<ModelMetadata | null> {
+  const em = ctx.em.fork();
+  const model = await em.findOne(Model, modelId);
+  if (!model) return null;
+  const active =
+    model.activeVersion == null
+      ? null
+      : await em.findOne(ModelVersion, { model, version: model.activeVersion });
+  return {
+    id: model.id,
+    ownerId: model.owner.id,
+    activeVersion: active && {
+      id: active.id,
+      version: active.version,
+      inputs: active.inputs,
+      outputs: active.outputs,
+    },
+  };
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type Keyv from 'keyv';
 import type { Tensor } from 'onnxruntime-node';
+import { withTimeout } from '../../infra/timeout.ts';
 import type { Logger } from '../../logger.ts';
 import type { TensorOutputs } from './prediction.entity.ts';
 
@@ -57,17 +58,8 @@ export class PredictionCache {
   }
 
   async #attempt<T>(operation: () => Promise<T>): Promise<T | undefined> {
-    let timer: NodeJS.Timeout | undefined;
     try {
-      const result = await Promise.race([
-        operation(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`cache did not answer within ${TIMEOUT_MS} ms`)),
-            TIMEOUT_MS,
-          );
-        }),
-      ]);
+      const result = await withTimeout(operation(), TIMEOUT_MS, 'the prediction cache');
       if (this.#failing) {
         this.#failing = false;
         this.#logger.info('prediction cache is back');
@@ -79,8 +71,6 @@ export class PredictionCache {
         this.#logger.warn({ err: error }, 'prediction cache unavailable; predicting uncached meanwhile');
       }
       return undefined;
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

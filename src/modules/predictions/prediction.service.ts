@@ -1,13 +1,45 @@
 import { performance } from 'node:perf_hooks';
 import type { FilterQuery } from '@mikro-orm/core';
 import type { Context } from '../../context.ts';
-import { badUserInput } from '../../errors.ts';
+import { badUserInput, notFound } from '../../errors.ts';
 import { isUuid } from '../../infra/database/uuid7.ts';
 import { fromTensor, InputError, toFeeds } from '../../infra/inference/tensor-input.ts';
 import { requireUser } from '../auth/viewer.ts';
-import { findVersion, loadVersionBytes, ownModel } from '../models/model.service.ts';
+import { loadModelMetadata, loadVersionBytes, ownModel } from '../models/model.service.ts';
+import type { ModelMetadata } from '../models/model-metadata-cache.ts';
+import { ModelVersion } from '../models/model-version.entity.ts';
 import { Prediction, type TensorOutputs } from './prediction.entity.ts';
 import { publishPredictionCompleted } from './prediction.events.ts';
+
+type RunnableVersion = NonNullable<ModelMetadata['activeVersion']>;
+
+/**
+ * The version a prediction runs, after checking the model is the caller's. The active version comes from
+ * the model metadata cache (no database read on the hot path); an explicit one from PostgreSQL.
+ */
+async function versionToRun(
+  ctx: Context,
+  userId: string,
+  modelId: string,
+  number: number | null,
+): Promise<RunnableVersion> {
+  const metadata = isUuid(modelId)
+    ? await ctx.services.modelMetadata.get(modelId, () => loadModelMetadata(ctx, modelId))
+    : null;
+  if (!metadata || metadata.ownerId !== userId) throw notFound('Model');
+  if (number === null) {
+    if (!metadata.activeVersion) {
+      throw badUserInput(
+        'This model has no active version yet: upload one with uploadModelVersion',
+        'modelId',
+      );
+    }
+    return metadata.activeVersion;
+  }
+  const version = await ctx.em.findOne(ModelVersion, { model: modelId, version: number });
+  if (!version) throw badUserInput(`Version ${number} of this model does not exist`, 'version');
+  return version;
+}
 
 export async function predict(
   ctx: Context,
@@ -15,13 +47,7 @@ export async function predict(
 ): Promise<Prediction> {
   const { userId } = requireUser(ctx.viewer);
   const started = performance.now();
-  const model = await ownModel(ctx, input.modelId);
-  const number = input.version ?? model.activeVersion;
-  if (number == null) {
-    throw badUserInput('This model has no active version yet: upload one with uploadModelVersion', 'modelId');
-  }
-  const version = await findVersion(ctx, model, number);
-  if (!version) throw badUserInput(`Version ${number} of this model does not exist`, 'version');
+  const version = await versionToRun(ctx, userId, input.modelId, input.version ?? null);
 
   let feeds: ReturnType<typeof toFeeds>;
   try {
@@ -48,8 +74,8 @@ export async function predict(
 
   const prediction = ctx.em.create(Prediction, {
     user: userId,
-    model,
-    version,
+    model: input.modelId,
+    version: version.id,
     outputs,
     cached,
     latencyMs: performance.now() - started,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { RedisClientType } from '../../infra/redis.ts';
+import { withTimeout } from '../../infra/timeout.ts';
 import type { Logger } from '../../logger.ts';
 import { gcra, type RateLimitOutcome, type Window } from './gcra.ts';
 
@@ -108,7 +109,11 @@ export class FailoverRateLimitStore implements RateLimitStore {
 
   async consume(subject: string, windows: Window[], options: { dryRun: boolean }): Promise<RateLimitOutcome> {
     try {
-      const outcome = await withTimeout(this.#primary.consume(subject, windows, options), REDIS_TIMEOUT_MS);
+      const outcome = await withTimeout(
+        this.#primary.consume(subject, windows, options),
+        REDIS_TIMEOUT_MS,
+        'Redis',
+      );
       if (this.#failing) {
         this.#failing = false;
         this.#logger.info('rate limits are back on Redis');
@@ -125,12 +130,4 @@ export class FailoverRateLimitStore implements RateLimitStore {
       return this.#fallback.consume(subject, windows, options);
     }
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

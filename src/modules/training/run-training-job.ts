@@ -5,7 +5,7 @@ import { LockMode } from '@mikro-orm/postgresql';
 import { inspectModel } from '../../infra/inference/model-sessions.ts';
 import type { Services } from '../../services.ts';
 import { Model } from '../models/model.entity.ts';
-import { publishModelUpdated } from '../models/model.events.ts';
+import { modelChanged } from '../models/model.events.ts';
 import { ModelVersion } from '../models/model-version.entity.ts';
 import { DatasetError } from './dataset.ts';
 import {
@@ -144,5 +144,5 @@ async function publishVersion(services: Services, job: TrainingJob, { onnx, clas
   });
   if (!published) return;
   await publishTrainingJobUpdated(services.events, services.logger, published.stored);
-  await publishModelUpdated(services, published.model.owner.id, published.model);
+  await modelChanged(services, published.model.owner.id, published.model);
 }

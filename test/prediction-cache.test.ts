@@ -1,10 +1,16 @@
+import { randomUUID } from 'node:crypto';
+import { Tensor } from 'onnxruntime-node';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createKeyvStore } from '../src/infra/cache/keyv-store.ts';
+import { connectRedis } from '../src/infra/redis.ts';
+import { createLogger } from '../src/logger.ts';
+import { PredictionCache } from '../src/modules/predictions/prediction-cache.ts';
 import { addModel, linearModel } from './fixtures/onnx-models.ts';
 import { graphql } from './gql/index.ts';
 import { modelWithVersion, registerUser, type TestUser, uploadVersion } from './support/fixtures.ts';
 import { freePort, PrivateRedis } from './support/redis-server.ts';
-import { errorCode, execute, run, startServer, type TestServer } from './support/server.ts';
+import { errorCode, execute, run, startServer, TEST_REDIS_URL, type TestServer } from './support/server.ts';
 
 const CachedPredictDocument = graphql(`
   mutation CachedPredict($input: PredictInput!) {
@@ -229,6 +235,36 @@ describe('cache bounds', () => {
     } finally {
       await server.stop();
       await redis.stop();
+    }
+  });
+});
+
+describe('concurrent misses', () => {
+  it('run the model once per instance for many identical simultaneous requests', async () => {
+    const redis = await connectRedis(TEST_REDIS_URL, createLogger('silent'), {
+      name: 'test',
+      offline: 'fail',
+    });
+    try {
+      const cache = new PredictionCache(
+        createKeyvStore(redis, `mlp:test:${randomUUID()}`, 100),
+        { ttlMs: 60_000, maxEntryBytes: 65_536 },
+        createLogger('silent'),
+      );
+      const feeds = { x: new Tensor('float32', Float32Array.from([1, 2]), [1, 2]) };
+      let runs = 0;
+      const infer = async () => {
+        runs++;
+        await sleep(50);
+        return { y: [[3]] };
+      };
+      const results = await Promise.all(
+        Array.from({ length: 20 }, () => cache.getOrCompute('version-1', feeds, infer)),
+      );
+      expect(runs).toBe(1);
+      expect(results.every((result) => JSON.stringify(result.outputs) === '{"y":[[3]]}')).toBe(true);
+    } finally {
+      redis.destroy();
     }
   });
 });

@@ -9,7 +9,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { linearModel, mlpModel } from '../test/fixtures/onnx-models.ts';
+import { irisLikeClassifier, mlpModel } from '../test/fixtures/onnx-models.ts';
 import { freePort } from '../test/support/redis-server.ts';
 
 const POSTGRES = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -164,16 +164,7 @@ async function main() {
       jwt,
     );
     const key = { 'x-api-key': createApiKey.secret };
-    const small = linearModel(
-      [
-        [0.4, -0.2, -0.2],
-        [1.1, -0.1, -1.0],
-        [-1.7, 0.2, 1.5],
-        [-0.8, -0.6, 1.4],
-      ],
-      [0.2, 0.8, -1.0],
-      { softmax: true },
-    );
+    const small = irisLikeClassifier();
     const large = mlpModel([64, 256, 256, 10]);
     const models: Record<string, string> = {};
     for (const [name, bytes] of [

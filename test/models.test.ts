@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addModel, linearModel } from './fixtures/onnx-models.ts';
+import { addModel, irisLikeClassifier } from './fixtures/onnx-models.ts';
 import { graphql } from './gql/index.ts';
 import {
   createModel,
@@ -80,16 +80,7 @@ const CreateModelWithDescriptionDocument = graphql(`
   }
 `);
 
-const IRIS = linearModel(
-  [
-    [0.4, -0.2, -0.2],
-    [1.1, -0.1, -1.0],
-    [-1.7, 0.2, 1.5],
-    [-0.8, -0.6, 1.4],
-  ],
-  [0.2, 0.8, -1.0],
-  { softmax: true },
-);
+const IRIS = irisLikeClassifier();
 
 let server: TestServer;
 beforeAll(async () => {

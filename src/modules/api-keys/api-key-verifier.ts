@@ -1,4 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
+import { BoundedMap } from '../../infra/cache/bounded-map.ts';
+import { ExpiringCache } from '../../infra/cache/expiring-cache.ts';
 import type { Orm } from '../../infra/database/orm.ts';
 import type { EventBus } from '../../infra/pubsub/event-bus.ts';
 import type { Logger } from '../../logger.ts';
@@ -18,8 +20,6 @@ type KnownKey = {
   revokedAt: Date | null;
 };
 
-type CacheEntry = { key: KnownKey | null; cachedAt: number };
-
 const CACHE_TTL_MS = 30_000;
 const CACHE_SIZE = 10_000;
 const LAST_USED_INTERVAL_MS = 60_000;
@@ -32,9 +32,10 @@ const LAST_USED_INTERVAL_MS = 60_000;
 export class ApiKeyVerifier {
   readonly #orm: Orm;
   readonly #logger: Logger;
-  readonly #cache = new Map<string, CacheEntry>();
+  /** Known keys by hash; null for a well-formed key that does not exist (no database query per guess). */
+  readonly #cache = new ExpiringCache<string, KnownKey | null>(CACHE_SIZE, CACHE_TTL_MS);
   /** When this process last wrote each key's lastUsedAt. */
-  readonly #lastUsedWrites = new Map<string, number>();
+  readonly #lastUsedWrites = new BoundedMap<string, number>(CACHE_SIZE);
   readonly #changeListeners = new Set<(hash: string) => void>();
   #unsubscribe: (() => Promise<void>) | null = null;
 
@@ -82,7 +83,7 @@ export class ApiKeyVerifier {
 
   async #lookup(hash: string): Promise<KnownKey | null> {
     const cached = this.#cache.get(hash);
-    if (cached && Date.now() - cached.cachedAt < CACHE_TTL_MS) return cached.key;
+    if (cached !== undefined) return cached;
     const row = await this.#orm.em.fork().findOne(ApiKey, { hash });
     const key = row
       ? {
@@ -94,9 +95,7 @@ export class ApiKeyVerifier {
           revokedAt: row.revokedAt ?? null,
         }
       : null;
-    this.#cache.delete(hash);
-    this.#cache.set(hash, { key, cachedAt: Date.now() });
-    if (this.#cache.size > CACHE_SIZE) this.#cache.delete(this.#cache.keys().next().value!);
+    this.#cache.set(hash, key);
     return key;
   }
 
@@ -105,8 +104,6 @@ export class ApiKeyVerifier {
     const last = this.#lastUsedWrites.get(keyId) ?? 0;
     if (now.getTime() - last < LAST_USED_INTERVAL_MS) return;
     this.#lastUsedWrites.set(keyId, now.getTime());
-    if (this.#lastUsedWrites.size > CACHE_SIZE)
-      this.#lastUsedWrites.delete(this.#lastUsedWrites.keys().next().value!);
     this.#orm.em
       .fork()
       .execute(

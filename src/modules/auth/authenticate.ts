@@ -14,7 +14,10 @@ export type Authenticators = { tokens: JwtTokens; apiKeys: ApiKeyVerifier };
 
 const BEARER = /^Bearer\s+(\S+)$/i;
 
-/** The API key among the credentials, if one was sent: in X-API-Key, or as a bearer token. */
+/**
+ * The API key among the credentials, if one was sent: in X-API-Key, or as a bearer token (many HTTP
+ * clients can only send bearer tokens, so a key is welcome there too).
+ */
 export function presentedApiKey(credentials: Credentials): string | null {
   const apiKey = credentials.apiKey?.trim();
   if (apiKey) return apiKey;
@@ -30,13 +33,12 @@ export async function authenticate(
   const authorization = credentials.authorization?.trim() || null;
   const apiKey = credentials.apiKey?.trim() || null;
   if (authorization && apiKey) return { kind: 'rejected', reason: 'conflicting' };
-  if (apiKey) return apiKeys.verify(apiKey);
+  const key = presentedApiKey(credentials);
+  if (key) return apiKeys.verify(key);
   if (!authorization) return { kind: 'anonymous' };
 
   const token = BEARER.exec(authorization)?.[1];
   if (!token) return { kind: 'rejected', reason: 'invalid' };
-  // Many HTTP clients can only send bearer tokens, so a key is welcome there too.
-  if (looksLikeApiKey(token)) return apiKeys.verify(token);
   const verified = await tokens.verify(token);
   if ('rejected' in verified) return { kind: 'rejected', reason: verified.rejected };
   if (!isUuid(verified.userId)) return { kind: 'rejected', reason: 'invalid' };

@@ -1,4 +1,6 @@
+import { BoundedMap } from '../../infra/cache/bounded-map.ts';
 import type { TensorSpec } from '../../infra/inference/tensor-spec.ts';
+import { OutageGuard } from '../../infra/outage-guard.ts';
 import type { RedisClientType } from '../../infra/redis.ts';
 import { withTimeout } from '../../infra/timeout.ts';
 import type { Logger } from '../../logger.ts';
@@ -28,22 +30,15 @@ type Entry = { generation: number; metadata: ModelMetadata | null };
 
 /** One process (the embedded default): a bounded map and generations in memory. */
 export class MemoryModelMetadataCache implements ModelMetadataCache {
-  readonly #entries = new Map<string, Entry>();
+  readonly #entries = new BoundedMap<string, Entry>(10_000);
   readonly #generations = new Map<string, number>();
-  readonly #capacity: number;
-
-  constructor(capacity = 10_000) {
-    this.#capacity = capacity;
-  }
 
   async get(modelId: string, load: MetadataLoader): Promise<ModelMetadata | null> {
     const generation = this.#generations.get(modelId) ?? 0;
     const entry = this.#entries.get(modelId);
     if (entry && entry.generation === generation) return entry.metadata;
     const metadata = await load();
-    this.#entries.delete(modelId);
     this.#entries.set(modelId, { generation, metadata });
-    if (this.#entries.size > this.#capacity) this.#entries.delete(this.#entries.keys().next().value!);
     return metadata;
   }
 
@@ -60,38 +55,31 @@ export class RedisModelMetadataCache implements ModelMetadataCache {
   readonly #redis: RedisClientType;
   readonly #ttlMs: number;
   readonly #logger: Logger;
+  readonly #guard: OutageGuard;
 
   constructor(redis: RedisClientType, ttlMs: number, logger: Logger) {
     this.#redis = redis;
     this.#ttlMs = ttlMs;
     this.#logger = logger;
+    this.#guard = new OutageGuard(logger, TIMEOUT_MS, {
+      down: 'model metadata cache unavailable; reading PostgreSQL meanwhile',
+      back: 'model metadata cache is back',
+    });
   }
 
   async get(modelId: string, load: MetadataLoader): Promise<ModelMetadata | null> {
     const [generationKey, entryKey] = keys(modelId);
-    let generation: number;
-    try {
-      const [rawGeneration, rawEntry] = await withTimeout(
-        this.#redis.mGet([generationKey, entryKey]),
-        TIMEOUT_MS,
-        'Redis',
-      );
-      generation = Number(rawGeneration ?? 0);
-      const entry = rawEntry ? (JSON.parse(rawEntry) as Entry) : null;
-      if (entry && entry.generation === generation) return entry.metadata;
-    } catch (error) {
-      this.#logger.debug({ err: error }, 'model metadata cache unavailable');
-      return load();
-    }
-    // Read the generation before the database: if the model changes meanwhile, the generation moves on
-    // and what is stored here is never used.
+    const read = await this.#guard.attempt(() => this.#redis.mGet([generationKey, entryKey]));
+    if (!read.ok) return load();
+    const [rawGeneration, rawEntry] = read.value;
+    const generation = Number(rawGeneration ?? 0);
+    const cached = rawEntry ? (JSON.parse(rawEntry) as Entry) : null;
+    if (cached && cached.generation === generation) return cached.metadata;
+    // The generation was read before the database: if the model changes meanwhile, the generation moves
+    // on and what is stored here is never used.
     const metadata = await load();
     const entry: Entry = { generation, metadata };
-    void withTimeout(
-      this.#redis.set(entryKey, JSON.stringify(entry), { PX: this.#ttlMs }),
-      TIMEOUT_MS,
-      'Redis',
-    ).catch(() => {});
+    void this.#guard.attempt(() => this.#redis.set(entryKey, JSON.stringify(entry), { PX: this.#ttlMs }));
     return metadata;
   }
 

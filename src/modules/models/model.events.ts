@@ -1,5 +1,5 @@
 import type { Context } from '../../context.ts';
-import { channelStream, userChannel } from '../../infra/pubsub/channel-stream.ts';
+import { entityStream, userChannel } from '../../infra/pubsub/channel-stream.ts';
 import type { Services } from '../../services.ts';
 import { Model } from './model.entity.ts';
 
@@ -48,21 +48,27 @@ export async function modelChanged(
 }
 
 export function modelStream(ctx: Context, ownerId: string, modelId: string | null): AsyncIterable<Model> {
-  return channelStream(ctx.services.events, userChannel('models', ownerId), (message) => {
-    const event = JSON.parse(message) as ModelEvent;
-    if (modelId !== null && event.id !== modelId) return null;
-    ctx.em.clear(); // see predictionStream: each event is read afresh
-    const model = ctx.em.merge(Model, {
-      id: event.id,
-      owner: ownerId,
-      name: event.name,
-      description: event.description,
-      activeVersion: event.activeVersion,
-      latestVersion: event.latestVersion,
-      createdAt: new Date(event.createdAt),
-      updatedAt: new Date(event.updatedAt),
-    });
-    if (event.deleted) deletedModels.add(model);
-    return model;
-  });
+  return entityStream(
+    ctx.services.events,
+    ctx.em,
+    userChannel('models', ownerId),
+    (message) => {
+      const event = JSON.parse(message) as ModelEvent;
+      return modelId === null || event.id === modelId ? event : null;
+    },
+    (em, event) => {
+      const model = em.merge(Model, {
+        id: event.id,
+        owner: ownerId,
+        name: event.name,
+        description: event.description,
+        activeVersion: event.activeVersion,
+        latestVersion: event.latestVersion,
+        createdAt: new Date(event.createdAt),
+        updatedAt: new Date(event.updatedAt),
+      });
+      if (event.deleted) deletedModels.add(model);
+      return model;
+    },
+  );
 }

@@ -120,6 +120,7 @@ export async function uploadVersion(
   ctx: Context,
   input: { modelId: string; file: File; activate?: boolean | null },
 ): Promise<ModelVersion> {
+  // Checked before the file is read and inspected (NOT_FOUND costs nothing), and again under the lock.
   await ownModel(ctx, input.modelId);
   // The size cap is enforced by the multipart parser while the upload streams in (see app.ts).
   if (input.file.size === 0) throw badUserInput('The file is empty', 'file');

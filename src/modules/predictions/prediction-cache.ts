@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type Keyv from 'keyv';
 import type { Tensor } from 'onnxruntime-node';
-import { withTimeout } from '../../infra/timeout.ts';
+import { OutageGuard } from '../../infra/outage-guard.ts';
 import type { Logger } from '../../logger.ts';
 import type { TensorOutputs } from './prediction.entity.ts';
 
@@ -17,14 +17,16 @@ const TIMEOUT_MS = 100;
 export class PredictionCache {
   readonly #store: Keyv;
   readonly #config: PredictionCacheConfig;
-  readonly #logger: Logger;
+  readonly #guard: OutageGuard;
   readonly #inFlight = new Map<string, Promise<TensorOutputs>>();
-  #failing = false;
 
   constructor(store: Keyv, config: PredictionCacheConfig, logger: Logger) {
     this.#store = store;
     this.#config = config;
-    this.#logger = logger;
+    this.#guard = new OutageGuard(logger, TIMEOUT_MS, {
+      down: 'prediction cache unavailable; predicting uncached meanwhile',
+      back: 'prediction cache is back',
+    });
   }
 
   /**
@@ -58,20 +60,8 @@ export class PredictionCache {
   }
 
   async #attempt<T>(operation: () => Promise<T>): Promise<T | undefined> {
-    try {
-      const result = await withTimeout(operation(), TIMEOUT_MS, 'the prediction cache');
-      if (this.#failing) {
-        this.#failing = false;
-        this.#logger.info('prediction cache is back');
-      }
-      return result;
-    } catch (error) {
-      if (!this.#failing) {
-        this.#failing = true;
-        this.#logger.warn({ err: error }, 'prediction cache unavailable; predicting uncached meanwhile');
-      }
-      return undefined;
-    }
+    const attempt = await this.#guard.attempt(operation);
+    return attempt.ok ? attempt.value : undefined;
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Context } from '../../context.ts';
-import { channelStream, userChannel } from '../../infra/pubsub/channel-stream.ts';
+import { entityStream, userChannel } from '../../infra/pubsub/channel-stream.ts';
 import { Prediction, type TensorOutputs } from './prediction.entity.ts';
 
 /** A completed prediction as it travels between instances: everything a subscriber's query can ask. */
@@ -41,21 +41,24 @@ export function predictionStream(
   userId: string,
   modelId: string | null,
 ): AsyncIterable<Prediction> {
-  return channelStream(ctx.services.events, userChannel('predictions', userId), (message) => {
-    const event = JSON.parse(message) as PredictionEvent;
-    if (modelId !== null && event.modelId !== modelId) return null;
-    // A subscription's entity manager lives as long as the subscription: clear it per event so what the
-    // subscriber reads (the model's name, say) is current, not what was loaded for an earlier event.
-    ctx.em.clear();
-    return ctx.em.merge(Prediction, {
-      id: event.id,
-      user: userId,
-      model: event.modelId,
-      version: event.versionId,
-      outputs: event.outputs,
-      cached: event.cached,
-      latencyMs: event.latencyMs,
-      createdAt: new Date(event.createdAt),
-    });
-  });
+  return entityStream(
+    ctx.services.events,
+    ctx.em,
+    userChannel('predictions', userId),
+    (message) => {
+      const event = JSON.parse(message) as PredictionEvent;
+      return modelId === null || event.modelId === modelId ? event : null;
+    },
+    (em, event) =>
+      em.merge(Prediction, {
+        id: event.id,
+        user: userId,
+        model: event.modelId,
+        version: event.versionId,
+        outputs: event.outputs,
+        cached: event.cached,
+        latencyMs: event.latencyMs,
+        createdAt: new Date(event.createdAt),
+      }),
+  );
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { BoundedMap } from '../../infra/cache/bounded-map.ts';
+import { OutageGuard } from '../../infra/outage-guard.ts';
 import type { RedisClientType } from '../../infra/redis.ts';
-import { withTimeout } from '../../infra/timeout.ts';
 import type { Logger } from '../../logger.ts';
 import { gcra, type RateLimitOutcome, type Window } from './gcra.ts';
 
@@ -17,12 +18,7 @@ function windowKey(window: Window): string {
 
 /** One process's limits: the embedded default, and the stand-in while Redis is unreachable. */
 export class MemoryRateLimitStore implements RateLimitStore {
-  readonly #tats = new Map<string, { tat: number; expiresAt: number }>();
-  readonly #capacity: number;
-
-  constructor(capacity = 100_000) {
-    this.#capacity = capacity;
-  }
+  readonly #tats = new BoundedMap<string, { tat: number; expiresAt: number }>(100_000);
 
   async consume(
     subject: string,
@@ -37,10 +33,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
     });
     const { outcome, newTats } = gcra(windows, tats, now, dryRun);
     newTats?.forEach((tat, i) => {
-      this.#tats.delete(keys[i]!);
       this.#tats.set(keys[i]!, { tat, expiresAt: tat });
     });
-    while (this.#tats.size > this.#capacity) this.#tats.delete(this.#tats.keys().next().value!);
     return outcome;
   }
 }
@@ -99,35 +93,18 @@ const REDIS_TIMEOUT_MS = 250;
 export class FailoverRateLimitStore implements RateLimitStore {
   readonly #primary: RateLimitStore;
   readonly #fallback = new MemoryRateLimitStore();
-  readonly #logger: Logger;
-  #failing = false;
+  readonly #guard: OutageGuard;
 
   constructor(primary: RateLimitStore, logger: Logger) {
     this.#primary = primary;
-    this.#logger = logger;
+    this.#guard = new OutageGuard(logger, REDIS_TIMEOUT_MS, {
+      down: 'rate limits fall back to this process’s memory while Redis is unreachable',
+      back: 'rate limits are back on Redis',
+    });
   }
 
   async consume(subject: string, windows: Window[], options: { dryRun: boolean }): Promise<RateLimitOutcome> {
-    try {
-      const outcome = await withTimeout(
-        this.#primary.consume(subject, windows, options),
-        REDIS_TIMEOUT_MS,
-        'Redis',
-      );
-      if (this.#failing) {
-        this.#failing = false;
-        this.#logger.info('rate limits are back on Redis');
-      }
-      return outcome;
-    } catch (error) {
-      if (!this.#failing) {
-        this.#failing = true;
-        this.#logger.warn(
-          { err: error },
-          'rate limits fall back to this process’s memory while Redis is unreachable',
-        );
-      }
-      return this.#fallback.consume(subject, windows, options);
-    }
+    const shared = await this.#guard.attempt(() => this.#primary.consume(subject, windows, options));
+    return shared.ok ? shared.value : this.#fallback.consume(subject, windows, options);
   }
 }

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../../context.ts';
-import { channelStream, userChannel } from '../../infra/pubsub/channel-stream.ts';
+import { entityStream, userChannel } from '../../infra/pubsub/channel-stream.ts';
 import type { EventBus } from '../../infra/pubsub/event-bus.ts';
 import type { Logger } from '../../logger.ts';
 import { TrainingJob, type TrainingMetrics } from './training-job.entity.ts';
@@ -65,10 +65,14 @@ export function trainingJobStream(
   userId: string,
   jobId: string | null,
 ): AsyncIterable<TrainingJob> {
-  return channelStream(ctx.services.events, userChannel('training', userId), (message) => {
-    const event = JSON.parse(message) as TrainingJobEvent;
-    if (jobId !== null && event.id !== jobId) return null;
-    ctx.em.clear(); // each event is read afresh (see predictionStream)
-    return toEntity(ctx.em, userId, event);
-  });
+  return entityStream(
+    ctx.services.events,
+    ctx.em,
+    userChannel('training', userId),
+    (message) => {
+      const event = JSON.parse(message) as TrainingJobEvent;
+      return jobId === null || event.id === jobId ? event : null;
+    },
+    (em, event) => toEntity(em, userId, event),
+  );
 }

@@ -1,3 +1,4 @@
+import { ExpiringCache } from '../../infra/cache/expiring-cache.ts';
 import type { Orm } from '../../infra/database/orm.ts';
 import type { EventBus } from '../../infra/pubsub/event-bus.ts';
 import { type Tier, User } from './user.entity.ts';
@@ -12,7 +13,7 @@ const CAPACITY = 100_000;
  */
 export class UserTiers {
   readonly #orm: Orm;
-  readonly #cache = new Map<string, { tier: Tier; cachedAt: number }>();
+  readonly #cache = new ExpiringCache<string, Tier>(CAPACITY, TTL_MS);
   #unsubscribe: (() => Promise<void>) | null = null;
 
   constructor(orm: Orm) {
@@ -29,11 +30,9 @@ export class UserTiers {
 
   async get(userId: string): Promise<Tier> {
     const cached = this.#cache.get(userId);
-    if (cached && Date.now() - cached.cachedAt < TTL_MS) return cached.tier;
+    if (cached) return cached;
     const user = await this.#orm.em.fork().findOneOrFail(User, userId, { fields: ['tier'] });
-    this.#cache.delete(userId);
-    this.#cache.set(userId, { tier: user.tier, cachedAt: Date.now() });
-    if (this.#cache.size > CAPACITY) this.#cache.delete(this.#cache.keys().next().value!);
+    this.#cache.set(userId, user.tier);
     return user.tier;
   }
 }

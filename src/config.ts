@@ -1,6 +1,8 @@
 // The only module that reads process.env. Everything is parsed and checked once, and every problem is
 // reported together, so an operator fixes a bad deployment in one round instead of one variable at a time.
 
+import type { PredictionHistoryConfig } from './modules/predictions/prediction-history.ts';
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -50,6 +52,7 @@ export type Config = {
   predictions: {
     /** The most numbers one `predict` call may send across all its inputs. */
     maxInputElements: number;
+    history: PredictionHistoryConfig;
   };
   rateLimits: RateLimitConfig;
   predictionCache: {
@@ -197,6 +200,11 @@ export function loadConfig(env: Env = process.env): Config {
     },
     predictions: {
       maxInputElements: integer('MAX_INPUT_ELEMENTS', 1_000_000, 1, 100_000_000),
+      history: {
+        flushIntervalMs: integer('PREDICTION_HISTORY_FLUSH_MS', 50, 1, 60_000),
+        maxBatch: 500,
+        maxPending: integer('PREDICTION_HISTORY_MAX_PENDING', 10_000, 1, 1_000_000),
+      },
     },
     rateLimits,
     predictionCache: {

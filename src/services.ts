@@ -15,7 +15,9 @@ import {
   type ModelMetadataCache,
   RedisModelMetadataCache,
 } from './modules/models/model-metadata-cache.ts';
+import { announcePredictions } from './modules/predictions/prediction.events.ts';
 import { PredictionCache } from './modules/predictions/prediction-cache.ts';
+import { PredictionHistory } from './modules/predictions/prediction-history.ts';
 import {
   FailoverRateLimitStore,
   MemoryRateLimitStore,
@@ -43,6 +45,7 @@ export type Services = {
   apiKeys: ApiKeyVerifier;
   rateLimiter: RateLimiter;
   predictionCache: PredictionCache;
+  predictionHistory: PredictionHistory;
   modelMetadata: ModelMetadataCache;
   sessions: ModelSessions;
   trainingQueue: TrainingQueue;
@@ -96,6 +99,9 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     apiKeys,
     rateLimiter: new RateLimiter(rateLimitStore, tiers, config.rateLimits),
     predictionCache,
+    predictionHistory: new PredictionHistory(orm, config.predictions.history, logger, (records) =>
+      announcePredictions(events, logger, records),
+    ),
     modelMetadata: redis
       ? new RedisModelMetadataCache(redis, MODEL_METADATA_TTL_MS, logger)
       : new MemoryModelMetadataCache(),
@@ -108,6 +114,8 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
           logger,
         ),
     async close() {
+      // First: the last predictions' history needs PostgreSQL and their events need Redis.
+      await services.predictionHistory.close();
       await services.trainingQueue.close();
       await apiKeys.close();
       await tiers.close();

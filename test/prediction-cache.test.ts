@@ -77,8 +77,13 @@ describe('prediction cache', () => {
     const hit = await predict(b, user, model.id, [[1, 2]]);
     expect(miss).toMatchObject({ cached: false, outputs: { logits: [[21]] } });
     expect(hit).toEqual({ ...miss, cached: true });
-    const { predictions } = await run(a, HistoryDocument, { modelId: model.id }, user.auth);
-    expect(predictions.edges.map((edge) => edge.node.cached)).toEqual([true, false]);
+    // Each instance writes its history in batches: b's prediction reaches a within a flush interval.
+    await expect
+      .poll(async () => {
+        const { predictions } = await run(a, HistoryDocument, { modelId: model.id }, user.auth);
+        return predictions.edges.map((edge) => edge.node.cached);
+      })
+      .toEqual([true, false]);
   });
 
   it('treats the same numbers as the same input, however they are written', async () => {

@@ -35,6 +35,12 @@ const PredictionsDocument = graphql(`
   }
 `);
 
+const DeleteModelDocument = graphql(`
+  mutation DeleteModelWithHistory($id: ID!) {
+    deleteModel(id: $id)
+  }
+`);
+
 const WEIGHTS = [
   [0.5, -1.25, 2.0],
   [1.5, 0.75, -0.5],
@@ -332,5 +338,33 @@ describe('prediction history', () => {
     expect(errorCode(await execute(server, PredictionsDocument, { first: 1000 }, user.auth))).toBe(
       'BAD_USER_INPUT',
     );
+  });
+
+  it('is written in batches that a clean shutdown finishes, and a deleted model drops only its own rows', async () => {
+    // A flush interval far beyond the test: only shutdown (or a read on the same instance) writes.
+    const batching = await startServer({ PREDICTION_HISTORY_FLUSH_MS: '60000' });
+    const user = await registerUser(batching);
+    const { model: kept } = await modelWithVersion(batching, user, CLASSIFIER);
+    const { model: dropped } = await modelWithVersion(batching, user, CLASSIFIER);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      for (const modelId of [kept.id, dropped.id]) {
+        const { predict } = await run(
+          batching,
+          PredictDocument,
+          { input: { modelId, inputs: [[i, 1, 2, 3]] } },
+          user.auth,
+        );
+        if (modelId === kept.id) ids.push(predict.id);
+      }
+    }
+    // Another instance has not seen them yet; the model goes before its queued rows are written.
+    const { predictions: before } = await run(server, PredictionsDocument, {}, user.auth);
+    expect(before.edges).toEqual([]);
+    await run(server, DeleteModelDocument, { id: dropped.id }, user.auth);
+    await batching.stop();
+
+    const { predictions } = await run(server, PredictionsDocument, {}, user.auth);
+    expect(predictions.edges.map((edge) => edge.node.id)).toEqual([...ids].reverse());
   });
 });

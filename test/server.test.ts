@@ -6,9 +6,29 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.ts';
+import { irisLikeClassifier } from './fixtures/onnx-models.ts';
 import { graphql } from './gql/index.ts';
-import { PASSWORD, RegisterDocument, uniqueEmail } from './support/fixtures.ts';
+import {
+  modelWithVersion,
+  PASSWORD,
+  PredictDocument,
+  RegisterDocument,
+  registerUser,
+  uniqueEmail,
+} from './support/fixtures.ts';
 import { run, startServer, type TestServer } from './support/server.ts';
+
+const HistoryIdsDocument = graphql(`
+  query HistoryIds {
+    predictions {
+      edges {
+        node {
+          id
+        }
+      }
+    }
+  }
+`);
 
 const MeEmailDocument = graphql(`
   query MeEmail {
@@ -172,6 +192,17 @@ describe('the embedded default', () => {
     expect((await run(server, MeEmailDocument, {}, { token: register.token })).me.email).toBe(
       register.user.email,
     );
+    // The whole prediction path on PGlite and the in-process stand-ins: upload, predict, history.
+    const user = await registerUser(server);
+    const { model } = await modelWithVersion(server, user, irisLikeClassifier());
+    const { predict } = await run(
+      server,
+      PredictDocument,
+      { input: { modelId: model.id, inputs: [[5.1, 3.5, 1.4, 0.2]] } },
+      user.auth,
+    );
+    const { predictions } = await run(server, HistoryIdsDocument, {}, user.auth);
+    expect(predictions.edges.map((edge) => edge.node.id)).toEqual([predict.id]);
 
     // A registration hashes a password, which takes a while: SIGTERM lands while it is in flight.
     const inFlight = run(server, RegisterDocument, { input: { email: uniqueEmail(), password: PASSWORD } });

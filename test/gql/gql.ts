@@ -34,10 +34,12 @@ type Documents = {
     "\n  mutation DropModel($id: ID!) {\n    deleteModel(id: $id)\n  }\n": typeof types.DropModelDocument,
     "\n  query CacheHistory($modelId: ID) {\n    predictions(modelId: $modelId) {\n      edges {\n        node {\n          cached\n        }\n      }\n    }\n  }\n": typeof types.CacheHistoryDocument,
     "\n  query Predictions($modelId: ID, $first: Int, $after: String) {\n    predictions(modelId: $modelId, first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          outputs\n          model {\n            id\n          }\n          version {\n            version\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": typeof types.PredictionsDocument,
+    "\n  mutation DeleteModelWithHistory($id: ID!) {\n    deleteModel(id: $id)\n  }\n": typeof types.DeleteModelWithHistoryDocument,
     "\n  query RateLimit {\n    rateLimit {\n      tier\n      minute {\n        limit\n        remaining\n        resetAt\n      }\n      day {\n        limit\n        remaining\n      }\n    }\n  }\n": typeof types.RateLimitDocument,
     "\n  mutation LoginAttempt($input: LoginInput!) {\n    login(input: $input) {\n      token\n    }\n  }\n": typeof types.LoginAttemptDocument,
     "\n  mutation KeyForLimits {\n    createApiKey(input: { name: \"limits\" }) {\n      secret\n    }\n  }\n": typeof types.KeyForLimitsDocument,
     "\n        mutation PromoteTier($input: SetUserTierInput!) {\n          setUserTier(input: $input) {\n            tier\n          }\n        }\n      ": typeof types.PromoteTierDocument,
+    "\n  query HistoryIds {\n    predictions {\n      edges {\n        node {\n          id\n        }\n      }\n    }\n  }\n": typeof types.HistoryIdsDocument,
     "\n  query MeEmail {\n    me {\n      email\n    }\n  }\n": typeof types.MeEmailDocument,
     "\n  subscription PredictionCompleted($modelId: ID) {\n    predictionCompleted(modelId: $modelId) {\n      id\n      outputs\n      cached\n      model {\n        id\n        name\n      }\n      version {\n        version\n      }\n    }\n  }\n": typeof types.PredictionCompletedDocument,
     "\n  subscription ModelUpdated($modelId: ID) {\n    modelUpdated(modelId: $modelId) {\n      id\n      name\n      deleted\n      activeVersion {\n        version\n      }\n    }\n  }\n": typeof types.ModelUpdatedDocument,
@@ -78,10 +80,12 @@ const documents: Documents = {
     "\n  mutation DropModel($id: ID!) {\n    deleteModel(id: $id)\n  }\n": types.DropModelDocument,
     "\n  query CacheHistory($modelId: ID) {\n    predictions(modelId: $modelId) {\n      edges {\n        node {\n          cached\n        }\n      }\n    }\n  }\n": types.CacheHistoryDocument,
     "\n  query Predictions($modelId: ID, $first: Int, $after: String) {\n    predictions(modelId: $modelId, first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          outputs\n          model {\n            id\n          }\n          version {\n            version\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": types.PredictionsDocument,
+    "\n  mutation DeleteModelWithHistory($id: ID!) {\n    deleteModel(id: $id)\n  }\n": types.DeleteModelWithHistoryDocument,
     "\n  query RateLimit {\n    rateLimit {\n      tier\n      minute {\n        limit\n        remaining\n        resetAt\n      }\n      day {\n        limit\n        remaining\n      }\n    }\n  }\n": types.RateLimitDocument,
     "\n  mutation LoginAttempt($input: LoginInput!) {\n    login(input: $input) {\n      token\n    }\n  }\n": types.LoginAttemptDocument,
     "\n  mutation KeyForLimits {\n    createApiKey(input: { name: \"limits\" }) {\n      secret\n    }\n  }\n": types.KeyForLimitsDocument,
     "\n        mutation PromoteTier($input: SetUserTierInput!) {\n          setUserTier(input: $input) {\n            tier\n          }\n        }\n      ": types.PromoteTierDocument,
+    "\n  query HistoryIds {\n    predictions {\n      edges {\n        node {\n          id\n        }\n      }\n    }\n  }\n": types.HistoryIdsDocument,
     "\n  query MeEmail {\n    me {\n      email\n    }\n  }\n": types.MeEmailDocument,
     "\n  subscription PredictionCompleted($modelId: ID) {\n    predictionCompleted(modelId: $modelId) {\n      id\n      outputs\n      cached\n      model {\n        id\n        name\n      }\n      version {\n        version\n      }\n    }\n  }\n": types.PredictionCompletedDocument,
     "\n  subscription ModelUpdated($modelId: ID) {\n    modelUpdated(modelId: $modelId) {\n      id\n      name\n      deleted\n      activeVersion {\n        version\n      }\n    }\n  }\n": types.ModelUpdatedDocument,
@@ -199,6 +203,10 @@ export function graphql(source: "\n  query Predictions($modelId: ID, $first: Int
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  mutation DeleteModelWithHistory($id: ID!) {\n    deleteModel(id: $id)\n  }\n"): (typeof documents)["\n  mutation DeleteModelWithHistory($id: ID!) {\n    deleteModel(id: $id)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  query RateLimit {\n    rateLimit {\n      tier\n      minute {\n        limit\n        remaining\n        resetAt\n      }\n      day {\n        limit\n        remaining\n      }\n    }\n  }\n"): (typeof documents)["\n  query RateLimit {\n    rateLimit {\n      tier\n      minute {\n        limit\n        remaining\n        resetAt\n      }\n      day {\n        limit\n        remaining\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -212,6 +220,10 @@ export function graphql(source: "\n  mutation KeyForLimits {\n    createApiKey(i
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n        mutation PromoteTier($input: SetUserTierInput!) {\n          setUserTier(input: $input) {\n            tier\n          }\n        }\n      "): (typeof documents)["\n        mutation PromoteTier($input: SetUserTierInput!) {\n          setUserTier(input: $input) {\n            tier\n          }\n        }\n      "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query HistoryIds {\n    predictions {\n      edges {\n        node {\n          id\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query HistoryIds {\n    predictions {\n      edges {\n        node {\n          id\n        }\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -1,38 +1,25 @@
 import type { Context } from '../../context.ts';
 import { entityStream, userChannel } from '../../infra/pubsub/channel-stream.ts';
-import { Prediction, type TensorOutputs } from './prediction.entity.ts';
+import type { EventBus } from '../../infra/pubsub/event-bus.ts';
+import type { Logger } from '../../logger.ts';
+import { Prediction } from './prediction.entity.ts';
+import type { PredictionRecord } from './prediction-history.ts';
 
 /** A completed prediction as it travels between instances: everything a subscriber's query can ask. */
-type PredictionEvent = {
-  id: string;
-  modelId: string;
-  versionId: string;
-  outputs: TensorOutputs;
-  cached: boolean;
-  latencyMs: number;
-  createdAt: string;
-};
+type PredictionEvent = Omit<PredictionRecord, 'userId' | 'createdAt'> & { createdAt: string };
 
-export async function publishPredictionCompleted(
-  ctx: Context,
-  userId: string,
-  prediction: Prediction,
-): Promise<void> {
-  const event: PredictionEvent = {
-    id: prediction.id,
-    modelId: prediction.model.id,
-    versionId: prediction.version.id,
-    outputs: prediction.outputs,
-    cached: prediction.cached,
-    latencyMs: prediction.latencyMs,
-    createdAt: prediction.createdAt.toISOString(),
-  };
-  await ctx.services.events
-    .publish(userChannel('predictions', userId), JSON.stringify(event))
-    .catch((error) => {
-      // Live events are best effort: a prediction never fails because Redis is away.
-      ctx.services.logger.debug({ err: error }, 'prediction event not published');
+/**
+ * Tells each record's owner, on every instance, that it completed. Called once the records are in
+ * history; several publishes issued together go to Redis as one pipelined write.
+ */
+export function announcePredictions(events: EventBus, logger: Logger, records: PredictionRecord[]): void {
+  for (const { userId, createdAt, ...rest } of records) {
+    const event: PredictionEvent = { ...rest, createdAt: createdAt.toISOString() };
+    events.publish(userChannel('predictions', userId), JSON.stringify(event)).catch((error) => {
+      // Live events are best effort: history has the prediction whether or not Redis is there.
+      logger.debug({ err: error }, 'prediction event not published');
     });
+  }
 }
 
 /** The viewer's predictions as they complete, optionally of one model; filtered before anything is sent. */

@@ -2,14 +2,14 @@ import { performance } from 'node:perf_hooks';
 import type { FilterQuery } from '@mikro-orm/core';
 import type { Context } from '../../context.ts';
 import { badUserInput, notFound } from '../../errors.ts';
-import { isUuid } from '../../infra/database/uuid7.ts';
+import { isUuid, uuidv7 } from '../../infra/database/uuid7.ts';
 import { fromTensor, InputError, toFeeds } from '../../infra/inference/tensor-input.ts';
 import { requireUser } from '../auth/viewer.ts';
 import { loadModelMetadata, loadVersionBytes, ownModel } from '../models/model.service.ts';
 import type { ModelMetadata } from '../models/model-metadata-cache.ts';
 import { ModelVersion } from '../models/model-version.entity.ts';
 import { Prediction, type TensorOutputs } from './prediction.entity.ts';
-import { publishPredictionCompleted } from './prediction.events.ts';
+import type { PredictionRecord } from './prediction-history.ts';
 
 type RunnableVersion = NonNullable<ModelMetadata['activeVersion']>;
 
@@ -72,17 +72,31 @@ export async function predict(
       ? { outputs: await infer(), cached: false }
       : await ctx.services.predictionCache.getOrCompute(version.id, feeds, infer);
 
-  const prediction = ctx.em.create(Prediction, {
-    user: userId,
-    model: input.modelId,
-    version: version.id,
+  const record: PredictionRecord = {
+    id: uuidv7(),
+    userId,
+    modelId: input.modelId,
+    versionId: version.id,
     outputs,
     cached,
     latencyMs: performance.now() - started,
-  });
-  await ctx.em.flush();
-  await publishPredictionCompleted(ctx, userId, prediction);
-  return prediction;
+    createdAt: new Date(),
+  };
+  await ctx.services.predictionHistory.record(record);
+  return ctx.em.create(
+    Prediction,
+    {
+      id: record.id,
+      user: userId,
+      model: record.modelId,
+      version: record.versionId,
+      outputs,
+      cached,
+      latencyMs: record.latencyMs,
+      createdAt: record.createdAt,
+    },
+    { persist: false },
+  );
 }
 
 export type PredictionPage = { predictions: Prediction[]; hasNextPage: boolean };
@@ -108,6 +122,8 @@ export async function listPredictions(
   const { userId } = requireUser(ctx.viewer);
   const first = args.first ?? 20;
   if (first < 1 || first > MAX_PAGE) throw badUserInput(`first must be from 1 to ${MAX_PAGE}`, 'first');
+  // This instance's own recent predictions are in history before they are read.
+  await ctx.services.predictionHistory.flush();
   const where: FilterQuery<Prediction> = { user: userId };
   if (args.modelId != null) where.model = await ownModel(ctx, args.modelId);
   if (args.after != null) where.id = { $lt: fromCursor(args.after) };

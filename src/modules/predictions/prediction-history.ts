@@ -1,0 +1,141 @@
+import type { Orm } from '../../infra/database/orm.ts';
+import type { Logger } from '../../logger.ts';
+import type { TensorOutputs } from './prediction.entity.ts';
+
+/** One completed prediction, as history stores it and live events carry it. */
+export type PredictionRecord = {
+  id: string;
+  userId: string;
+  modelId: string;
+  versionId: string;
+  outputs: TensorOutputs;
+  cached: boolean;
+  latencyMs: number;
+  createdAt: Date;
+};
+
+export type PredictionHistoryConfig = {
+  /** How long a recorded prediction may wait before its batch is written. */
+  flushIntervalMs: number;
+  /** Rows per INSERT. */
+  maxBatch: number;
+  /** Unwritten rows beyond which `record` waits for a write (PostgreSQL slow or away). */
+  maxPending: number;
+};
+
+/** After a failed write, the next attempt waits this long (the rows stay queued meanwhile). */
+const RETRY_MS = 1000;
+
+/**
+ * Prediction history, written in batches off the request path: `record` queues a row and returns; a
+ * multi-row INSERT writes the queue every `flushIntervalMs` (sooner when a batch is full). Each row is
+ * announced (`onWritten`, i.e. the live event) only once it is in PostgreSQL, so a subscriber can query
+ * what it was told about. `close` writes everything left, so a clean shutdown loses nothing.
+ *
+ * Reads in this process see its own writes: readers `flush()` first. Another instance sees a prediction
+ * within `flushIntervalMs`.
+ */
+export class PredictionHistory {
+  readonly #orm: Orm;
+  readonly #config: PredictionHistoryConfig;
+  readonly #logger: Logger;
+  readonly #onWritten: (records: PredictionRecord[]) => void;
+  #pending: PredictionRecord[] = [];
+  /** Writes run one at a time, in order; this is the last one queued (never rejected). */
+  #writes: Promise<void> = Promise.resolve();
+  #timer: NodeJS.Timeout | null = null;
+  #closed = false;
+
+  constructor(
+    orm: Orm,
+    config: PredictionHistoryConfig,
+    logger: Logger,
+    onWritten: (records: PredictionRecord[]) => void,
+  ) {
+    this.#orm = orm;
+    this.#config = config;
+    this.#logger = logger;
+    this.#onWritten = onWritten;
+  }
+
+  /**
+   * Queues one prediction. Resolves at once unless the queue is full, in which case it waits for (and
+   * fails with) the write that makes room: memory stays bounded while PostgreSQL is away.
+   */
+  async record(record: PredictionRecord): Promise<void> {
+    if (this.#closed) throw new Error('prediction history is closed');
+    this.#pending.push(record);
+    if (this.#pending.length >= this.#config.maxPending) return this.flush();
+    if (this.#pending.length >= this.#config.maxBatch) this.#schedule(0);
+    else this.#schedule(this.#config.flushIntervalMs);
+  }
+
+  /** Writes everything recorded so far; rejects if PostgreSQL refuses (the rows stay queued). */
+  flush(): Promise<void> {
+    if (this.#pending.length === 0) return this.#writes;
+    const write = this.#writes.then(() => this.#writePending());
+    this.#writes = write.catch(() => {});
+    return write;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    try {
+      await this.flush();
+    } catch (error) {
+      this.#logger.error(
+        { err: error, lost: this.#pending.length },
+        'prediction history could not be written at shutdown',
+      );
+    }
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#timer) {
+      if (delayMs > 0) return;
+      clearTimeout(this.#timer);
+    }
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.flush().catch((error) => {
+        this.#logger.error(
+          { err: error, pending: this.#pending.length },
+          'prediction history not written; retrying',
+        );
+        if (!this.#closed) this.#schedule(RETRY_MS);
+      });
+    }, delayMs);
+  }
+
+  async #writePending(): Promise<void> {
+    while (this.#pending.length > 0) {
+      const batch = this.#pending.splice(0, this.#config.maxBatch);
+      let written: { id: string }[];
+      try {
+        written = await this.#orm.em.fork().execute(INSERT_EXISTING, [JSON.stringify(batch)]);
+      } catch (error) {
+        this.#pending.unshift(...batch);
+        throw error;
+      }
+      const ids = new Set(written.map((row) => row.id));
+      this.#onWritten(batch.filter((record) => ids.has(record.id)));
+    }
+  }
+}
+
+/**
+ * One statement per batch, the rows as one JSON parameter. Rows whose version was deleted since the
+ * prediction (with its model or user) are dropped, as the cascade would have dropped them: one deleted
+ * model must not fail the whole batch forever.
+ */
+const INSERT_EXISTING = `
+  insert into predictions (id, user_id, model_id, version_id, outputs, cached, latency_ms, created_at)
+  select r.id, r."userId", r."modelId", r."versionId", r.outputs, r.cached, r."latencyMs", r."createdAt"
+  from json_to_recordset(?::json) as r(
+    id uuid, "userId" uuid, "modelId" uuid, "versionId" uuid, outputs jsonb, cached boolean,
+    "latencyMs" double precision, "createdAt" timestamptz
+  )
+  join model_versions v on v.id = r."versionId"
+  returning id`;

@@ -1,6 +1,8 @@
 // The only module that reads process.env. Everything is parsed and checked once, and every problem is
 // reported together, so an operator fixes a bad deployment in one round instead of one variable at a time.
 
+import { availableParallelism } from 'node:os';
+import type { InferenceConfig } from './infra/inference/inference.ts';
 import type { PredictionHistoryConfig } from './modules/predictions/prediction-history.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -46,9 +48,8 @@ export type Config = {
   logLevel: LogLevel;
   models: {
     maxUploadBytes: number;
-    /** How many inference sessions (one per model version) stay loaded in memory. */
-    sessionCacheSize: number;
   };
+  inference: InferenceConfig;
   predictions: {
     /** The most numbers one `predict` call may send across all its inputs. */
     maxInputElements: number;
@@ -98,6 +99,15 @@ export function loadConfig(env: Env = process.env): Config {
       return fallback;
     }
     return value;
+  };
+  const flag = (name: string, fallback: boolean): boolean => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    if (raw !== 'true' && raw !== 'false') {
+      problems.push(`${name} must be true or false, got "${raw}"`);
+      return fallback;
+    }
+    return raw === 'true';
   };
   const url = (name: string, protocols: string[]): string | null => {
     const raw = read(name);
@@ -166,12 +176,8 @@ export function loadConfig(env: Env = process.env): Config {
     }
     return { perMinute: Number(match[1]), perDay: Number(match[2]) };
   };
-  const enabledRaw = read('RATE_LIMITS_ENABLED') ?? 'true';
-  if (enabledRaw !== 'true' && enabledRaw !== 'false') {
-    problems.push(`RATE_LIMITS_ENABLED must be true or false, got "${enabledRaw}"`);
-  }
   const rateLimits: RateLimitConfig = {
-    enabled: enabledRaw !== 'false',
+    enabled: flag('RATE_LIMITS_ENABLED', true),
     tiers: {
       FREE: tierLimit('RATE_LIMIT_FREE', { perMinute: 10, perDay: 1_000 }),
       PRO: tierLimit('RATE_LIMIT_PRO', { perMinute: 100, perDay: 50_000 }),
@@ -196,7 +202,18 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: logLevel ?? 'info',
     models: {
       maxUploadBytes: integer('MAX_MODEL_BYTES', 100 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024 - 1),
+    },
+    inference: {
+      // One core for the event loop (HTTP, GraphQL, Redis), the rest for models.
+      threads: integer('INFERENCE_THREADS', Math.max(1, Math.min(4, availableParallelism() - 1)), 0, 64),
+      intraOpThreads: integer('INFERENCE_INTRA_OP_THREADS', 1, 1, 64),
       sessionCacheSize: integer('MODEL_SESSION_CACHE_SIZE', 32, 1, 10_000),
+      batching: !flag('INFERENCE_BATCHING', true)
+        ? null
+        : {
+            windowMs: integer('INFERENCE_BATCH_WINDOW_MS', 0, 0, 1000),
+            maxRows: integer('INFERENCE_BATCH_MAX_ROWS', 64, 1, 100_000),
+          },
     },
     predictions: {
       maxInputElements: integer('MAX_INPUT_ELEMENTS', 1_000_000, 1, 100_000_000),

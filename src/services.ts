@@ -1,7 +1,7 @@
 import type { Config } from './config.ts';
 import { createKeyvStore } from './infra/cache/keyv-store.ts';
 import { migrate, type Orm, openDatabase } from './infra/database/orm.ts';
-import { ModelSessions } from './infra/inference/model-sessions.ts';
+import { Inference } from './infra/inference/inference.ts';
 import type { EventBus } from './infra/pubsub/event-bus.ts';
 import { LocalEventBus } from './infra/pubsub/local-event-bus.ts';
 import { RedisEventBus } from './infra/pubsub/redis-event-bus.ts';
@@ -47,7 +47,7 @@ export type Services = {
   predictionCache: PredictionCache;
   predictionHistory: PredictionHistory;
   modelMetadata: ModelMetadataCache;
-  sessions: ModelSessions;
+  inference: Inference;
   trainingQueue: TrainingQueue;
   close(): Promise<void>;
 };
@@ -89,7 +89,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   await apiKeys.listen(events);
   const tiers = new UserTiers(orm);
   await tiers.listen(events);
-  const sessions = new ModelSessions(config.models.sessionCacheSize);
+  const inference = new Inference(config.inference, logger);
   const services: Services = {
     config,
     logger,
@@ -105,7 +105,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     modelMetadata: redis
       ? new RedisModelMetadataCache(redis, MODEL_METADATA_TTL_MS, logger)
       : new MemoryModelMetadataCache(),
-    sessions,
+    inference,
     // With Redis, worker processes train; without it, this process does.
     trainingQueue: config.redisUrl
       ? new BeeTrainingQueue(config.redisUrl, config.training.queuePrefix, logger)
@@ -120,7 +120,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
       await apiKeys.close();
       await tiers.close();
       await events.close();
-      await sessions.close();
+      await inference.close();
       await orm.close();
     },
   };

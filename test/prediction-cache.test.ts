@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { Tensor } from 'onnxruntime-node';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createKeyvStore } from '../src/infra/cache/keyv-store.ts';
@@ -256,7 +255,7 @@ describe('concurrent misses', () => {
         { ttlMs: 60_000, maxEntryBytes: 65_536 },
         createLogger('silent'),
       );
-      const feeds = { x: new Tensor('float32', Float32Array.from([1, 2]), [1, 2]) };
+      const feeds = { x: { type: 'float32' as const, dims: [1, 2], data: Float32Array.from([1, 2]) } };
       let runs = 0;
       const infer = async () => {
         runs++;

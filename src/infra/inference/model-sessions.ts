@@ -8,9 +8,21 @@ type Entry = {
   evicted: boolean;
 };
 
-/** Loads ONNX bytes into an onnxruntime session; used on upload (to validate) and on first use. */
-export async function loadSession(bytes: Uint8Array): Promise<InferenceSession> {
-  return InferenceSession.create(bytes, { graphOptimizationLevel: 'all' });
+/**
+ * Loads ONNX bytes into an onnxruntime session; used on upload (to validate) and on first use.
+ * `intraOpThreads` is deliberate: onnxruntime's default (one thread per core) in every inference thread
+ * would oversubscribe the cores that the server and the other inference threads need; batches, not
+ * intra-op parallelism, are what make mlp fast.
+ */
+export async function loadSession(bytes: Uint8Array, intraOpThreads = 1): Promise<InferenceSession> {
+  return InferenceSession.create(bytes, {
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: intraOpThreads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    // A model failing on a caller's inputs is reported to that caller; it is not the operator's error log.
+    logSeverityLevel: 4,
+  });
 }
 
 export async function inspectModel(
@@ -30,10 +42,12 @@ export async function inspectModel(
  */
 export class ModelSessions {
   readonly #capacity: number;
+  readonly #intraOpThreads: number;
   readonly #entries = new Map<string, Entry>();
 
-  constructor(capacity: number) {
+  constructor(capacity: number, intraOpThreads: number) {
     this.#capacity = capacity;
+    this.#intraOpThreads = intraOpThreads;
   }
 
   async use<T>(
@@ -47,7 +61,11 @@ export class ModelSessions {
       this.#entries.delete(versionId);
       this.#entries.set(versionId, entry);
     } else {
-      entry = { session: loadBytes().then(loadSession), leases: 0, evicted: false };
+      entry = {
+        session: loadBytes().then((bytes) => loadSession(bytes, this.#intraOpThreads)),
+        leases: 0,
+        evicted: false,
+      };
       this.#entries.set(versionId, entry);
       this.#evictBeyondCapacity();
     }

@@ -1,33 +1,8 @@
-import { Tensor } from 'onnxruntime-node';
+import { type TensorData, type TensorMap, TYPED_ARRAYS } from './tensor-data.ts';
 import { formatShape, type NumericElementType, type TensorSpec } from './tensor-spec.ts';
 
 /** A client mistake in `predict` inputs; the message names the input and what it expects. */
 export class InputError extends Error {}
-
-type TypedArray =
-  | Float32Array
-  | Float64Array
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | BigInt64Array
-  | BigUint64Array;
-
-const ARRAYS: Record<NumericElementType, new (length: number) => TypedArray> = {
-  float32: Float32Array,
-  float64: Float64Array,
-  int8: Int8Array,
-  uint8: Uint8Array,
-  int16: Int16Array,
-  uint16: Uint16Array,
-  int32: Int32Array,
-  uint32: Uint32Array,
-  int64: BigInt64Array,
-  uint64: BigUint64Array,
-};
 
 const INTEGER_RANGES: Partial<Record<NumericElementType, [number, number]>> = {
   int8: [-128, 127],
@@ -41,17 +16,17 @@ const INTEGER_RANGES: Partial<Record<NumericElementType, [number, number]>> = {
 };
 
 /**
- * Turns the JSON `inputs` of a `predict` call into onnxruntime tensors, checking everything first:
+ * Turns the JSON `inputs` of a `predict` call into tensors, checking everything first:
  * names, rank, static dimensions, rectangular arrays, finite numbers of the right kind, and a cap on the
  * total element count that is enforced before anything is allocated.
  */
-export function toFeeds(specs: TensorSpec[], inputs: unknown, maxElements: number): Record<string, Tensor> {
+export function toFeeds(specs: TensorSpec[], inputs: unknown, maxElements: number): TensorMap {
   const named = nameInputs(specs, inputs);
-  const feeds: Record<string, Tensor> = {};
+  const feeds: TensorMap = {};
   let budget = maxElements;
   for (const spec of specs) {
     const tensor = toTensor(spec, named[spec.name], budget);
-    budget -= tensor.size;
+    budget -= tensor.data.length;
     feeds[spec.name] = tensor;
   }
   return feeds;
@@ -83,7 +58,7 @@ function nameInputs(specs: TensorSpec[], inputs: unknown): Record<string, unknow
   return record;
 }
 
-function toTensor(spec: TensorSpec, value: unknown, budget: number): Tensor {
+function toTensor(spec: TensorSpec, value: unknown, budget: number): TensorData {
   const type = spec.elementType as NumericElementType;
   const expected = `input "${spec.name}" expects shape ${formatShape(spec.shape)} of ${type}`;
   const dims = measure(value, spec, expected);
@@ -93,7 +68,7 @@ function toTensor(spec: TensorSpec, value: unknown, budget: number): Tensor {
       `${expected}: too many elements (${size}), the most a request may send is ${budget}`,
     );
   }
-  const data = new ARRAYS[type](size);
+  const data = new TYPED_ARRAYS[type](size);
   const range = INTEGER_RANGES[type];
   const isBig = type === 'int64' || type === 'uint64';
   let offset = 0;
@@ -127,7 +102,7 @@ function toTensor(spec: TensorSpec, value: unknown, budget: number): Tensor {
     }
   };
   fill(value, 0, []);
-  return new Tensor(type, data, dims);
+  return { type, dims, data };
 }
 
 /** The dimensions, read along the first element of each axis, checked against rank and static sizes. */
@@ -164,8 +139,8 @@ function describe(value: unknown): string {
 }
 
 /** Output tensors as nested arrays of numbers, keyed by output name. */
-export function fromTensor(tensor: Tensor): unknown {
-  const data = tensor.data as ArrayLike<number | bigint>;
+export function fromTensor(tensor: TensorData): unknown {
+  const data: ArrayLike<number | bigint> = tensor.data;
   const dims = tensor.dims;
   let offset = 0;
   const build = (axis: number): unknown => {

@@ -99,7 +99,7 @@ export async function deleteModel(ctx: Context, id: string): Promise<boolean> {
   const versions = await ctx.em.find(ModelVersion, { model }, { fields: ['id'] });
   // Versions and predictions go with it (on delete cascade).
   await ctx.em.remove(model).flush();
-  for (const version of versions) ctx.services.sessions.forget(version.id);
+  for (const version of versions) ctx.services.inference.forget(version.id);
   await modelChanged(ctx.services, model.owner.id, model, { deleted: true });
   return true;
 }

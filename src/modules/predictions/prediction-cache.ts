@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type Keyv from 'keyv';
-import type { Tensor } from 'onnxruntime-node';
+import type { TensorMap } from '../../infra/inference/tensor-data.ts';
 import { OutageGuard } from '../../infra/outage-guard.ts';
 import type { Logger } from '../../logger.ts';
 import type { TensorOutputs } from './prediction.entity.ts';
@@ -35,7 +35,7 @@ export class PredictionCache {
    */
   async getOrCompute(
     versionId: string,
-    feeds: Record<string, Tensor>,
+    feeds: TensorMap,
     compute: () => Promise<TensorOutputs>,
   ): Promise<{ outputs: TensorOutputs; cached: boolean }> {
     const key = predictionKey(versionId, feeds);
@@ -69,11 +69,11 @@ export class PredictionCache {
  * The same numbers in the same shape give the same key, however the JSON was spaced or its keys ordered,
  * and whether a single input came bare or by name: the key hashes the validated tensors themselves.
  */
-export function predictionKey(versionId: string, feeds: Record<string, Tensor>): string {
+export function predictionKey(versionId: string, feeds: TensorMap): string {
   const hash = createHash('sha256');
   for (const name of Object.keys(feeds).sort()) {
     const tensor = feeds[name]!;
-    const data = tensor.data as ArrayBufferView;
+    const { data } = tensor;
     hash.update(`${name}\0${tensor.type}\0${tensor.dims.join('x')}\0`);
     hash.update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   }

@@ -1,8 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import type { FilterQuery } from '@mikro-orm/core';
 import type { Context } from '../../context.ts';
-import { badUserInput, notFound } from '../../errors.ts';
+import { badUserInput, inferenceFailed, notFound } from '../../errors.ts';
 import { isUuid, uuidv7 } from '../../infra/database/uuid7.ts';
+import { InferenceError } from '../../infra/inference/run-session.ts';
+import type { TensorMap } from '../../infra/inference/tensor-data.ts';
 import { fromTensor, InputError, toFeeds } from '../../infra/inference/tensor-input.ts';
 import { requireUser } from '../auth/viewer.ts';
 import { loadModelMetadata, loadVersionBytes, ownModel } from '../models/model.service.ts';
@@ -56,15 +58,16 @@ export async function predict(
     if (error instanceof InputError) throw badUserInput(error.message, 'inputs');
     throw error;
   }
-  const outputNames = version.outputs.map((output) => output.name);
   const infer = async (): Promise<TensorOutputs> => {
-    const results = await ctx.services.sessions.use(
-      version.id,
-      () => loadVersionBytes(ctx, version.id),
-      (session) => session.run(feeds, outputNames),
-    );
+    let results: TensorMap;
+    try {
+      results = await ctx.services.inference.run(version, feeds, () => loadVersionBytes(ctx, version.id));
+    } catch (error) {
+      if (error instanceof InferenceError) throw inferenceFailed(error.message);
+      throw error;
+    }
     const outputs: TensorOutputs = {};
-    for (const name of outputNames) outputs[name] = fromTensor(results[name]!);
+    for (const [name, tensor] of Object.entries(results)) outputs[name] = fromTensor(tensor);
     return outputs;
   };
   const { outputs, cached } =

@@ -1,0 +1,159 @@
+import { batchKey, concatRows, rowCount, splitRows } from './batch-rows.ts';
+import type { InferenceJob, InferenceRunner, LoadBytes } from './inference-runner.ts';
+import type { TensorMap } from './tensor-data.ts';
+
+export type BatchingConfig = {
+  /** How long the first request of a batch waits for others; 0 gathers what arrives in one turn. */
+  windowMs: number;
+  /** A batch runs as soon as it holds this many rows. */
+  maxRows: number;
+};
+
+type Waiting = {
+  job: InferenceJob;
+  loadBytes: LoadBytes;
+  rows: number;
+  resolve(outputs: TensorMap): void;
+  reject(error: unknown): void;
+};
+
+type Queue = {
+  waiting: Waiting[];
+  rows: number;
+  inFlight: number;
+  /** The window has passed (or a batch just finished): what waits runs as soon as a slot is free. */
+  due: boolean;
+  /** Cancels the armed window, if any. */
+  cancelWindow: (() => void) | null;
+};
+
+/**
+ * Gathers concurrent runs of one model version into one onnxruntime call: rows are stacked along the
+ * batch axis and each caller gets its own rows back. 64 separate runs of a small model cost about 50
+ * times one run of 64 rows. At most `runner.parallelism` batches of a version are in flight; whatever
+ * arrives meanwhile forms the next batch, so batches grow with load and an idle server adds no delay
+ * beyond the window.
+ *
+ * A batch that fails (one caller's inputs make the model throw, say) is retried one caller at a time,
+ * so a bad input fails only its own request.
+ */
+export class MicroBatcher {
+  readonly #runner: InferenceRunner;
+  readonly #config: BatchingConfig;
+  readonly #queues = new Map<string, Queue>();
+  /** Versions whose outputs turned out not to have a row per input row: they run unbatched. */
+  readonly #unbatchable = new Set<string>();
+
+  constructor(runner: InferenceRunner, config: BatchingConfig) {
+    this.#runner = runner;
+    this.#config = config;
+  }
+
+  run(job: InferenceJob, loadBytes: LoadBytes): Promise<TensorMap> {
+    if (this.#unbatchable.has(job.versionId)) return this.#runner.run(job, loadBytes);
+    const key = `${job.versionId}\0${job.outputNames.join('\0')}\0${batchKey(job.feeds)}`;
+    let queue = this.#queues.get(key);
+    if (!queue) {
+      queue = { waiting: [], rows: 0, inFlight: 0, due: false, cancelWindow: null };
+      this.#queues.set(key, queue);
+    }
+    const rows = rowCount(job.feeds);
+    return new Promise((resolve, reject) => {
+      queue.waiting.push({ job, loadBytes, rows, resolve, reject });
+      queue.rows += rows;
+      this.#pump(key, queue);
+    });
+  }
+
+  forget(versionId: string): void {
+    this.#unbatchable.delete(versionId);
+  }
+
+  #pump(key: string, queue: Queue): void {
+    while (queue.waiting.length > 0 && queue.inFlight < this.#runner.parallelism) {
+      if (!queue.due && queue.rows < this.#config.maxRows) {
+        this.#arm(key, queue);
+        return;
+      }
+      this.#dispatch(key, queue, this.#take(queue));
+    }
+    if (queue.waiting.length === 0 && queue.inFlight === 0) {
+      queue.cancelWindow?.();
+      queue.cancelWindow = null;
+      this.#queues.delete(key);
+    }
+  }
+
+  #arm(key: string, queue: Queue): void {
+    if (queue.cancelWindow) return;
+    const fire = () => {
+      queue.cancelWindow = null;
+      queue.due = true;
+      this.#pump(key, queue);
+    };
+    if (this.#config.windowMs === 0) {
+      const immediate = setImmediate(fire);
+      queue.cancelWindow = () => clearImmediate(immediate);
+    } else {
+      const timeout = setTimeout(fire, this.#config.windowMs);
+      queue.cancelWindow = () => clearTimeout(timeout);
+    }
+  }
+
+  /** The oldest waiting runs, up to maxRows rows (always at least one run, however many rows it has). */
+  #take(queue: Queue): Waiting[] {
+    let rows = queue.waiting[0]!.rows;
+    let count = 1;
+    while (count < queue.waiting.length && rows + queue.waiting[count]!.rows <= this.#config.maxRows) {
+      rows += queue.waiting[count]!.rows;
+      count++;
+    }
+    queue.rows -= rows;
+    const batch = queue.waiting.splice(0, count);
+    if (queue.waiting.length === 0) queue.due = false;
+    return batch;
+  }
+
+  #dispatch(key: string, queue: Queue, batch: Waiting[]): void {
+    queue.inFlight++;
+    this.#runBatch(batch).finally(() => {
+      queue.inFlight--;
+      // Whatever arrived while this batch ran has waited long enough.
+      if (queue.waiting.length > 0) queue.due = true;
+      this.#pump(key, queue);
+    });
+  }
+
+  async #runBatch(batch: Waiting[]): Promise<void> {
+    if (batch.length === 1) {
+      const [only] = batch as [Waiting];
+      await this.#runner.run(only.job, only.loadBytes).then(only.resolve, only.reject);
+      return;
+    }
+    const { loadBytes } = batch[0]!;
+    const { versionId, outputNames } = batch[0]!.job;
+    let parts: TensorMap[] | null = null;
+    try {
+      const stacked = concatRows(batch.map((waiting) => waiting.job.feeds));
+      const outputs = await this.#runner.run({ versionId, feeds: stacked, outputNames }, loadBytes);
+      parts = splitRows(
+        outputs,
+        batch.map((waiting) => waiting.rows),
+      );
+      if (!parts) this.#unbatchable.add(versionId);
+    } catch {
+      // Somebody's inputs broke the batch: below, each run alone finds out whose.
+    }
+    if (parts) {
+      batch.forEach((waiting, i) => {
+        waiting.resolve(parts[i]!);
+      });
+      return;
+    }
+    await Promise.all(
+      batch.map((waiting) =>
+        this.#runner.run(waiting.job, waiting.loadBytes).then(waiting.resolve, waiting.reject),
+      ),
+    );
+  }
+}

@@ -1,7 +1,8 @@
 // `npm run bench`: mlp under load next to baselines, on real PostgreSQL and Redis.
 // Prints a table (requests/s, p50, p99, ratio to baseline) and writes it as JSON under bench/results/.
 // Environment: BENCH_POSTGRES_URL, BENCH_REDIS_URL, BENCH_DURATION (seconds, default 5),
-// BENCH_CONNECTIONS (comma-separated, default "8,64").
+// BENCH_CONNECTIONS (comma-separated, default "8,64"), BENCH_ONLY (a part of the scenario names to run),
+// BENCH_PROFILE_DIR (CPU profiles of the mlp servers).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -11,17 +12,26 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { irisLikeClassifier, mlpModel } from '../test/fixtures/onnx-models.ts';
 import { freePort } from '../test/support/redis-server.ts';
+import type { LoopDelay } from './event-loop-probe.ts';
 
 const POSTGRES = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '8,64').split(',').map(Number);
+/** Runs only the scenarios whose name contains this. */
+const ONLY = process.env.BENCH_ONLY;
+/** A folder: the mlp servers write V8 CPU profiles there when they exit (open them in Chrome DevTools). */
+const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 const children: ChildProcess[] = [];
 
-async function startProcess(args: string[], env: NodeJS.ProcessEnv, readyWhen: RegExp): Promise<void> {
+async function startProcess(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  readyWhen: RegExp,
+): Promise<ChildProcess> {
   const child = spawn(process.execPath, args, {
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   children.push(child);
   await new Promise<void>((resolve, reject) => {
@@ -31,6 +41,25 @@ async function startProcess(args: string[], env: NodeJS.ProcessEnv, readyWhen: R
       if (readyWhen.test(output)) resolve();
     });
     child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}: ${output}`)));
+  });
+  return child;
+}
+
+/** An mlp server with the event-loop probe loaded, so each scenario can read its loop delay. */
+async function startMlp(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  const probe = new URL('./event-loop-probe.ts', import.meta.url).href;
+  const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+  return startProcess(
+    [...profile, '--import', probe, 'src/main.ts'],
+    { ...env, LOG_LEVEL: 'info' },
+    /listening/,
+  );
+}
+
+function ask(child: ChildProcess, message: 'reset' | 'read'): Promise<{ type: string; delay?: LoopDelay }> {
+  return new Promise((resolve) => {
+    child.once('message', resolve as (reply: unknown) => void);
+    child.send(message);
   });
 }
 
@@ -81,9 +110,19 @@ type Scenario = {
   /** A fixed body, or a new one per request (distinct inputs: cache misses). */
   body: () => string;
   fixed?: boolean;
+  /** The mlp process behind `url`, whose event-loop delay is read during the scenario. */
+  server?: ChildProcess;
 };
 
-type Measured = { name: string; connections: number; rps: number; p50: number; p99: number; errors: number };
+type Measured = {
+  name: string;
+  connections: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  loopDelay: LoopDelay | null;
+};
 
 async function measure(scenario: Scenario, connections: number): Promise<Measured> {
   const options = {
@@ -96,7 +135,9 @@ async function measure(scenario: Scenario, connections: number): Promise<Measure
     ? [{ body: scenario.body() }]
     : [{ setupRequest: (request) => ({ ...request, body: scenario.body() }) }];
   await autocannon({ ...options, duration: 1, requests }); // warm-up
+  if (scenario.server) await ask(scenario.server, 'reset');
   const result = await autocannon({ ...options, duration: DURATION, requests });
+  const loopDelay = scenario.server ? (await ask(scenario.server, 'read')).delay! : null;
   return {
     name: scenario.name,
     connections,
@@ -104,7 +145,59 @@ async function measure(scenario: Scenario, connections: number): Promise<Measure
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors + result.non2xx,
+    loopDelay,
   };
+}
+
+type Target = { target: string; measured: string; met: boolean };
+
+/** The issue's targets, read off this run's results (each at every connection count measured). */
+function checkTargets(results: Measured[]): Target[] {
+  const at = (name: string, connections: number) =>
+    results.find((r) => r.name === name && r.connections === connections);
+  const targets: Target[] = [];
+  for (const connections of CONNECTIONS) {
+    const hit = at('predict small, hit, key', connections);
+    const trivialKey = at('trivial query, API key', connections);
+    if (hit && trivialKey) {
+      const ratio = hit.rps / trivialKey.rps;
+      targets.push({
+        target: `cache-hit predict ≥ 0.6 × trivial query (${connections} conns)`,
+        measured: `${ratio.toFixed(2)} (${hit.rps.toFixed(0)} vs ${trivialKey.rps.toFixed(0)} req/s)`,
+        met: ratio >= 0.6,
+      });
+    }
+    const miss = at('predict small, miss, key', connections);
+    const bare = at('baseline: bare onnxruntime, small', connections);
+    if (miss && bare) {
+      const ratio = miss.rps / bare.rps;
+      targets.push({
+        target: `small-model cache-miss predict ≥ 0.5 × bare onnxruntime (${connections} conns)`,
+        measured: `${ratio.toFixed(2)} (${miss.rps.toFixed(0)} vs ${bare.rps.toFixed(0)} req/s)`,
+        met: ratio >= 0.5,
+      });
+    }
+  }
+  const batched = at('predict large, miss, key', 64);
+  const unbatched = at('predict large, miss, key, batching off', 64);
+  if (batched && unbatched) {
+    const ratio = batched.rps / unbatched.rps;
+    targets.push({
+      target: 'large model, 64 conns: batching ≥ 3 × batching off, p99 no worse',
+      measured: `${ratio.toFixed(2)} × (${batched.rps.toFixed(0)} vs ${unbatched.rps.toFixed(0)} req/s), p99 ${batched.p99} vs ${unbatched.p99} ms`,
+      met: ratio >= 3 && batched.p99 <= unbatched.p99,
+    });
+  }
+  const delays = results.filter((r) => r.loopDelay !== null);
+  if (delays.length > 0) {
+    const worst = delays.reduce((a, b) => (b.loopDelay!.p99 > a.loopDelay!.p99 ? b : a));
+    targets.push({
+      target: 'event-loop delay p99 < 20 ms in every mlp scenario',
+      measured: `worst ${worst.loopDelay!.p99.toFixed(1)} ms (${worst.name}, ${worst.connections} conns)`,
+      met: worst.loopDelay!.p99 < 20,
+    });
+  }
+  return targets;
 }
 
 async function main() {
@@ -114,8 +207,8 @@ async function main() {
   await admin.query(`create database ${database}`);
   const databaseUrl = Object.assign(new URL(POSTGRES), { pathname: `/${database}` }).toString();
   try {
-    const [mlpPort, unlimitedPort, onnxSmallPort, onnxLargePort, yogaPort] = await Promise.all(
-      Array.from({ length: 5 }, freePort),
+    const [mlpPort, unlimitedPort, unbatchedPort, onnxSmallPort, onnxLargePort, yogaPort] = await Promise.all(
+      Array.from({ length: 6 }, freePort),
     );
     const adminEmail = 'bench-admin@example.com';
     const password = 'bench passphrase 1234';
@@ -130,14 +223,12 @@ async function main() {
       RATE_LIMIT_ENTERPRISE: '1000000000,1000000000',
       RATE_LIMIT_AUTH_PER_MINUTE: '1000000',
     };
-    await startProcess(['src/main.ts'], { ...env, PORT: String(mlpPort), LOG_LEVEL: 'info' }, /listening/);
-    await startProcess(
-      ['src/main.ts'],
-      { ...env, PORT: String(unlimitedPort), RATE_LIMITS_ENABLED: 'false', LOG_LEVEL: 'info' },
-      /listening/,
-    );
+    const mlp = await startMlp({ ...env, PORT: String(mlpPort) });
+    const unlimited = await startMlp({ ...env, PORT: String(unlimitedPort), RATE_LIMITS_ENABLED: 'false' });
+    const unbatched = await startMlp({ ...env, PORT: String(unbatchedPort), INFERENCE_BATCHING: 'false' });
     const url = `http://127.0.0.1:${mlpPort}/graphql`;
     const unlimitedUrl = `http://127.0.0.1:${unlimitedPort}/graphql`;
+    const unbatchedUrl = `http://127.0.0.1:${unbatchedPort}/graphql`;
 
     // Seed: an ENTERPRISE user with an API key, and the two models.
     const { register } = await graphql(
@@ -198,18 +289,19 @@ async function main() {
     await startProcess(['bench/baseline-yoga.ts', String(yogaPort)], {}, /ready/);
 
     const predictQuery = 'mutation($i: PredictInput!) { predict(input: $i) { outputs cached } }';
-    const predictBody = (model: string, width: number, distinct: boolean) => {
-      const row = randomRow(width);
+    const rowsOf = (count: number, width: number) => Array.from({ length: count }, () => randomRow(width));
+    const predictBody = (model: string, width: number, distinct: boolean, rows = 1) => {
+      const fixed = rowsOf(rows, width);
       return () =>
         JSON.stringify({
           query: predictQuery,
-          variables: { i: { modelId: models[model], inputs: [distinct ? randomRow(width) : row] } },
+          variables: { i: { modelId: models[model], inputs: distinct ? rowsOf(rows, width) : fixed } },
         });
     };
     const trivial = () => JSON.stringify({ query: '{ __typename }' });
-    const bareOnnx = (width: number) => {
-      const row = randomRow(width);
-      return () => JSON.stringify({ inputs: [row] });
+    const bareOnnx = (width: number, rows = 1) => {
+      const inputs = rowsOf(rows, width);
+      return () => JSON.stringify({ inputs });
     };
     const scenarios: Scenario[] = [
       {
@@ -228,6 +320,12 @@ async function main() {
         name: 'baseline: bare onnxruntime, large',
         url: `http://127.0.0.1:${onnxLargePort}/`,
         body: bareOnnx(64),
+        fixed: true,
+      },
+      {
+        name: 'baseline: bare onnxruntime, large, 64 rows',
+        url: `http://127.0.0.1:${onnxLargePort}/`,
+        body: bareOnnx(64, 64),
         fixed: true,
       },
       {
@@ -292,17 +390,37 @@ async function main() {
         fixed: true,
       },
       {
+        name: 'predict large, miss, key, 64 rows',
+        baseline: 'baseline: bare onnxruntime, large, 64 rows',
+        url,
+        headers: key,
+        body: predictBody('large', 64, true, 64),
+      },
+      {
+        name: 'predict large, miss, key, batching off',
+        baseline: 'predict large, miss, key',
+        url: unbatchedUrl,
+        server: unbatched,
+        headers: key,
+        body: predictBody('large', 64, true),
+      },
+      {
         name: 'predict small, miss, key, limiter off',
         baseline: 'predict small, miss, key',
         url: unlimitedUrl,
+        server: unlimited,
         headers: key,
         body: predictBody('small', 4, true),
       },
     ];
+    for (const scenario of scenarios) {
+      if (scenario.url === url) scenario.server = mlp;
+    }
 
     const results: Measured[] = [];
     for (const connections of CONNECTIONS) {
       for (const scenario of scenarios) {
+        if (ONLY && !scenario.name.includes(ONLY)) continue;
         const measured = await measure(scenario, connections);
         results.push(measured);
         console.error(`${connections} conns  ${scenario.name}: ${measured.rps.toFixed(0)} req/s`);
@@ -314,19 +432,24 @@ async function main() {
       const base = results.find((r) => r.name === scenario.baseline && r.connections === result.connections);
       return { ...result, ratio: base ? result.rps / base.rps : null, baseline: scenario.baseline ?? null };
     });
-    const header = '| scenario | conns | req/s | p50 ms | p99 ms | errors | vs baseline |';
-    const lines = [header, '| --- | ---: | ---: | ---: | ---: | ---: | --- |'];
+    const header = '| scenario | conns | req/s | p50 ms | p99 ms | errors | loop p99 ms | vs baseline |';
+    const lines = [header, '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |'];
     for (const row of rows) {
       const ratio = row.ratio === null ? '' : `${row.ratio.toFixed(2)} × ${row.baseline}`;
+      const loop = row.loopDelay ? row.loopDelay.p99.toFixed(1) : '';
       lines.push(
-        `| ${row.name} | ${row.connections} | ${row.rps.toFixed(0)} | ${row.p50} | ${row.p99} | ${row.errors} | ${ratio} |`,
+        `| ${row.name} | ${row.connections} | ${row.rps.toFixed(0)} | ${row.p50} | ${row.p99} | ${row.errors} | ${loop} | ${ratio} |`,
       );
     }
+    const targets = checkTargets(results);
+    const targetLines = targets.map((t) => `- ${t.met ? 'met' : 'NOT met'}: ${t.target}: ${t.measured}`);
     const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}`;
-    console.log(`\n${machine}, ${DURATION} s per scenario\n\n${lines.join('\n')}`);
+    console.log(
+      `\n${machine}, ${DURATION} s per scenario\n\n${lines.join('\n')}\n\nTargets:\n${targetLines.join('\n')}`,
+    );
     mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
     const report = JSON.stringify(
-      { date: new Date().toISOString(), machine, durationSeconds: DURATION, rows },
+      { date: new Date().toISOString(), machine, durationSeconds: DURATION, rows, targets },
       null,
       2,
     );
@@ -336,8 +459,18 @@ async function main() {
     );
     writeFileSync(new URL('./results/latest.json', import.meta.url), report);
   } finally {
-    for (const child of children) child.kill('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // Servers shut down cleanly (and write their profiles) before the database goes.
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise((resolve) => {
+            if (child.exitCode !== null) return resolve(null);
+            child.once('exit', resolve);
+            child.kill('SIGTERM');
+            setTimeout(resolve, 10_000).unref();
+          }),
+      ),
+    );
     await admin.query(`drop database if exists ${database} with (force)`);
     await admin.end();
   }

@@ -63,7 +63,7 @@ async function connectShared(config: Config, logger: Logger) {
     connectRedis(config.redisUrl, logger, { name: 'subscriber', offline: 'queue' }),
   ]);
   return {
-    redis: commands,
+    redis: { commands, subscriber },
     events: new RedisEventBus(commands, subscriber),
     rateLimitStore: new FailoverRateLimitStore(new RedisRateLimitStore(commands), logger),
   };
@@ -81,7 +81,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   }
   const { redis, events, rateLimitStore } = await connectShared(config, logger);
   const predictionCache = new PredictionCache(
-    createKeyvStore(redis, 'mlp:predictions', config.predictionCache.memoryEntries),
+    createKeyvStore(redis?.commands ?? null, 'mlp:predictions', config.predictionCache.memoryEntries),
     config.predictionCache,
     logger,
   );
@@ -90,6 +90,10 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   const tiers = new UserTiers(orm);
   await tiers.listen(events);
   const inference = new Inference(config.inference, logger);
+  const modelMetadata = redis
+    ? new RedisModelMetadataCache(redis.commands, redis.subscriber, events, MODEL_METADATA_TTL_MS, logger)
+    : new MemoryModelMetadataCache();
+  await modelMetadata.listen();
   const services: Services = {
     config,
     logger,
@@ -102,9 +106,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     predictionHistory: new PredictionHistory(orm, config.predictions.history, logger, (records) =>
       announcePredictions(events, logger, records),
     ),
-    modelMetadata: redis
-      ? new RedisModelMetadataCache(redis, MODEL_METADATA_TTL_MS, logger)
-      : new MemoryModelMetadataCache(),
+    modelMetadata,
     inference,
     // With Redis, worker processes train; without it, this process does.
     trainingQueue: config.redisUrl
@@ -119,6 +121,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
       await services.trainingQueue.close();
       await apiKeys.close();
       await tiers.close();
+      await modelMetadata.close();
       await events.close();
       await inference.close();
       await orm.close();

@@ -241,6 +241,40 @@ describe('cache bounds', () => {
       await redis.stop();
     }
   });
+
+  it('never runs a replaced version on an instance that could have missed the change while Redis was away', async () => {
+    const redis = new PrivateRedis(await freePort());
+    await redis.start();
+    const [writer, reader] = await Promise.all([
+      startServer({ REDIS_URL: redis.url }),
+      startServer({ REDIS_URL: redis.url }),
+    ]);
+    try {
+      const user = await registerUser(writer);
+      const { model } = await modelWithVersion(writer, user, V1);
+      // The reader now knows the model's active version (version 1) without asking Redis each time.
+      expect((await predict(reader, user, model.id, [[1, 1]])).outputs).toEqual({ logits: [[11]] });
+      expect((await predict(reader, user, model.id, [[1, 1]])).cached).toBe(true);
+
+      // With Redis away, nobody hears of the new version: the reader must not trust what it knew.
+      await redis.stop();
+      await uploadVersion(writer, user, model.id, V2);
+      expect(await predict(reader, user, model.id, [[1, 1]])).toMatchObject({
+        version: { version: 2 },
+        outputs: { logits: [[22]] },
+      });
+
+      await redis.start();
+      await sleep(300);
+      expect(await predict(reader, user, model.id, [[1, 1]])).toMatchObject({
+        version: { version: 2 },
+        outputs: { logits: [[22]] },
+      });
+    } finally {
+      await Promise.all([writer.stop(), reader.stop()]);
+      await redis.stop();
+    }
+  });
 });
 
 describe('concurrent misses', () => {

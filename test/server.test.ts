@@ -16,6 +16,7 @@ import {
   registerUser,
   uniqueEmail,
 } from './support/fixtures.ts';
+import { freePort, PrivateRedis } from './support/redis-server.ts';
 import { run, startServer, type TestServer } from './support/server.ts';
 
 const HistoryIdsDocument = graphql(`
@@ -154,6 +155,30 @@ describe('migrations', () => {
     } finally {
       await admin.query(`drop database if exists ${name} with (force)`);
       await admin.end();
+    }
+  });
+});
+
+describe('shutdown', () => {
+  // A hang here fails by the test's timeout: shutdown must not wait for a Redis that is not coming back.
+  it('finishes while Redis is away, after serving a prediction without it', { timeout: 15_000 }, async () => {
+    const redis = new PrivateRedis(await freePort());
+    await redis.start();
+    const server = await startServer({ REDIS_URL: redis.url });
+    try {
+      const user = await registerUser(server);
+      const { model } = await modelWithVersion(server, user, irisLikeClassifier());
+      await redis.stop();
+      const { predict } = await run(
+        server,
+        PredictDocument,
+        { input: { modelId: model.id, inputs: [[5.1, 3.5, 1.4, 0.2]] } },
+        user.auth,
+      );
+      expect(predict.cached).toBe(false);
+      await server.stop();
+    } finally {
+      await redis.stop();
     }
   });
 });

@@ -18,7 +18,11 @@ export class RedisEventBus implements EventBus {
   async subscribe(channel: string, listener: (message: string) => void) {
     await this.#subscriber.subscribe(channel, listener);
     return async () => {
-      await this.#subscriber.unsubscribe(channel, listener);
+      const unsubscribing = this.#subscriber.unsubscribe(channel, listener);
+      // The listener is dropped at once; while Redis is away the command itself waits for the
+      // reconnection, and nobody (a closing subscription, a shutdown) should wait with it.
+      if (this.#subscriber.isReady) await unsubscribing;
+      else unsubscribing.catch(() => {});
     };
   }
 

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Orm } from '../../infra/database/orm.ts';
 import type { Logger } from '../../logger.ts';
 import type { TensorOutputs } from './prediction.entity.ts';
@@ -114,7 +115,7 @@ export class PredictionHistory {
       const batch = this.#pending.splice(0, this.#config.maxBatch);
       let written: { id: string }[];
       try {
-        written = await this.#orm.em.fork().execute(INSERT_EXISTING, [JSON.stringify(batch)]);
+        written = await insertExisting(this.#orm, batch);
       } catch (error) {
         this.#pending.unshift(...batch);
         throw error;
@@ -126,16 +127,20 @@ export class PredictionHistory {
 }
 
 /**
- * One statement per batch, the rows as one JSON parameter. Rows whose version was deleted since the
- * prediction (with its model or user) are dropped, as the cascade would have dropped them: one deleted
- * model must not fail the whole batch forever.
+ * One statement per batch, the rows as one JSON parameter (bound, not spliced into the SQL text: a batch
+ * can be megabytes). Rows whose version was deleted since the prediction (with its model or user) are
+ * dropped, as the cascade would have dropped them: one deleted model must not fail the whole batch forever.
  */
-const INSERT_EXISTING = `
-  insert into predictions (id, user_id, model_id, version_id, outputs, cached, latency_ms, created_at)
-  select r.id, r."userId", r."modelId", r."versionId", r.outputs, r.cached, r."latencyMs", r."createdAt"
-  from json_to_recordset(?::json) as r(
-    id uuid, "userId" uuid, "modelId" uuid, "versionId" uuid, outputs jsonb, cached boolean,
-    "latencyMs" double precision, "createdAt" timestamptz
-  )
-  join model_versions v on v.id = r."versionId"
-  returning id`;
+async function insertExisting(orm: Orm, batch: PredictionRecord[]): Promise<{ id: string }[]> {
+  const db = orm.em.getConnection().getClient();
+  const { rows } = await sql<{ id: string }>`
+    insert into predictions (id, user_id, model_id, version_id, outputs, cached, latency_ms, created_at)
+    select r.id, r."userId", r."modelId", r."versionId", r.outputs, r.cached, r."latencyMs", r."createdAt"
+    from json_to_recordset(${JSON.stringify(batch)}::json) as r(
+      id uuid, "userId" uuid, "modelId" uuid, "versionId" uuid, outputs jsonb, cached boolean,
+      "latencyMs" double precision, "createdAt" timestamptz
+    )
+    join model_versions v on v.id = r."versionId"
+    returning id`.execute(db);
+  return rows;
+}

@@ -50,14 +50,16 @@ export class MicroBatcher {
   }
 
   run(job: InferenceJob, loadBytes: LoadBytes): Promise<TensorMap> {
-    if (this.#unbatchable.has(job.versionId)) return this.#runner.run(job, loadBytes);
+    const rows = rowCount(job.feeds);
+    // Inputs of different lengths (a query and its documents, say) are not rows of one batch.
+    const sameRows = Object.values(job.feeds).every((tensor) => tensor.dims[0] === rows);
+    if (!sameRows || this.#unbatchable.has(job.versionId)) return this.#runner.run(job, loadBytes);
     const key = `${job.versionId}\0${job.outputNames.join('\0')}\0${batchKey(job.feeds)}`;
     let queue = this.#queues.get(key);
     if (!queue) {
       queue = { waiting: [], rows: 0, inFlight: 0, due: false, cancelWindow: null };
       this.#queues.set(key, queue);
     }
-    const rows = rowCount(job.feeds);
     return new Promise((resolve, reject) => {
       queue.waiting.push({ job, loadBytes, rows, resolve, reject });
       queue.rows += rows;

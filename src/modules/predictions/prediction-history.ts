@@ -130,6 +130,7 @@ export class PredictionHistory {
  * One statement per batch, the rows as one JSON parameter (bound, not spliced into the SQL text: a batch
  * can be megabytes). Rows whose version was deleted since the prediction (with its model or user) are
  * dropped, as the cascade would have dropped them: one deleted model must not fail the whole batch forever.
+ * A retry of a batch whose commit went through but whose answer was lost inserts nothing twice.
  */
 async function insertExisting(orm: Orm, batch: PredictionRecord[]): Promise<{ id: string }[]> {
   const db = orm.em.getConnection().getClient();
@@ -141,6 +142,7 @@ async function insertExisting(orm: Orm, batch: PredictionRecord[]): Promise<{ id
       "latencyMs" double precision, "createdAt" timestamptz
     )
     join model_versions v on v.id = r."versionId"
+    on conflict (id) do nothing
     returning id`.execute(db);
   return rows;
 }

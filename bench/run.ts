@@ -1,6 +1,7 @@
 // `npm run bench`: mlp under load next to baselines, on real PostgreSQL and Redis.
 // Prints a table (requests/s, p50, p99, ratio to baseline) and writes it as JSON under bench/results/.
-// Environment: BENCH_POSTGRES_URL, BENCH_REDIS_URL, BENCH_DURATION (seconds, default 5),
+// Environment: BENCH_POSTGRES_URL, BENCH_REDIS_URL, BENCH_DURATION (seconds, default 5), BENCH_WARMUP
+// (seconds before a scenario's first measurement, default 3), BENCH_ROUNDS (default 3; medians reported),
 // BENCH_CONNECTIONS (comma-separated, default "8,64"), BENCH_ONLY (a part of the scenario names to run),
 // BENCH_PROFILE_DIR (CPU profiles of the mlp servers).
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -17,6 +18,8 @@ import type { LoopDelay } from './event-loop-probe.ts';
 const POSTGRES = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '8,64').split(',').map(Number);
 /** Runs only the scenarios whose name contains this. */
 const ONLY = process.env.BENCH_ONLY;
@@ -124,7 +127,7 @@ type Measured = {
   loopDelay: LoopDelay | null;
 };
 
-async function measure(scenario: Scenario, connections: number): Promise<Measured> {
+async function measure(scenario: Scenario, connections: number, warmUp: boolean): Promise<Measured> {
   const options = {
     url: scenario.url,
     method: 'POST' as const,
@@ -134,7 +137,8 @@ async function measure(scenario: Scenario, connections: number): Promise<Measure
   const requests: autocannon.Request[] = scenario.fixed
     ? [{ body: scenario.body() }]
     : [{ setupRequest: (request) => ({ ...request, body: scenario.body() }) }];
-  await autocannon({ ...options, duration: 1, requests }); // warm-up
+  // A fresh process is slow for its first seconds (JIT, heap growth): warm up before measuring.
+  if (warmUp) await autocannon({ ...options, duration: WARMUP, requests });
   if (scenario.server) await ask(scenario.server, 'reset');
   const result = await autocannon({ ...options, duration: DURATION, requests });
   const loopDelay = scenario.server ? (await ask(scenario.server, 'read')).delay! : null;
@@ -146,6 +150,33 @@ async function measure(scenario: Scenario, connections: number): Promise<Measure
     p99: result.latency.p99,
     errors: result.errors + result.non2xx,
     loopDelay,
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+function medianOf(rounds: Measured[]): Measured & { roundsRps: number[] } {
+  const delays = rounds.map((r) => r.loopDelay).filter((d) => d !== null);
+  return {
+    name: rounds[0]!.name,
+    connections: rounds[0]!.connections,
+    rps: median(rounds.map((r) => r.rps)),
+    p50: median(rounds.map((r) => r.p50)),
+    p99: median(rounds.map((r) => r.p99)),
+    errors: rounds.reduce((sum, r) => sum + r.errors, 0),
+    loopDelay:
+      delays.length === 0
+        ? null
+        : {
+            p50: median(delays.map((d) => d.p50)),
+            p99: median(delays.map((d) => d.p99)),
+            max: Math.max(...delays.map((d) => d.max)),
+          },
+    roundsRps: rounds.map((r) => Math.round(r.rps)),
   };
 }
 
@@ -421,15 +452,23 @@ async function main() {
     ]);
     for (const scenario of scenarios) scenario.server = servers.get(scenario.url);
 
-    const results: Measured[] = [];
-    for (const connections of CONNECTIONS) {
-      for (const scenario of scenarios) {
-        if (ONLY && !scenario.name.includes(ONLY)) continue;
-        const measured = await measure(scenario, connections);
-        results.push(measured);
-        console.error(`${connections} conns  ${scenario.name}: ${measured.rps.toFixed(0)} req/s`);
+    // Rounds go through every scenario in turn, so a slow minute of a shared machine lands on all of
+    // them; each figure reported is the median of its rounds.
+    const rounds = new Map<string, Measured[]>();
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const connections of CONNECTIONS) {
+        for (const scenario of scenarios) {
+          if (ONLY && !scenario.name.includes(ONLY)) continue;
+          const measured = await measure(scenario, connections, round === 0);
+          const key = `${connections}\0${scenario.name}`;
+          rounds.set(key, [...(rounds.get(key) ?? []), measured]);
+          console.error(
+            `round ${round + 1}, ${connections} conns  ${scenario.name}: ${measured.rps.toFixed(0)} req/s`,
+          );
+        }
       }
     }
+    const results = [...rounds.values()].map(medianOf);
 
     const rows = results.map((result) => {
       const scenario = scenarios.find((s) => s.name === result.name)!;
@@ -449,11 +488,11 @@ async function main() {
     const targetLines = targets.map((t) => `- ${t.met ? 'met' : 'NOT met'}: ${t.target}: ${t.measured}`);
     const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}`;
     console.log(
-      `\n${machine}, ${DURATION} s per scenario\n\n${lines.join('\n')}\n\nTargets:\n${targetLines.join('\n')}`,
+      `\n${machine}, median of ${ROUNDS} rounds of ${DURATION} s per scenario\n\n${lines.join('\n')}\n\nTargets:\n${targetLines.join('\n')}`,
     );
     mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
     const report = JSON.stringify(
-      { date: new Date().toISOString(), machine, durationSeconds: DURATION, rows, targets },
+      { date: new Date().toISOString(), machine, durationSeconds: DURATION, rounds: ROUNDS, rows, targets },
       null,
       2,
     );

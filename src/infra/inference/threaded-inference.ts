@@ -22,6 +22,7 @@ export class ThreadedInference implements InferenceRunner {
   readonly parallelism: number;
   readonly #options: ThreadOptions;
   readonly #logger: Logger;
+  /** Started on the first run: a process that never predicts (a training worker) starts none. */
   readonly #threads: Thread[] = [];
   #nextId = 1;
   #closed = false;
@@ -30,11 +31,11 @@ export class ThreadedInference implements InferenceRunner {
     this.parallelism = threads;
     this.#options = options;
     this.#logger = logger;
-    for (let i = 0; i < threads; i++) this.#threads.push(this.#spawn());
   }
 
   run(job: InferenceJob, loadBytes: LoadBytes): Promise<TensorMap> {
     if (this.#closed) return Promise.reject(new Error('inference is closed'));
+    while (this.#threads.length < this.parallelism) this.#threads.push(this.#spawn());
     const thread = this.#threads.reduce((least, t) => (t.pending.size < least.pending.size ? t : least));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {

@@ -16,7 +16,7 @@ export type PredictionRecord = {
 };
 
 export type PredictionHistoryConfig = {
-  /** How long a recorded prediction may wait before its batch is written. */
+  /** The least time between two writes, so the most a recorded prediction waits for its batch. */
   flushIntervalMs: number;
   /** Rows per INSERT. */
   maxBatch: number;
@@ -29,9 +29,11 @@ const RETRY_MS = 1000;
 
 /**
  * Prediction history, written in batches off the request path: `record` queues a row and returns; a
- * multi-row INSERT writes the queue every `flushIntervalMs` (sooner when a batch is full). Each row is
- * announced (`onWritten`, i.e. the live event) only once it is in PostgreSQL, so a subscriber can query
- * what it was told about. `close` writes everything left, so a clean shutdown loses nothing.
+ * multi-row INSERT writes the queue, at most once per `flushIntervalMs` (sooner when a batch is full).
+ * A prediction after a quiet spell is written (and announced) at once; under load, rows wait for the
+ * interval and go together. Each row is announced (`onWritten`, i.e. the live event) only once it is in
+ * PostgreSQL, so a subscriber can query what it was told about. `close` writes everything left, so a
+ * clean shutdown loses nothing.
  *
  * Reads in this process see its own writes: readers `flush()` first. Another instance sees a prediction
  * within `flushIntervalMs`.
@@ -45,6 +47,8 @@ export class PredictionHistory {
   /** Writes run one at a time, in order; this is the last one queued (never rejected). */
   #writes: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | null = null;
+  /** When the last write started (or, before any, when this began): writes are at least an interval apart. */
+  #lastWriteAt = Date.now();
   #closed = false;
 
   constructor(
@@ -67,8 +71,10 @@ export class PredictionHistory {
     if (this.#closed) throw new Error('prediction history is closed');
     this.#pending.push(record);
     if (this.#pending.length >= this.#config.maxPending) return this.flush();
-    if (this.#pending.length >= this.#config.maxBatch) this.#schedule(0);
-    else this.#schedule(this.#config.flushIntervalMs);
+    const sinceLastWrite = Date.now() - this.#lastWriteAt;
+    const due =
+      this.#pending.length >= this.#config.maxBatch || sinceLastWrite >= this.#config.flushIntervalMs;
+    this.#schedule(due ? 0 : this.#config.flushIntervalMs - sinceLastWrite);
   }
 
   /** Writes everything recorded so far; rejects if PostgreSQL refuses (the rows stay queued). */
@@ -111,6 +117,7 @@ export class PredictionHistory {
   }
 
   async #writePending(): Promise<void> {
+    this.#lastWriteAt = Date.now();
     while (this.#pending.length > 0) {
       const batch = this.#pending.splice(0, this.#config.maxBatch);
       let written: { id: string }[];

@@ -8,17 +8,11 @@ import {
 import { MicroBatcher } from '../src/infra/inference/micro-batcher.ts';
 import { ThreadedInference } from '../src/infra/inference/threaded-inference.ts';
 import { createLogger } from '../src/logger.ts';
-import { linearModel, linearReference, lookupModel } from './fixtures/onnx-models.ts';
+import { LINEAR_4X3, linearModel, linearReference, lookupModel } from './fixtures/onnx-models.ts';
 import { modelWithVersion, PredictDocument, registerUser } from './support/fixtures.ts';
 import { errorCode, execute, startServer, type TestServer } from './support/server.ts';
 
-const WEIGHTS = [
-  [0.5, -1.25, 2.0],
-  [1.5, 0.75, -0.5],
-  [-2.0, 0.25, 1.0],
-  [0.125, -0.5, 0.3],
-];
-const BIAS = [0.1, -0.2, 0.05];
+const { weights: WEIGHTS, bias: BIAS } = LINEAR_4X3;
 const LINEAR = linearModel(WEIGHTS, BIAS);
 const TABLE = [
   [1, 10],

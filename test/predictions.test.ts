@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addModel, int64Model, linearModel, linearReference } from './fixtures/onnx-models.ts';
+import { addModel, int64Model, LINEAR_4X3, linearModel, linearReference } from './fixtures/onnx-models.ts';
 import type { PredictionsQuery } from './gql/graphql.ts';
 import { graphql } from './gql/index.ts';
 import {
@@ -41,13 +41,7 @@ const DeleteModelDocument = graphql(`
   }
 `);
 
-const WEIGHTS = [
-  [0.5, -1.25, 2.0],
-  [1.5, 0.75, -0.5],
-  [-2.0, 0.25, 1.0],
-  [0.125, -0.5, 0.3],
-];
-const BIAS = [0.1, -0.2, 0.05];
+const { weights: WEIGHTS, bias: BIAS } = LINEAR_4X3;
 const CLASSIFIER = linearModel(WEIGHTS, BIAS, { softmax: true });
 
 let server: TestServer;

@@ -27,12 +27,11 @@ const ONLY = process.env.BENCH_ONLY;
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 const children: ChildProcess[] = [];
 
-async function startProcess(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  readyWhen: RegExp,
-): Promise<ChildProcess> {
-  const child = spawn(process.execPath, args, {
+const PROBE = new URL('./event-loop-probe.ts', import.meta.url).href;
+
+/** A server process, with the event-loop probe loaded so each scenario can read its loop delay. */
+async function startServer(args: string[], env: NodeJS.ProcessEnv, readyWhen: RegExp): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', PROBE, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
@@ -48,15 +47,9 @@ async function startProcess(
   return child;
 }
 
-/** A server with the event-loop probe loaded, so each scenario can read its loop delay. */
-function startProbed(args: string[], env: NodeJS.ProcessEnv, readyWhen: RegExp): Promise<ChildProcess> {
-  const probe = new URL('./event-loop-probe.ts', import.meta.url).href;
-  return startProcess(['--import', probe, ...args], env, readyWhen);
-}
-
 async function startMlp(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
-  return startProbed([...profile, 'src/main.ts'], { ...env, LOG_LEVEL: 'info' }, /listening/);
+  return startServer([...profile, 'src/main.ts'], { ...env, LOG_LEVEL: 'info' }, /listening/);
 }
 
 function ask(child: ChildProcess, message: 'reset' | 'read'): Promise<{ type: string; delay?: LoopDelay }> {
@@ -307,17 +300,17 @@ async function main() {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'small.onnx'), small);
     writeFileSync(join(dir, 'large.onnx'), large);
-    const onnxSmall = await startProbed(
+    const onnxSmall = await startServer(
       ['bench/baseline-onnx.ts', join(dir, 'small.onnx'), String(onnxSmallPort)],
       {},
       /ready/,
     );
-    const onnxLarge = await startProbed(
+    const onnxLarge = await startServer(
       ['bench/baseline-onnx.ts', join(dir, 'large.onnx'), String(onnxLargePort)],
       {},
       /ready/,
     );
-    const yoga = await startProbed(['bench/baseline-yoga.ts', String(yogaPort)], {}, /ready/);
+    const yoga = await startServer(['bench/baseline-yoga.ts', String(yogaPort)], {}, /ready/);
 
     const predictQuery = 'mutation($i: PredictInput!) { predict(input: $i) { outputs cached } }';
     const rowsOf = (count: number, width: number) => Array.from({ length: count }, () => randomRow(width));

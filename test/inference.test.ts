@@ -51,7 +51,7 @@ const rowsOf = (n: number, seed: number) =>
 
 describe('micro-batching', () => {
   it.each([
-    ['inline', (): InferenceRunner => new InlineInference(4, 1)],
+    ['inline', (): InferenceRunner => new InlineInference({ sessionCacheSize: 4, intraOpThreads: 1 })],
     [
       'in two threads',
       (): InferenceRunner =>

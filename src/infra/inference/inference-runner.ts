@@ -1,3 +1,4 @@
+import type { ThreadOptions } from './inference-thread.ts';
 import { ModelSessions } from './model-sessions.ts';
 import { runSession } from './run-session.ts';
 import type { TensorMap } from './tensor-data.ts';
@@ -18,15 +19,16 @@ export interface InferenceRunner {
 }
 
 /**
- * Inference on the calling thread. onnxruntime-node's run is synchronous, so a large model stalls the
- * event loop while it runs: for INFERENCE_THREADS=0 (debugging, or a machine with one core).
+ * Inference on the calling thread: inside each inference thread, and on the event loop for
+ * INFERENCE_THREADS=0 (debugging, or a machine with one core), where a large model, run synchronously
+ * by onnxruntime-node, stalls every other request while it runs.
  */
 export class InlineInference implements InferenceRunner {
   readonly parallelism = 1;
   readonly #sessions: ModelSessions;
 
-  constructor(sessionCacheSize: number, intraOpThreads: number) {
-    this.#sessions = new ModelSessions(sessionCacheSize, intraOpThreads);
+  constructor(options: ThreadOptions) {
+    this.#sessions = new ModelSessions(options.sessionCacheSize, options.intraOpThreads);
   }
 
   run(job: InferenceJob, loadBytes: LoadBytes): Promise<TensorMap> {

@@ -2,8 +2,8 @@
 // thread), runs asked for by the parent, model bytes fetched from the parent on a session's first use.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { ModelSessions } from './model-sessions.ts';
-import { InferenceError, runSession } from './run-session.ts';
+import { InlineInference } from './inference-runner.ts';
+import { InferenceError } from './run-session.ts';
 import type { TensorMap } from './tensor-data.ts';
 
 export type ThreadOptions = { sessionCacheSize: number; intraOpThreads: number };
@@ -21,7 +21,7 @@ export type FromThread =
 
 const port = parentPort!;
 const options = workerData as ThreadOptions;
-const sessions = new ModelSessions(options.sessionCacheSize, options.intraOpThreads);
+const inference = new InlineInference(options);
 /** Bytes asked of the parent, by the id of the run that needs them. */
 const awaitingBytes = new Map<number, { resolve(bytes: Uint8Array): void; reject(error: Error): void }>();
 
@@ -29,14 +29,13 @@ const post = (message: FromThread, transfer: ArrayBuffer[] = []) => port.postMes
 
 async function run(message: Extract<ToThread, { type: 'run' }>): Promise<void> {
   try {
-    const outputs = await sessions.use(
-      message.versionId,
+    const outputs = await inference.run(
+      message,
       () =>
         new Promise<Uint8Array>((resolve, reject) => {
           awaitingBytes.set(message.id, { resolve, reject });
           post({ type: 'need-bytes', id: message.id });
         }),
-      (session) => runSession(session, message.feeds, message.outputNames),
     );
     // The outputs are this run's own: hand their memory over instead of copying it.
     const buffers = new Set(Object.values(outputs).map((tensor) => tensor.data.buffer as ArrayBuffer));
@@ -65,7 +64,7 @@ port.on('message', (message: ToThread) => {
       break;
     }
     case 'forget':
-      sessions.forget(message.versionId);
+      inference.forget(message.versionId);
       break;
   }
 });

@@ -37,7 +37,7 @@ export class Inference {
     const options = { sessionCacheSize: config.sessionCacheSize, intraOpThreads: config.intraOpThreads };
     this.#runner =
       config.threads === 0
-        ? new InlineInference(options.sessionCacheSize, options.intraOpThreads)
+        ? new InlineInference(options)
         : new ThreadedInference(config.threads, options, logger);
     this.#batcher = config.batching ? new MicroBatcher(this.#runner, config.batching) : null;
   }

@@ -1,19 +1,7 @@
 import { sql } from 'kysely';
 import type { Orm } from '../../infra/database/orm.ts';
 import type { Logger } from '../../logger.ts';
-import type { TensorOutputs } from './prediction.entity.ts';
-
-/** One completed prediction, as history stores it and live events carry it. */
-export type PredictionRecord = {
-  id: string;
-  userId: string;
-  modelId: string;
-  versionId: string;
-  outputs: TensorOutputs;
-  cached: boolean;
-  latencyMs: number;
-  createdAt: Date;
-};
+import type { PredictionRecord } from './prediction.entity.ts';
 
 export type PredictionHistoryConfig = {
   /** The least time between two writes, so the most a recorded prediction waits for its batch. */
@@ -47,8 +35,8 @@ export class PredictionHistory {
   /** Writes run one at a time, in order; this is the last one queued (never rejected). */
   #writes: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | null = null;
-  /** When the last write started (or, before any, when this began): writes are at least an interval apart. */
-  #lastWriteAt = Date.now();
+  /** The earliest the next write may start: an interval after the last one began, longer after a failure. */
+  #nextWriteAt: number;
   #closed = false;
 
   constructor(
@@ -59,6 +47,7 @@ export class PredictionHistory {
   ) {
     this.#orm = orm;
     this.#config = config;
+    this.#nextWriteAt = Date.now() + config.flushIntervalMs;
     this.#logger = logger;
     this.#onWritten = onWritten;
   }
@@ -71,10 +60,8 @@ export class PredictionHistory {
     if (this.#closed) throw new Error('prediction history is closed');
     this.#pending.push(record);
     if (this.#pending.length >= this.#config.maxPending) return this.flush();
-    const sinceLastWrite = Date.now() - this.#lastWriteAt;
-    const due =
-      this.#pending.length >= this.#config.maxBatch || sinceLastWrite >= this.#config.flushIntervalMs;
-    this.#schedule(due ? 0 : this.#config.flushIntervalMs - sinceLastWrite);
+    const full = this.#pending.length >= this.#config.maxBatch;
+    this.#schedule(full ? 0 : Math.max(0, this.#nextWriteAt - Date.now()));
   }
 
   /** Writes everything recorded so far; rejects if PostgreSQL refuses (the rows stay queued). */
@@ -111,13 +98,14 @@ export class PredictionHistory {
           { err: error, pending: this.#pending.length },
           'prediction history not written; retrying',
         );
+        this.#nextWriteAt = Date.now() + RETRY_MS;
         if (!this.#closed) this.#schedule(RETRY_MS);
       });
     }, delayMs);
   }
 
   async #writePending(): Promise<void> {
-    this.#lastWriteAt = Date.now();
+    this.#nextWriteAt = Date.now() + this.#config.flushIntervalMs;
     while (this.#pending.length > 0) {
       const batch = this.#pending.splice(0, this.#config.maxBatch);
       let written: { id: string }[];

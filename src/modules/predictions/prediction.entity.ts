@@ -26,3 +26,29 @@ export const Prediction = defineEntity({
   },
 });
 export type Prediction = InferEntity<typeof Prediction>;
+
+/** One completed prediction as plain data: what history stores and live events carry. */
+export type PredictionRecord = {
+  id: string;
+  userId: string;
+  modelId: string;
+  versionId: string;
+  outputs: TensorOutputs;
+  cached: boolean;
+  latencyMs: number;
+  createdAt: Date;
+};
+
+/** A record as entity data, for `em.create` or `em.merge`. */
+export function predictionData(record: PredictionRecord) {
+  return {
+    id: record.id,
+    user: record.userId,
+    model: record.modelId,
+    version: record.versionId,
+    outputs: record.outputs,
+    cached: record.cached,
+    latencyMs: record.latencyMs,
+    createdAt: record.createdAt,
+  };
+}

@@ -2,8 +2,7 @@ import type { Context } from '../../context.ts';
 import { entityStream, userChannel } from '../../infra/pubsub/channel-stream.ts';
 import type { EventBus } from '../../infra/pubsub/event-bus.ts';
 import type { Logger } from '../../logger.ts';
-import { Prediction } from './prediction.entity.ts';
-import type { PredictionRecord } from './prediction-history.ts';
+import { Prediction, type PredictionRecord, predictionData } from './prediction.entity.ts';
 
 /** A completed prediction as it travels between instances: everything a subscriber's query can ask. */
 type PredictionEvent = Omit<PredictionRecord, 'userId' | 'createdAt'> & { createdAt: string };
@@ -37,15 +36,6 @@ export function predictionStream(
       return modelId === null || event.modelId === modelId ? event : null;
     },
     (em, event) =>
-      em.merge(Prediction, {
-        id: event.id,
-        user: userId,
-        model: event.modelId,
-        version: event.versionId,
-        outputs: event.outputs,
-        cached: event.cached,
-        latencyMs: event.latencyMs,
-        createdAt: new Date(event.createdAt),
-      }),
+      em.merge(Prediction, predictionData({ ...event, userId, createdAt: new Date(event.createdAt) })),
   );
 }

@@ -10,8 +10,12 @@ import { requireUser } from '../auth/viewer.ts';
 import { loadModelMetadata, loadVersionBytes, ownModel } from '../models/model.service.ts';
 import type { ModelMetadata } from '../models/model-metadata-cache.ts';
 import { ModelVersion } from '../models/model-version.entity.ts';
-import { Prediction, type TensorOutputs } from './prediction.entity.ts';
-import type { PredictionRecord } from './prediction-history.ts';
+import {
+  Prediction,
+  type PredictionRecord,
+  predictionData,
+  type TensorOutputs,
+} from './prediction.entity.ts';
 
 type RunnableVersion = NonNullable<ModelMetadata['activeVersion']>;
 
@@ -86,20 +90,7 @@ export async function predict(
     createdAt: new Date(),
   };
   await ctx.services.predictionHistory.record(record);
-  return ctx.em.create(
-    Prediction,
-    {
-      id: record.id,
-      user: userId,
-      model: record.modelId,
-      version: record.versionId,
-      outputs,
-      cached,
-      latencyMs: record.latencyMs,
-      createdAt: record.createdAt,
-    },
-    { persist: false },
-  );
+  return ctx.em.create(Prediction, predictionData(record), { persist: false });
 }
 
 export type PredictionPage = { predictions: Prediction[]; hasNextPage: boolean };

@@ -17,9 +17,6 @@ export type App = {
   server: Server;
 };
 
-/** How long in-flight requests get to finish on shutdown before their connections are cut. */
-const DRAIN_MS = 10_000;
-
 /**
  * Only listed origins get CORS headers at all. (Yoga's own list handling answers other origins with
  * `Access-Control-Allow-Origin: null`, which sandboxed iframes match.) Credentials travel in headers,
@@ -92,7 +89,7 @@ export function buildApp(services: Services): App {
     async stop() {
       await sockets.close();
       await new Promise<void>((resolve) => {
-        const force = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
+        const force = setTimeout(() => server.closeAllConnections(), services.config.shutdownDrainMs);
         server.close(() => {
           clearTimeout(force);
           resolve();

@@ -35,6 +35,15 @@ export type RateLimitConfig = {
   dayMs: number;
 };
 
+/** A model version whose runs keep passing their deadline or killing their worker is set aside a while. */
+export type QuarantineConfig = {
+  /** Containment failures (deadline, crash) within `windowMs` of each other that quarantine a version. */
+  afterFailures: number;
+  windowMs: number;
+  /** How long a quarantine lasts. */
+  durationMs: number;
+};
+
 export type Config = {
   port: number;
   database: DatabaseConfig;
@@ -48,6 +57,7 @@ export type Config = {
   logLevel: LogLevel;
   models: {
     maxUploadBytes: number;
+    quarantine: QuarantineConfig;
   };
   inference: InferenceConfig;
   predictions: {
@@ -72,6 +82,8 @@ export type Config = {
   };
   /** How many proxies in front of mlp append to X-Forwarded-For; 0 trusts none and uses the socket. */
   trustProxyHops: number;
+  /** How long in-flight requests get to finish on shutdown before their connections are cut. */
+  shutdownDrainMs: number;
 };
 
 export class ConfigError extends Error {
@@ -192,6 +204,44 @@ export function loadConfig(env: Env = process.env): Config {
   const logLevel = LOG_LEVELS.find((level) => level === logLevelRaw);
   if (!logLevel) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevelRaw}"`);
 
+  const inferenceConfig = (): InferenceConfig => {
+    if (read('INFERENCE_THREADS') !== undefined) {
+      problems.push(
+        'INFERENCE_THREADS was replaced by INFERENCE_WORKERS (models run in sandboxed processes; INFERENCE_ISOLATION=thread for threads)',
+      );
+    }
+    const isolation = read('INFERENCE_ISOLATION') ?? 'process';
+    if (isolation !== 'process' && isolation !== 'thread') {
+      problems.push(`INFERENCE_ISOLATION must be process or thread, got "${isolation}"`);
+    }
+    // One core for the event loop (HTTP, GraphQL, Redis), the rest for models; at least two workers, so
+    // one user's slow model never leaves everybody else waiting.
+    const workers = integer('INFERENCE_WORKERS', Math.max(2, Math.min(8, availableParallelism() - 1)), 1, 64);
+    const perUser = integer('INFERENCE_RUNS_PER_USER', Math.max(1, Math.floor(workers / 2)), 1, 64);
+    // Memory a worker may map beyond its own size once started (0: no ceiling, e.g. off Linux).
+    const memoryMb = integer('INFERENCE_MEMORY_LIMIT_MB', 2048, 0, 1024 * 1024);
+    return {
+      isolation: isolation === 'thread' ? 'thread' : 'process',
+      workers,
+      maxRunsPerUser: perUser,
+      maxRunsPerVersion: integer('INFERENCE_RUNS_PER_VERSION', perUser, 1, 64),
+      runTimeoutMs: integer('INFERENCE_TIMEOUT_MS', 5000, 10, 600_000),
+      loadTimeoutMs: integer('MODEL_LOAD_TIMEOUT_MS', 30_000, 10, 600_000),
+      queueTimeoutMs: integer('INFERENCE_QUEUE_TIMEOUT_MS', 10_000, 10, 600_000),
+      memoryLimitBytes: memoryMb === 0 ? null : memoryMb * 1024 * 1024,
+      intraOpThreads: integer('INFERENCE_INTRA_OP_THREADS', 1, 1, 64),
+      sessionCacheSize: integer('MODEL_SESSION_CACHE_SIZE', 32, 1, 10_000),
+      maxTensorElements: integer('MAX_MODEL_TENSOR_ELEMENTS', 100_000_000, 1, 2 ** 40),
+      maxOutputElements: integer('MAX_OUTPUT_ELEMENTS', 1_000_000, 1, 100_000_000),
+      batching: !flag('INFERENCE_BATCHING', true)
+        ? null
+        : {
+            windowMs: integer('INFERENCE_BATCH_WINDOW_MS', 0, 0, 1000),
+            maxRows: integer('INFERENCE_BATCH_MAX_ROWS', 64, 1, 100_000),
+          },
+    };
+  };
+
   const config: Config = {
     port,
     database,
@@ -202,19 +252,13 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: logLevel ?? 'info',
     models: {
       maxUploadBytes: integer('MAX_MODEL_BYTES', 100 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024 - 1),
+      quarantine: {
+        afterFailures: integer('QUARANTINE_AFTER_FAILURES', 3, 1, 1000),
+        windowMs: integer('QUARANTINE_WINDOW_SECONDS', 600, 1, 30 * 86_400) * 1000,
+        durationMs: integer('QUARANTINE_SECONDS', 900, 1, 30 * 86_400) * 1000,
+      },
     },
-    inference: {
-      // One core for the event loop (HTTP, GraphQL, Redis), the rest for models.
-      threads: integer('INFERENCE_THREADS', Math.max(1, Math.min(4, availableParallelism() - 1)), 0, 64),
-      intraOpThreads: integer('INFERENCE_INTRA_OP_THREADS', 1, 1, 64),
-      sessionCacheSize: integer('MODEL_SESSION_CACHE_SIZE', 32, 1, 10_000),
-      batching: !flag('INFERENCE_BATCHING', true)
-        ? null
-        : {
-            windowMs: integer('INFERENCE_BATCH_WINDOW_MS', 0, 0, 1000),
-            maxRows: integer('INFERENCE_BATCH_MAX_ROWS', 64, 1, 100_000),
-          },
-    },
+    inference: inferenceConfig(),
     predictions: {
       maxInputElements: integer('MAX_INPUT_ELEMENTS', 1_000_000, 1, 100_000_000),
       history: {
@@ -239,6 +283,7 @@ export function loadConfig(env: Env = process.env): Config {
       },
     },
     trustProxyHops: integer('TRUST_PROXY_HOPS', 0, 0, 10),
+    shutdownDrainMs: integer('SHUTDOWN_DRAIN_MS', 10_000, 0, 600_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

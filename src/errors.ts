@@ -1,7 +1,15 @@
 import { GraphQLError } from 'graphql';
 
 /** The `extensions.code` values clients can rely on. Anything else reaching a client is masked. */
-export type ErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'BAD_USER_INPUT' | 'NOT_FOUND' | 'INFERENCE_FAILED';
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'INFERENCE_FAILED'
+  | 'INFERENCE_TIMEOUT'
+  | 'OUTPUT_TOO_LARGE'
+  | 'MODEL_QUARANTINED';
 
 function error(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code, ...extensions } });
@@ -16,3 +24,23 @@ export const notFound = (what: string) => error('NOT_FOUND', `${what} not found`
 /** The inputs were well-formed, but the model itself failed on them; onnxruntime's message says why. */
 export const inferenceFailed = (reason: string) =>
   error('INFERENCE_FAILED', `The model failed on these inputs: ${reason}`);
+/** The model's worker died under it (out of memory, a crash), or the version cannot be loaded at all. */
+export const inferenceStopped = (reason: string) =>
+  error('INFERENCE_FAILED', `The model could not run: ${reason}`);
+/** The run passed its deadline (its worker was killed), or no worker was free in time. */
+export const inferenceTimeout = (reason: string) =>
+  error('INFERENCE_TIMEOUT', `The model did not answer in time: ${reason}`);
+export const outputTooLarge = (reason: string) =>
+  error('OUTPUT_TOO_LARGE', `The model answered too much: ${reason}`);
+/** The version kept passing its deadline or killing its worker: it is refused at once until `until`. */
+export const modelQuarantined = (version: number, until: Date, lastError: string | null) =>
+  error(
+    'MODEL_QUARANTINED',
+    `Version ${version} of this model is quarantined until ${until.toISOString()}: its runs repeatedly passed their deadline or crashed their worker${
+      lastError ? ` (last: ${lastError})` : ''
+    }. Upload a fixed version or activate another.`,
+    {
+      quarantinedUntil: until.toISOString(),
+      retryAfter: Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000)),
+    },
+  );

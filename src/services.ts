@@ -1,4 +1,5 @@
 import type { Config } from './config.ts';
+import { modelQuarantined } from './errors.ts';
 import { createKeyvStore } from './infra/cache/keyv-store.ts';
 import { migrate, type Orm, openDatabase } from './infra/database/orm.ts';
 import { Inference } from './infra/inference/inference.ts';
@@ -15,6 +16,7 @@ import {
   type ModelMetadataCache,
   RedisModelMetadataCache,
 } from './modules/models/model-metadata-cache.ts';
+import { ModelQuarantine } from './modules/models/model-quarantine.ts';
 import { announcePredictions } from './modules/predictions/prediction.events.ts';
 import { PredictionCache } from './modules/predictions/prediction-cache.ts';
 import { PredictionHistory } from './modules/predictions/prediction-history.ts';
@@ -89,10 +91,19 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   await apiKeys.listen(events);
   const tiers = new UserTiers(orm);
   await tiers.listen(events);
-  const inference = new Inference(config.inference, logger);
   const modelMetadata = redis
     ? new RedisModelMetadataCache(redis.commands, redis.subscriber, events, MODEL_METADATA_TTL_MS, logger)
     : new MemoryModelMetadataCache();
+  const quarantine = new ModelQuarantine({
+    orm,
+    config: config.models.quarantine,
+    logger,
+    onQuarantined: async ({ modelId, versionId, version, until, lastError }) => {
+      await modelMetadata.invalidate(modelId);
+      inference.dropWaiting(versionId, modelQuarantined(version, until, lastError));
+    },
+  });
+  const inference = new Inference(config.inference, logger, (failure) => void quarantine.record(failure));
   await modelMetadata.listen();
   const services: Services = {
     config,

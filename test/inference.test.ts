@@ -1,12 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type InferenceJob,
-  type InferenceRunner,
-  InlineInference,
-  type LoadBytes,
-} from '../src/infra/inference/inference-runner.ts';
+import type { InferenceJob, JobRunner, LoadBytes } from '../src/infra/inference/inference-job.ts';
 import { MicroBatcher } from '../src/infra/inference/micro-batcher.ts';
-import { ThreadedInference } from '../src/infra/inference/threaded-inference.ts';
+import { type PoolConfig, WorkerPool } from '../src/infra/inference/worker-pool.ts';
 import { createLogger } from '../src/logger.ts';
 import { LINEAR_4X3, linearModel, linearReference, lookupModel } from './fixtures/onnx-models.ts';
 import { modelWithVersion, PredictDocument, registerUser } from './support/fixtures.ts';
@@ -31,8 +26,26 @@ function expectRowsClose(actual: unknown, expected: number[][]) {
   });
 }
 
+function pool(isolation: PoolConfig['isolation']): WorkerPool {
+  return new WorkerPool(
+    {
+      isolation,
+      workers: 2,
+      maxRunsPerUser: 2,
+      maxRunsPerVersion: 2,
+      runTimeoutMs: 5000,
+      loadTimeoutMs: 10_000,
+      queueTimeoutMs: 10_000,
+      memoryLimitBytes: 4 * 1024 ** 3,
+      worker: { sessionCacheSize: 4, session: { intraOpThreads: 1, limits: { maxTensorElements: 1e8 } } },
+    },
+    createLogger('silent'),
+    () => {},
+  );
+}
+
 /** A real runner that counts the onnxruntime calls made through it. */
-function counting(runner: InferenceRunner): InferenceRunner & { calls: number[] } {
+function counting(runner: JobRunner): JobRunner & { calls: number[] } {
   const calls: number[] = [];
   return {
     parallelism: runner.parallelism,
@@ -41,8 +54,6 @@ function counting(runner: InferenceRunner): InferenceRunner & { calls: number[] 
       calls.push(job.feeds.x!.dims[0]!);
       return runner.run(job, loadBytes);
     },
-    forget: (versionId) => runner.forget(versionId),
-    close: () => runner.close(),
   };
 }
 
@@ -51,16 +62,13 @@ const rowsOf = (n: number, seed: number) =>
 
 describe('micro-batching', () => {
   it.each([
-    ['inline', (): InferenceRunner => new InlineInference({ sessionCacheSize: 4, intraOpThreads: 1 })],
-    [
-      'in two threads',
-      (): InferenceRunner =>
-        new ThreadedInference(2, { sessionCacheSize: 4, intraOpThreads: 1 }, createLogger('silent')),
-    ],
+    ['in two worker processes', () => pool('process')],
+    ['in two worker threads', () => pool('thread')],
   ])(
     'runs 64 concurrent requests %s as a few onnxruntime calls, each caller getting its own rows',
     async (_, make) => {
-      const runner = counting(make());
+      const workers = make();
+      const runner = counting(workers);
       const batcher = new MicroBatcher(runner, { windowMs: 5, maxRows: 64 });
       let loads = 0;
       const loadBytes = async () => {
@@ -74,6 +82,8 @@ describe('micro-batching', () => {
             batcher.run(
               {
                 versionId: 'v1',
+                tenant: 'u1',
+                maxOutputElements: 1000,
                 feeds: {
                   x: { type: 'float32', dims: [rows.length, 4], data: Float32Array.from(rows.flat()) },
                 },
@@ -97,26 +107,26 @@ describe('micro-batching', () => {
         expect(Math.max(...runner.calls)).toBeLessThanOrEqual(64);
         expect(loads).toBeLessThanOrEqual(runner.parallelism);
       } finally {
-        await runner.close();
+        await workers.close();
       }
     },
   );
 });
 
 describe('predict under concurrency', () => {
-  let threaded: TestServer;
-  let inline: TestServer;
+  let processes: TestServer;
+  let threads: TestServer;
   beforeAll(async () => {
-    [threaded, inline] = await Promise.all([
-      startServer({ INFERENCE_THREADS: '2', INFERENCE_BATCH_WINDOW_MS: '5' }),
-      startServer({ INFERENCE_THREADS: '0', INFERENCE_BATCH_WINDOW_MS: '5' }),
+    [processes, threads] = await Promise.all([
+      startServer({ INFERENCE_WORKERS: '2', INFERENCE_BATCH_WINDOW_MS: '5' }),
+      startServer({ INFERENCE_WORKERS: '2', INFERENCE_ISOLATION: 'thread', INFERENCE_BATCH_WINDOW_MS: '5' }),
     ]);
   });
-  afterAll(() => Promise.all([threaded.stop(), inline.stop()]));
+  afterAll(() => Promise.all([processes.stop(), threads.stop()]));
 
   it.each([
-    ['in two inference threads', () => threaded],
-    ['inline', () => inline],
+    ['in two worker processes', () => processes],
+    ['in two worker threads', () => threads],
   ])('answers each of many concurrent callers with its own rows (%s)', async (_, server) => {
     const user = await registerUser(server());
     const { model } = await modelWithVersion(server(), user, LINEAR);
@@ -134,12 +144,12 @@ describe('predict under concurrency', () => {
   });
 
   it('fails only the caller whose input breaks the model, never its batch-mates', async () => {
-    const user = await registerUser(threaded);
-    const { model } = await modelWithVersion(threaded, user, lookupModel(TABLE));
+    const user = await registerUser(processes);
+    const { model } = await modelWithVersion(processes, user, lookupModel(TABLE));
     const ids = Array.from({ length: 24 }, (_, i) => (i === 7 ? [2, 99] : [i % 4]));
     const responses = await Promise.all(
       ids.map((inputs) =>
-        execute(threaded, PredictDocument, { input: { modelId: model.id, inputs } }, user.auth),
+        execute(processes, PredictDocument, { input: { modelId: model.id, inputs } }, user.auth),
       ),
     );
     responses.forEach((response, i) => {

@@ -177,7 +177,8 @@ describe('prediction cache', () => {
         { input: { modelId: model.id, inputs: [[2, 2]] } },
         user.auth,
       );
-      expect(failed.errors?.[0]?.message).toBe('Unexpected error.');
+      expect(failed.errors?.[0]?.extensions?.code).toBe('INFERENCE_FAILED');
+      expect(failed.errors?.[0]?.message).toMatch(/this version cannot be loaded \(not a valid ONNX file/);
       await db.query('update model_versions set onnx = $1 where id = $2', [Buffer.from(V1), version.id]);
       expect(await predict(b, user, model.id, [[2, 2]])).toMatchObject({
         cached: false,

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { irisLikeClassifier } from './fixtures/onnx-models.ts';
 import { graphql } from './gql/index.ts';
+import { startEmbeddedServer } from './support/embedded-server.ts';
 import {
   modelWithVersion,
   PASSWORD,
@@ -185,24 +186,12 @@ describe('shutdown', () => {
 
 describe('the embedded default', () => {
   let child: ChildProcess;
-  let url: string;
+  let server: TestServer;
   let dataDir: string;
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'mlp-embedded-'));
-    // As `npm start` runs it: no DATABASE_URL, no REDIS_URL, no JWT_SECRET.
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info' };
-    for (const name of ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET']) delete env[name];
-    child = spawn(process.execPath, ['src/main.ts'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    url = await new Promise<string>((resolve, reject) => {
-      let buffered = '';
-      child.stdout!.on('data', (chunk) => {
-        buffered += chunk;
-        const match = /"port":(\d+)/.exec(buffered);
-        if (match) resolve(`http://127.0.0.1:${match[1]}`);
-      });
-      child.on('exit', (code) => reject(new Error(`server exited early with ${code}`)));
-    });
+    ({ child, server } = await startEmbeddedServer({ DATA_DIR: dataDir }));
   });
   afterAll(() => {
     child.kill('SIGKILL');
@@ -210,7 +199,6 @@ describe('the embedded default', () => {
   });
 
   it('starts on PGlite, answers queries, and shuts down cleanly on SIGTERM, finishing the request in flight', async () => {
-    const server = { url, graphqlUrl: `${url}/graphql`, stop: async () => {} };
     const { register } = await run(server, RegisterDocument, {
       input: { email: uniqueEmail(), password: PASSWORD },
     });
@@ -236,6 +224,6 @@ describe('the embedded default', () => {
     child.kill('SIGTERM');
     expect((await inFlight).register.user.email).toMatch(/@example\.com$/);
     expect(await exited).toBe(0);
-    await expect(fetch(`${url}/health`)).rejects.toThrow();
+    await expect(fetch(`${server.url}/health`)).rejects.toThrow();
   });
 });

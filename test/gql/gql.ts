@@ -24,6 +24,7 @@ type Documents = {
     "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      token\n      expiresAt\n      user {\n        id\n        email\n      }\n    }\n  }\n": typeof types.LoginDocument,
     "\n  query Me {\n    me {\n      id\n      email\n      tier\n      role\n      createdAt\n    }\n  }\n": typeof types.MeDocument,
     "\n  mutation SetUserTier($input: SetUserTierInput!) {\n    setUserTier(input: $input) {\n      id\n      tier\n    }\n  }\n": typeof types.SetUserTierDocument,
+    "\n  query ModelVersionStates($id: ID!) {\n    model(id: $id) {\n      versions {\n        version\n        status\n        lastError\n        quarantinedUntil\n      }\n    }\n  }\n": typeof types.ModelVersionStatesDocument,
     "\n  query Models {\n    models {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n      versions {\n        version\n        sha256\n      }\n    }\n  }\n": typeof types.ModelsDocument,
     "\n  query Model($id: ID!) {\n    model(id: $id) {\n      id\n      name\n      description\n      createdAt\n      updatedAt\n      activeVersion {\n        version\n        inputs {\n          name\n          elementType\n          shape\n        }\n      }\n      versions {\n        version\n      }\n    }\n  }\n": typeof types.ModelDocument,
     "\n  mutation UpdateModel($input: UpdateModelInput!) {\n    updateModel(input: $input) {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n    }\n  }\n": typeof types.UpdateModelDocument,
@@ -70,6 +71,7 @@ const documents: Documents = {
     "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      token\n      expiresAt\n      user {\n        id\n        email\n      }\n    }\n  }\n": types.LoginDocument,
     "\n  query Me {\n    me {\n      id\n      email\n      tier\n      role\n      createdAt\n    }\n  }\n": types.MeDocument,
     "\n  mutation SetUserTier($input: SetUserTierInput!) {\n    setUserTier(input: $input) {\n      id\n      tier\n    }\n  }\n": types.SetUserTierDocument,
+    "\n  query ModelVersionStates($id: ID!) {\n    model(id: $id) {\n      versions {\n        version\n        status\n        lastError\n        quarantinedUntil\n      }\n    }\n  }\n": types.ModelVersionStatesDocument,
     "\n  query Models {\n    models {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n      versions {\n        version\n        sha256\n      }\n    }\n  }\n": types.ModelsDocument,
     "\n  query Model($id: ID!) {\n    model(id: $id) {\n      id\n      name\n      description\n      createdAt\n      updatedAt\n      activeVersion {\n        version\n        inputs {\n          name\n          elementType\n          shape\n        }\n      }\n      versions {\n        version\n      }\n    }\n  }\n": types.ModelDocument,
     "\n  mutation UpdateModel($input: UpdateModelInput!) {\n    updateModel(input: $input) {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n    }\n  }\n": types.UpdateModelDocument,
@@ -160,6 +162,10 @@ export function graphql(source: "\n  query Me {\n    me {\n      id\n      email
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation SetUserTier($input: SetUserTierInput!) {\n    setUserTier(input: $input) {\n      id\n      tier\n    }\n  }\n"): (typeof documents)["\n  mutation SetUserTier($input: SetUserTierInput!) {\n    setUserTier(input: $input) {\n      id\n      tier\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ModelVersionStates($id: ID!) {\n    model(id: $id) {\n      versions {\n        version\n        status\n        lastError\n        quarantinedUntil\n      }\n    }\n  }\n"): (typeof documents)["\n  query ModelVersionStates($id: ID!) {\n    model(id: $id) {\n      versions {\n        version\n        status\n        lastError\n        quarantinedUntil\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

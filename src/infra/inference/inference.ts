@@ -1,61 +1,110 @@
 import type { Logger } from '../../logger.ts';
-import { type InferenceRunner, InlineInference, type LoadBytes } from './inference-runner.ts';
+import type { ContainmentFailure } from './inference-errors.ts';
+import type { LoadBytes } from './inference-job.ts';
 import { type BatchingConfig, MicroBatcher } from './micro-batcher.ts';
 import type { TensorMap } from './tensor-data.ts';
 import type { TensorSpec } from './tensor-spec.ts';
-import { ThreadedInference } from './threaded-inference.ts';
+import { type PoolConfig, WorkerPool } from './worker-pool.ts';
+import type { ModelSpecs } from './worker-protocol.ts';
 
-export type InferenceConfig = {
-  /** Worker threads that run models; 0 runs them on the event loop. */
-  threads: number;
+export type InferenceConfig = Omit<PoolConfig, 'worker'> & {
   /** onnxruntime's intra-op threads per session (see loadSession). */
   intraOpThreads: number;
-  /** Sessions (one per model version) each thread keeps loaded. */
+  /** Sessions (one per model version) each worker keeps loaded. */
   sessionCacheSize: number;
+  /** The most elements any tensor a model file declares may have. */
+  maxTensorElements: number;
+  /** The most output elements one call may get back. */
+  maxOutputElements: number;
   /** Null runs every request on its own. */
   batching: BatchingConfig | null;
 };
 
 /** What inference needs to know of a model version. */
-export type RunnableVersion = { id: string; inputs: TensorSpec[]; outputs: TensorSpec[] };
+export type InferenceVersion = { id: string; inputs: TensorSpec[]; outputs: TensorSpec[] };
+
+/** Who asks for a run, and how to get the version's bytes if a worker needs them. */
+export type InferenceCaller = { userId: string; loadBytes: LoadBytes };
 
 /**
  * Requests from several callers may share a run only when every input and output has a dynamic first
  * axis: the batch axis, along which rows are stacked and cut apart again.
  */
-function isBatchable(version: RunnableVersion): boolean {
+function isBatchable(version: InferenceVersion): boolean {
   const batchAxis = (spec: TensorSpec) => spec.shape.length > 0 && spec.shape[0] === null;
   return version.inputs.every(batchAxis) && version.outputs.every(batchAxis);
 }
 
-/** Runs model versions for predictions: in threads or inline, micro-batched where the model allows. */
+/**
+ * Runs model versions for predictions, and checks uploads, always in a pool of workers (sandboxed
+ * processes by default) and never on the event loop; micro-batched where the model allows.
+ */
 export class Inference {
-  readonly #runner: InferenceRunner;
+  readonly #pool: WorkerPool;
   readonly #batcher: MicroBatcher | null;
+  readonly #maxOutputElements: number;
 
-  constructor(config: InferenceConfig, logger: Logger) {
-    const options = { sessionCacheSize: config.sessionCacheSize, intraOpThreads: config.intraOpThreads };
-    this.#runner =
-      config.threads === 0
-        ? new InlineInference(options)
-        : new ThreadedInference(config.threads, options, logger);
-    this.#batcher = config.batching ? new MicroBatcher(this.#runner, config.batching) : null;
+  /** `onContainmentFailure` hears of every run that passed its deadline or killed its worker. */
+  constructor(
+    config: InferenceConfig,
+    logger: Logger,
+    onContainmentFailure: (failure: ContainmentFailure) => void,
+  ) {
+    const { intraOpThreads, sessionCacheSize, maxTensorElements, maxOutputElements, batching, ...pool } =
+      config;
+    this.#pool = new WorkerPool(
+      {
+        ...pool,
+        worker: {
+          sessionCacheSize,
+          session: { intraOpThreads, limits: { maxTensorElements } },
+        },
+      },
+      logger,
+      onContainmentFailure,
+    );
+    this.#batcher = batching ? new MicroBatcher(this.#pool, batching) : null;
+    this.#maxOutputElements = maxOutputElements;
   }
 
-  /** Every output of `version` for `feeds`. Rejects with InferenceError when the model fails on them. */
-  run(version: RunnableVersion, feeds: TensorMap, loadBytes: LoadBytes): Promise<TensorMap> {
-    const job = { versionId: version.id, feeds, outputNames: version.outputs.map((output) => output.name) };
+  /**
+   * Every output of `version` for `feeds`. Rejects with one of inference-errors.ts's errors when the
+   * model fails on them, passes its deadline, kills its worker or answers too much.
+   */
+  run(version: InferenceVersion, feeds: TensorMap, caller: InferenceCaller): Promise<TensorMap> {
+    const job = {
+      versionId: version.id,
+      tenant: caller.userId,
+      feeds,
+      outputNames: version.outputs.map((output) => output.name),
+      maxOutputElements: this.#maxOutputElements,
+    };
     return this.#batcher && isBatchable(version)
-      ? this.#batcher.run(job, loadBytes)
-      : this.#runner.run(job, loadBytes);
+      ? this.#batcher.run(job, caller.loadBytes)
+      : this.#pool.run(job, caller.loadBytes);
   }
 
+  /**
+   * Checks an uploaded file and reads its inputs and outputs, in a worker under the load deadline.
+   * Rejects with UnsupportedModelError, InferenceTimeoutError or WorkerCrashedError.
+   */
+  inspect(bytes: Uint8Array, userId: string): Promise<ModelSpecs> {
+    return this.#pool.inspect(bytes, userId);
+  }
+
+  /** Drops a version's sessions, e.g. when its model is deleted. */
   forget(versionId: string): void {
-    this.#runner.forget(versionId);
+    this.#pool.forget(versionId);
     this.#batcher?.forget(versionId);
   }
 
+  /** Fails every call of `versionId` not yet running, e.g. once it is quarantined. */
+  dropWaiting(versionId: string, error: Error): void {
+    this.#batcher?.dropWaiting(versionId, error);
+    this.#pool.dropQueued(versionId, error);
+  }
+
   close(): Promise<void> {
-    return this.#runner.close();
+    return this.#pool.close();
   }
 }

@@ -1,5 +1,6 @@
 import { batchKey, concatRows, rowCount, splitRows } from './batch-rows.ts';
-import type { InferenceJob, InferenceRunner, LoadBytes } from './inference-runner.ts';
+import { InferenceError } from './inference-errors.ts';
+import type { InferenceJob, JobRunner, LoadBytes } from './inference-job.ts';
 import type { TensorMap } from './tensor-data.ts';
 
 export type BatchingConfig = {
@@ -34,17 +35,19 @@ type Queue = {
  * arrives meanwhile forms the next batch, so batches grow with load and an idle server adds no delay
  * beyond the window.
  *
- * A batch that fails (one caller's inputs make the model throw, say) is retried one caller at a time,
- * so a bad input fails only its own request.
+ * A batch that the model fails on (one caller's inputs make it throw) is retried one caller at a time,
+ * so a bad input fails only its own request. Any other failure (a deadline, a crashed worker, outputs
+ * over the cap) is the model's, not an input's: retrying would only repeat it, so the batch fails whole.
+ * All callers of one batch are calls of one version, so of its owner.
  */
 export class MicroBatcher {
-  readonly #runner: InferenceRunner;
+  readonly #runner: JobRunner;
   readonly #config: BatchingConfig;
   readonly #queues = new Map<string, Queue>();
   /** Versions whose outputs turned out not to have a row per input row: they run unbatched. */
   readonly #unbatchable = new Set<string>();
 
-  constructor(runner: InferenceRunner, config: BatchingConfig) {
+  constructor(runner: JobRunner, config: BatchingConfig) {
     this.#runner = runner;
     this.#config = config;
   }
@@ -69,6 +72,19 @@ export class MicroBatcher {
 
   forget(versionId: string): void {
     this.#unbatchable.delete(versionId);
+  }
+
+  /** Fails every call of `versionId` still waiting for its batch (e.g. the version was quarantined). */
+  dropWaiting(versionId: string, error: Error): void {
+    for (const queue of this.#queues.values()) {
+      const dropped = queue.waiting.filter((waiting) => waiting.job.versionId === versionId);
+      if (dropped.length === 0) continue;
+      queue.waiting = queue.waiting.filter((waiting) => waiting.job.versionId !== versionId);
+      for (const waiting of dropped) {
+        queue.rows -= waiting.rows;
+        waiting.reject(error);
+      }
+    }
   }
 
   #pump(key: string, queue: Queue): void {
@@ -133,17 +149,25 @@ export class MicroBatcher {
       return;
     }
     const { loadBytes } = batch[0]!;
-    const { versionId, outputNames } = batch[0]!.job;
+    const { versionId } = batch[0]!.job;
     let parts: TensorMap[] | null = null;
     try {
-      const stacked = concatRows(batch.map((waiting) => waiting.job.feeds));
-      const outputs = await this.#runner.run({ versionId, feeds: stacked, outputNames }, loadBytes);
+      const stacked: InferenceJob = {
+        ...batch[0]!.job,
+        feeds: concatRows(batch.map((waiting) => waiting.job.feeds)),
+        maxOutputElements: batch.reduce((sum, waiting) => sum + waiting.job.maxOutputElements, 0),
+      };
+      const outputs = await this.#runner.run(stacked, loadBytes);
       parts = splitRows(
         outputs,
         batch.map((waiting) => waiting.rows),
       );
       if (!parts) this.#unbatchable.add(versionId);
-    } catch {
+    } catch (error) {
+      if (!(error instanceof InferenceError)) {
+        for (const waiting of batch) waiting.reject(error);
+        return;
+      }
       // Somebody's inputs broke the batch: below, each run alone finds out whose.
     }
     if (parts) {

@@ -1,4 +1,6 @@
 import { InferenceSession } from 'onnxruntime-node';
+import { emptyDirectory } from '../sandbox/sandboxed-process.ts';
+import { checkModel, type ModelCheckLimits } from './model-check.ts';
 import { describeSession, type TensorSpec } from './tensor-spec.ts';
 
 type Entry = {
@@ -8,27 +10,48 @@ type Entry = {
   evicted: boolean;
 };
 
+export type SessionOptions = {
+  /** onnxruntime's intra-op threads per session. */
+  intraOpThreads: number;
+  limits: ModelCheckLimits;
+};
+
+/** For models mlp made itself (training): the defaults of the settings. */
+const DEFAULT_SESSION_OPTIONS: SessionOptions = {
+  intraOpThreads: 1,
+  limits: { maxTensorElements: 100_000_000 },
+};
+
 /**
- * Loads ONNX bytes into an onnxruntime session; used on upload (to validate) and on first use.
- * `intraOpThreads` is deliberate: onnxruntime's default (one thread per core) in every inference thread
- * would oversubscribe the cores that the server and the other inference threads need; batches, not
- * intra-op parallelism, are what make mlp fast.
+ * Checks ONNX bytes (model-check.ts) and loads them into an onnxruntime session; used on upload (to
+ * validate) and on first use. `intraOpThreads` is deliberate: onnxruntime's default (one thread per core)
+ * in every inference worker would oversubscribe the cores that the server and the other workers need;
+ * batches, not intra-op parallelism, are what make mlp fast.
  */
-export async function loadSession(bytes: Uint8Array, intraOpThreads = 1): Promise<InferenceSession> {
+export async function loadSession(
+  bytes: Uint8Array,
+  options: SessionOptions = DEFAULT_SESSION_OPTIONS,
+): Promise<InferenceSession> {
+  checkModel(bytes, options.limits);
   return InferenceSession.create(bytes, {
     graphOptimizationLevel: 'all',
-    intraOpNumThreads: intraOpThreads,
+    intraOpNumThreads: options.intraOpThreads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
     // A model failing on a caller's inputs is reported to that caller; it is not the operator's error log.
     logSeverityLevel: 4,
+    // Nothing is written to disk (no optimized model file, no profile), and external data, should any
+    // slip past checkModel, resolves inside an empty folder instead of the working directory.
+    enableProfiling: false,
+    extra: { session: { model_external_initializers_file_folder_path: emptyDirectory() } },
   });
 }
 
 export async function inspectModel(
   bytes: Uint8Array,
+  options: SessionOptions = DEFAULT_SESSION_OPTIONS,
 ): Promise<{ inputs: TensorSpec[]; outputs: TensorSpec[] }> {
-  const session = await loadSession(bytes);
+  const session = await loadSession(bytes, options);
   try {
     return describeSession(session);
   } finally {
@@ -42,17 +65,15 @@ export async function inspectModel(
  */
 export class ModelSessions {
   readonly #capacity: number;
-  readonly #intraOpThreads: number;
   readonly #entries = new Map<string, Entry>();
 
-  constructor(capacity: number, intraOpThreads: number) {
+  constructor(capacity: number) {
     this.#capacity = capacity;
-    this.#intraOpThreads = intraOpThreads;
   }
 
   async use<T>(
     versionId: string,
-    loadBytes: () => Promise<Uint8Array>,
+    load: () => Promise<InferenceSession>,
     run: (session: InferenceSession) => Promise<T>,
   ): Promise<T> {
     let entry = this.#entries.get(versionId);
@@ -62,7 +83,7 @@ export class ModelSessions {
       this.#entries.set(versionId, entry);
     } else {
       entry = {
-        session: loadBytes().then((bytes) => loadSession(bytes, this.#intraOpThreads)),
+        session: load(),
         leases: 0,
         evicted: false,
       };

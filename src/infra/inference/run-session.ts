@@ -1,8 +1,6 @@
 import { type InferenceSession, Tensor } from 'onnxruntime-node';
+import { InferenceError } from './inference-errors.ts';
 import type { TensorMap } from './tensor-data.ts';
-
-/** The model ran and failed on these inputs (a Gather index out of range, say): the caller's inputs, not mlp. */
-export class InferenceError extends Error {}
 
 /** One onnxruntime run, plain tensors in and out. */
 export async function runSession(

@@ -13,7 +13,7 @@ export type TypedArray =
   | BigUint64Array;
 
 /**
- * A tensor as plain data: what crosses to an inference thread (onnxruntime's Tensor class does not
+ * A tensor as plain data: what crosses to an inference worker (onnxruntime's Tensor class does not
  * survive postMessage) and what batches are cut from. Row-major; `dims[0]` is the batch axis.
  */
 export type TensorData = { type: NumericElementType; dims: readonly number[]; data: TypedArray };

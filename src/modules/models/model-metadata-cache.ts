@@ -7,11 +7,21 @@ import type { RedisClientType } from '../../infra/redis.ts';
 import { withTimeout } from '../../infra/timeout.ts';
 import type { Logger } from '../../logger.ts';
 
+/** What `predict` needs of a version: its tensors, and whether it is quarantined (until, in epoch ms). */
+export type RunnableVersion = {
+  id: string;
+  version: number;
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
+  quarantinedUntil: number | null;
+  lastError: string | null;
+};
+
 /** What `predict` needs of a model on every call: whose it is and which version runs by default. */
 export type ModelMetadata = {
   id: string;
   ownerId: string;
-  activeVersion: { id: string; version: number; inputs: TensorSpec[]; outputs: TensorSpec[] } | null;
+  activeVersion: RunnableVersion | null;
 };
 
 export type MetadataLoader = () => Promise<ModelMetadata | null>;

@@ -25,6 +25,13 @@ export const ModelVersion = defineEntity({
     labels: p.json<string[]>().nullable(),
     /** The training job that produced this version: unique, so a job can never publish twice. */
     trainingJobId: p.uuid().nullable().unique(),
+    /** Runs that passed their deadline or killed their worker, within the quarantine window. */
+    containmentFailures: p.integer().default(0),
+    lastFailureAt: p.datetime().nullable(),
+    /** Why the last such run failed, for the owner. */
+    lastError: p.text().nullable(),
+    /** Until then, predict refuses this version at once (see model-quarantine.ts). */
+    quarantinedUntil: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
   },
 });

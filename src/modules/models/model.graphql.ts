@@ -21,6 +21,17 @@ const TensorSpecRef = builder.objectRef<TensorSpec>('TensorSpec').implement({
   }),
 });
 
+const ModelVersionStatusEnum = builder.enumType('ModelVersionStatus', {
+  values: {
+    READY: { description: 'Runs when asked.' },
+    QUARANTINED: {
+      description:
+        'Its runs repeatedly passed their deadline or crashed their worker: `predict` refuses it with ' +
+        'MODEL_QUARANTINED until `quarantinedUntil`.',
+    },
+  } as const,
+});
+
 export const ModelVersionRef = builder.objectRef<ModelVersion>('ModelVersion').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
@@ -32,6 +43,24 @@ export const ModelVersionRef = builder.objectRef<ModelVersion>('ModelVersion').i
     labels: t.exposeStringList('labels', {
       nullable: true,
       description: 'For a classifier trained by mlp: the class names, by index of its outputs.',
+    }),
+    status: t.field({
+      type: ModelVersionStatusEnum,
+      resolve: (version) =>
+        version.quarantinedUntil && version.quarantinedUntil.getTime() > Date.now() ? 'QUARANTINED' : 'READY',
+    }),
+    quarantinedUntil: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'While QUARANTINED: when `predict` takes this version again.',
+      resolve: (version) =>
+        version.quarantinedUntil && version.quarantinedUntil.getTime() > Date.now()
+          ? version.quarantinedUntil
+          : null,
+    }),
+    lastError: t.exposeString('lastError', {
+      nullable: true,
+      description: 'Why the last run of this version that passed its deadline or crashed its worker failed.',
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),

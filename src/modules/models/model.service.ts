@@ -3,11 +3,12 @@ import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgre
 import type { Context } from '../../context.ts';
 import { badUserInput, notFound } from '../../errors.ts';
 import { isUuid } from '../../infra/database/uuid7.ts';
-import { inspectModel } from '../../infra/inference/model-sessions.ts';
+import { InferenceTimeoutError, WorkerCrashedError } from '../../infra/inference/inference-errors.ts';
+import { UnsupportedModelError } from '../../infra/inference/tensor-spec.ts';
 import { requireUser } from '../auth/viewer.ts';
 import { Model } from './model.entity.ts';
 import { modelChanged } from './model.events.ts';
-import type { ModelMetadata } from './model-metadata-cache.ts';
+import type { ModelMetadata, RunnableVersion } from './model-metadata-cache.ts';
 import { ModelVersion } from './model-version.entity.ts';
 
 const MAX_NAME = 100;
@@ -125,13 +126,7 @@ export async function uploadVersion(
   // The size cap is enforced by the multipart parser while the upload streams in (see app.ts).
   if (input.file.size === 0) throw badUserInput('The file is empty', 'file');
   const bytes = new Uint8Array(await input.file.arrayBuffer());
-  let specs: Awaited<ReturnType<typeof inspectModel>>;
-  try {
-    specs = await inspectModel(bytes);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw badUserInput(`The file is not an ONNX model mlp can serve: ${reason}`, 'file');
-  }
+  const specs = await inspectUpload(ctx, bytes);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
 
   // The row lock makes concurrent uploads to one model take version numbers one after another.
@@ -154,6 +149,27 @@ export async function uploadVersion(
   return version;
 }
 
+/**
+ * Checks an upload in an inference worker (never here: decoding and loading a hostile file may take
+ * long or allocate much) and reads its inputs and outputs; what cannot be served is BAD_USER_INPUT.
+ */
+async function inspectUpload(ctx: Context, bytes: Uint8Array) {
+  const refuse = (reason: string) =>
+    badUserInput(`The file is not an ONNX model mlp can serve: ${reason}`, 'file');
+  try {
+    return await ctx.services.inference.inspect(bytes, requireUser(ctx.viewer).userId);
+  } catch (error) {
+    if (error instanceof UnsupportedModelError) throw refuse(error.message);
+    if (error instanceof InferenceTimeoutError && error.stage !== 'queue') {
+      throw refuse(error.message);
+    }
+    if (error instanceof WorkerCrashedError) {
+      throw refuse('loading it exhausted the memory of its sandbox or crashed onnxruntime');
+    }
+    throw error;
+  }
+}
+
 /** The ONNX bytes of a version, read only when its session has to be loaded. */
 export async function loadVersionBytes(ctx: Context, versionId: string): Promise<Uint8Array> {
   const row = await ctx.em.fork().findOneOrFail(ModelVersion, versionId, { fields: ['onnx'] });
@@ -169,14 +185,16 @@ export async function loadModelMetadata(ctx: Context, modelId: string): Promise<
     model.activeVersion == null
       ? null
       : await em.findOne(ModelVersion, { model, version: model.activeVersion });
+  return { id: model.id, ownerId: model.owner.id, activeVersion: active && runnable(active) };
+}
+
+export function runnable(version: ModelVersion): RunnableVersion {
   return {
-    id: model.id,
-    ownerId: model.owner.id,
-    activeVersion: active && {
-      id: active.id,
-      version: active.version,
-      inputs: active.inputs,
-      outputs: active.outputs,
-    },
+    id: version.id,
+    version: version.version,
+    inputs: version.inputs,
+    outputs: version.outputs,
+    quarantinedUntil: version.quarantinedUntil?.getTime() ?? null,
+    lastError: version.lastError ?? null,
   };
 }

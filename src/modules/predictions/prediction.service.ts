@@ -1,14 +1,28 @@
 import { performance } from 'node:perf_hooks';
 import type { FilterQuery } from '@mikro-orm/core';
 import type { Context } from '../../context.ts';
-import { badUserInput, inferenceFailed, notFound } from '../../errors.ts';
+import {
+  badUserInput,
+  inferenceFailed,
+  inferenceStopped,
+  inferenceTimeout,
+  modelQuarantined,
+  notFound,
+  outputTooLarge,
+} from '../../errors.ts';
 import { isUuid, uuidv7 } from '../../infra/database/uuid7.ts';
-import { InferenceError } from '../../infra/inference/run-session.ts';
+import {
+  InferenceError,
+  InferenceTimeoutError,
+  OutputTooLargeError,
+  WorkerCrashedError,
+} from '../../infra/inference/inference-errors.ts';
 import type { TensorMap } from '../../infra/inference/tensor-data.ts';
 import { fromTensor, InputError, toFeeds } from '../../infra/inference/tensor-input.ts';
+import { UnsupportedModelError } from '../../infra/inference/tensor-spec.ts';
 import { requireUser } from '../auth/viewer.ts';
-import { loadModelMetadata, loadVersionBytes, ownModel } from '../models/model.service.ts';
-import type { ModelMetadata } from '../models/model-metadata-cache.ts';
+import { loadModelMetadata, loadVersionBytes, ownModel, runnable } from '../models/model.service.ts';
+import type { RunnableVersion } from '../models/model-metadata-cache.ts';
 import { ModelVersion } from '../models/model-version.entity.ts';
 import {
   Prediction,
@@ -16,8 +30,6 @@ import {
   predictionData,
   type TensorOutputs,
 } from './prediction.entity.ts';
-
-type RunnableVersion = NonNullable<ModelMetadata['activeVersion']>;
 
 /**
  * The version a prediction runs, after checking the model is the caller's. The active version comes from
@@ -44,7 +56,19 @@ async function versionToRun(
   }
   const version = await ctx.em.findOne(ModelVersion, { model: modelId, version: number });
   if (!version) throw badUserInput(`Version ${number} of this model does not exist`, 'version');
-  return version;
+  return runnable(version);
+}
+
+/** What a failed run tells the caller; anything else is unexpected (and masked). */
+function runError(error: unknown): unknown {
+  if (error instanceof InferenceError) return inferenceFailed(error.message);
+  if (error instanceof InferenceTimeoutError) return inferenceTimeout(error.message);
+  if (error instanceof OutputTooLargeError) return outputTooLarge(error.message);
+  if (error instanceof WorkerCrashedError) return inferenceStopped(error.message);
+  if (error instanceof UnsupportedModelError) {
+    return inferenceStopped(`this version cannot be loaded (${error.message})`);
+  }
+  return error;
 }
 
 export async function predict(
@@ -54,6 +78,9 @@ export async function predict(
   const { userId } = requireUser(ctx.viewer);
   const started = performance.now();
   const version = await versionToRun(ctx, userId, input.modelId, input.version ?? null);
+  if (version.quarantinedUntil !== null && version.quarantinedUntil > Date.now()) {
+    throw modelQuarantined(version.version, new Date(version.quarantinedUntil), version.lastError);
+  }
 
   let feeds: ReturnType<typeof toFeeds>;
   try {
@@ -65,10 +92,12 @@ export async function predict(
   const infer = async (): Promise<TensorOutputs> => {
     let results: TensorMap;
     try {
-      results = await ctx.services.inference.run(version, feeds, () => loadVersionBytes(ctx, version.id));
+      results = await ctx.services.inference.run(version, feeds, {
+        userId,
+        loadBytes: () => loadVersionBytes(ctx, version.id),
+      });
     } catch (error) {
-      if (error instanceof InferenceError) throw inferenceFailed(error.message);
-      throw error;
+      throw runError(error);
     }
     const outputs: TensorOutputs = {};
     for (const [name, tensor] of Object.entries(results)) outputs[name] = fromTensor(tensor);

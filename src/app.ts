@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createFetch } from '@whatwg-node/fetch';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
+import { useBodyLimits } from './body-limits.ts';
+import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
 import { rateLimitHeaders, requestOutcomes } from './modules/rate-limits/rate-limit.directive.ts';
 import { schema } from './schema/index.ts';
@@ -32,6 +34,14 @@ function corsPolicy(origins: string[]) {
   };
 }
 
+/** The multipart fields beside the file (operations, map). */
+const MAX_FIELD_BYTES = 1024 * 1024;
+/** A request that is not an upload: an operation and its variables (predict inputs included). */
+const MAX_REQUEST_BYTES = 25 * 1024 * 1024;
+
+const largestFile = (config: Config) =>
+  Math.max(config.models.maxUploadBytes, config.training.maxDatasetBytes);
+
 export function buildYoga(services: Services): YogaServerInstance<Record<string, never>, Context> {
   const { config, logger } = services;
   return createYoga<Record<string, never>, Context>({
@@ -48,11 +58,14 @@ export function buildYoga(services: Services): YogaServerInstance<Record<string,
     landingPage: false,
     cors: corsPolicy(config.corsOrigins),
     logging: logger,
-    // Multipart limits are enforced while the body streams in, so an oversized upload never sits in memory.
+    // Multipart limits are enforced while the body streams in, so an oversized upload never sits in memory;
+    // each file's own limit (model or dataset) is checked by its service.
     fetchAPI: createFetch({
-      formDataLimits: { fileSize: config.models.maxUploadBytes, files: 1, fieldSize: 16 * 1024 * 1024 },
+      formDataLimits: { fileSize: largestFile(config), files: 1, fieldSize: MAX_FIELD_BYTES },
     }),
+    maxRequestBodySize: false,
     plugins: [
+      useBodyLimits({ multipart: largestFile(config) + MAX_FIELD_BYTES, other: MAX_REQUEST_BYTES }),
       {
         onResponse({ request, response }) {
           const outcome = requestOutcomes.get(request);

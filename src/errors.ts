@@ -9,7 +9,9 @@ export type ErrorCode =
   | 'INFERENCE_FAILED'
   | 'INFERENCE_TIMEOUT'
   | 'OUTPUT_TOO_LARGE'
-  | 'MODEL_QUARANTINED';
+  | 'MODEL_QUARANTINED'
+  | 'REQUEST_ENTITY_TOO_LARGE'
+  | 'QUOTA_EXCEEDED';
 
 function error(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code, ...extensions } });
@@ -24,6 +26,15 @@ export const notFound = (what: string) => error('NOT_FOUND', `${what} not found`
 /** The inputs were well-formed, but the model itself failed on them; onnxruntime's message says why. */
 export const inferenceFailed = (reason: string) =>
   error('INFERENCE_FAILED', `The model failed on these inputs: ${reason}`);
+/** An uploaded file over its own limit (the request's limit is the largest of them, see app.ts). */
+export const fileTooLarge = (what: string, size: number, limit: number, setting: string) =>
+  error(
+    'REQUEST_ENTITY_TOO_LARGE',
+    `The ${what} is ${size} bytes; the most mlp accepts is ${limit} (${setting})`,
+    {
+      field: what === 'dataset' ? 'dataset' : 'file',
+    },
+  );
 /** The model's worker died under it (out of memory, a crash), or the version cannot be loaded at all. */
 export const inferenceStopped = (reason: string) =>
   error('INFERENCE_FAILED', `The model could not run: ${reason}`);

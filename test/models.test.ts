@@ -1,15 +1,24 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addModel, irisLikeClassifier } from './fixtures/onnx-models.ts';
+import { addModel, irisLikeClassifier, largeLookupModel } from './fixtures/onnx-models.ts';
 import { graphql } from './gql/index.ts';
 import {
   createModel,
   modelWithVersion,
+  PredictDocument,
   registerUser,
   UploadModelVersionDocument,
   uploadVersion,
 } from './support/fixtures.ts';
-import { errorCode, execute, run, startServer, type TestServer, uploadFile } from './support/server.ts';
+import {
+  errorCode,
+  execute,
+  type GraphQLResponse,
+  run,
+  startServer,
+  type TestServer,
+  uploadFile,
+} from './support/server.ts';
 
 const ModelsDocument = graphql(`
   query Models {
@@ -257,8 +266,71 @@ describe('versions', () => {
       user.auth,
     );
     expect(errorCode(result)).toBe('REQUEST_ENTITY_TOO_LARGE');
-    expect(result.errors?.[0]?.message).toBe('File size limit exceeded: 4096 bytes');
+    expect(result.errors?.[0]?.message).toBe(
+      'The file is 8192 bytes; the most mlp accepts is 4096 (MAX_MODEL_BYTES)',
+    );
     const { model: read } = await run(server, ModelDocument, { id: model.id }, user.auth);
     expect(read?.versions).toEqual([]);
+  });
+});
+
+describe('large models', () => {
+  // 1,966,080 rows of 4 floats: a 30 MB file, over Yoga's default 25 MB request limit.
+  const ROWS = 1_966_080;
+  const LARGE = largeLookupModel(ROWS, 4);
+  let roomy: TestServer;
+  let tight: TestServer;
+  beforeAll(async () => {
+    [roomy, tight] = await Promise.all([
+      startServer({ MAX_MODEL_BYTES: String(40 * 1024 * 1024) }),
+      startServer({ MAX_MODEL_BYTES: String(20 * 1024 * 1024) }),
+    ]);
+  });
+  afterAll(() => Promise.all([roomy.stop(), tight.stop()]));
+
+  it('uploads and predicts a 30 MB model when MAX_MODEL_BYTES allows it', async () => {
+    expect(LARGE.byteLength).toBeGreaterThan(30 * 1000 * 1000);
+    const user = await registerUser(roomy);
+    const { model, version } = await modelWithVersion(roomy, user, LARGE);
+    expect(version.sizeBytes).toBe(LARGE.byteLength);
+    const { predict } = await run(
+      roomy,
+      PredictDocument,
+      { input: { modelId: model.id, inputs: [0, 1234567, ROWS - 1] } },
+      user.auth,
+    );
+    expect(predict.outputs).toEqual({
+      rows: [
+        [0, 1, 2, 3],
+        [1234567, 1234568, 1234569, 1234570],
+        [ROWS - 1, ROWS, ROWS + 1, ROWS + 2],
+      ],
+    });
+  });
+
+  it('keeps the smaller limit for requests that are not uploads', async () => {
+    const response = await fetch(roomy.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ __typename }', variables: { padding: 'x'.repeat(26 * 1024 * 1024) } }),
+    });
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as GraphQLResponse<unknown>).errors?.[0]?.extensions?.code).toBe(
+      'REQUEST_ENTITY_TOO_LARGE',
+    );
+  });
+
+  it('refuses it as too large when MAX_MODEL_BYTES does not', async () => {
+    const user = await registerUser(tight);
+    const model = await createModel(tight, user);
+    const result = await uploadFile(
+      tight,
+      UploadModelVersionDocument,
+      { input: { modelId: model.id, file: null as unknown as File } },
+      { bytes: LARGE, name: 'large.onnx' },
+      user.auth,
+    );
+    expect(errorCode(result)).toBe('REQUEST_ENTITY_TOO_LARGE');
+    expect(result.errors![0]!.message).toMatch(/most mlp accepts is 20971520 \(MAX_MODEL_BYTES\)/);
   });
 });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import type { Context } from '../../context.ts';
-import { badUserInput, notFound } from '../../errors.ts';
+import { badUserInput, fileTooLarge, notFound } from '../../errors.ts';
 import { isUuid } from '../../infra/database/uuid7.ts';
 import { InferenceTimeoutError, WorkerCrashedError } from '../../infra/inference/inference-errors.ts';
 import { UnsupportedModelError } from '../../infra/inference/tensor-spec.ts';
@@ -123,7 +123,9 @@ export async function uploadVersion(
 ): Promise<ModelVersion> {
   // Checked before the file is read and inspected (NOT_FOUND costs nothing), and again under the lock.
   await ownModel(ctx, input.modelId);
-  // The size cap is enforced by the multipart parser while the upload streams in (see app.ts).
+  // The multipart parser stops anything over the largest file limit while it streams in (see app.ts).
+  const max = ctx.services.config.models.maxUploadBytes;
+  if (input.file.size > max) throw fileTooLarge('file', input.file.size, max, 'MAX_MODEL_BYTES');
   if (input.file.size === 0) throw badUserInput('The file is empty', 'file');
   const bytes = new Uint8Array(await input.file.arrayBuffer());
   const specs = await inspectUpload(ctx, bytes);

@@ -1,6 +1,6 @@
 import { LockMode } from '@mikro-orm/postgresql';
 import type { Context } from '../../context.ts';
-import { badUserInput, notFound } from '../../errors.ts';
+import { badUserInput, fileTooLarge, notFound } from '../../errors.ts';
 import { isUuid } from '../../infra/database/uuid7.ts';
 import { requireUser } from '../auth/viewer.ts';
 import { ownModel } from '../models/model.service.ts';
@@ -51,12 +51,7 @@ export async function startTraining(ctx: Context, input: StartTrainingInput): Pr
   const model = await ownModel(ctx, input.modelId);
   const params = checkParams(input);
   const max = ctx.services.config.training.maxDatasetBytes;
-  if (input.dataset.size > max) {
-    throw badUserInput(
-      `The dataset is ${input.dataset.size} bytes; the most a dataset may have is ${max}`,
-      'dataset',
-    );
-  }
+  if (input.dataset.size > max) throw fileTooLarge('dataset', input.dataset.size, max, 'MAX_DATASET_BYTES');
   const bytes = Buffer.from(await input.dataset.arrayBuffer());
   try {
     taskFor(parseDataset(bytes.toString('utf8'), params.labelColumn), input.algorithm, params.labelColumn);

@@ -1,0 +1,56 @@
+import { GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+
+/**
+ * Request bodies, limited by what they carry: a multipart upload may be as large as the largest file
+ * mlp accepts (MAX_MODEL_BYTES, MAX_DATASET_BYTES) plus its other fields, anything else (a JSON
+ * operation) much less. Yoga's own limit is one number for both, so it is off and this takes its place.
+ * Declared lengths are refused before anything is read; undeclared (chunked) bodies are counted as they
+ * stream in.
+ */
+export function useBodyLimits(limits: { multipart: number; other: number }): Plugin {
+  return {
+    onRequestParse({ request, requestParser, setRequestParser }) {
+      const isMultipart = request.headers.get('content-type')?.startsWith('multipart/') ?? false;
+      const limit = isMultipart ? limits.multipart : limits.other;
+      const declared = request.headers.get('content-length');
+      if (declared !== null) {
+        if (!/^\d+$/.test(declared)) throw invalidLength();
+        if (Number(declared) > limit) throw tooLarge(limit);
+      }
+      if (!requestParser || !request.body) return;
+      setRequestParser((req) => requestParser(limitBody(req, limit)));
+    },
+  };
+}
+
+function limitBody(request: Request, limit: number): Request {
+  let read = 0;
+  const body = request.body!.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        read += chunk.byteLength;
+        if (read > limit) controller.error(tooLarge(limit));
+        else controller.enqueue(chunk);
+      },
+    }),
+  );
+  return new Request(request.url, {
+    method: request.method,
+    headers: request.headers,
+    signal: request.signal,
+    body,
+    // @ts-expect-error Node's fetch needs it for a streamed body; the DOM types do not know it yet.
+    duplex: 'half',
+  });
+}
+
+const tooLarge = (limit: number) =>
+  new GraphQLError(`Request body too large: the most this request may send is ${limit} bytes`, {
+    extensions: { code: 'REQUEST_ENTITY_TOO_LARGE', http: { status: 413 } },
+  });
+
+const invalidLength = () =>
+  new GraphQLError('Content-Length header is invalid', {
+    extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+  });

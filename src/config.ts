@@ -24,10 +24,14 @@ export type JwtConfig = {
 export type TierName = 'FREE' | 'PRO' | 'ENTERPRISE';
 export type TierLimit = { perMinute: number; perDay: number };
 
+/** A user's separate allowances: `predict` calls, and writes that store or start work (uploads, new
+ * models, training). */
+export type RateLimitBudget = 'predict' | 'writes';
+
 export type RateLimitConfig = {
   /** False switches every @rateLimit off (for a trusted internal deployment, or to measure its cost). */
   enabled: boolean;
-  tiers: Record<TierName, TierLimit>;
+  budgets: Record<RateLimitBudget, Record<TierName, TierLimit>>;
   /** Calls per minute from one IP address to the fields that guess passwords (login, register). */
   authPerMinute: number;
   /** The lengths of the "minute" and "day" windows; shortened only by tests. */
@@ -44,6 +48,23 @@ export type QuarantineConfig = {
   durationMs: number;
 };
 
+/**
+ * What one training job may ask for. `work` bounds rows × epochs × weights (features × hidden units +
+ * hidden units × classes, or features × classes without a hidden layer): about the multiply-adds of one
+ * forward pass over every epoch, so a rough measure of time.
+ */
+export type TrainingLimits = {
+  rows: number;
+  features: number;
+  classes: number;
+  hiddenUnits: number;
+  epochs: number;
+  work: number;
+};
+
+/** What one user may keep stored, by tier. */
+export type Quota = { models: number; versions: number; storedBytes: number };
+
 export type Config = {
   port: number;
   database: DatabaseConfig;
@@ -58,6 +79,7 @@ export type Config = {
   models: {
     maxUploadBytes: number;
     quarantine: QuarantineConfig;
+    quotas: Record<TierName, Quota>;
   };
   inference: InferenceConfig;
   predictions: {
@@ -79,6 +101,14 @@ export type Config = {
     maxDatasetBytes: number;
     /** Training jobs a user may have queued or running at once, by tier. */
     maxConcurrentJobs: Record<TierName, number>;
+    /** The size of what a job may train, by tier: checked at startTraining. */
+    limits: Record<TierName, TrainingLimits>;
+    /** A job running longer is stopped and FAILED. */
+    jobTimeoutMs: number;
+    /** Memory a training process may map beyond its size at start; null: no ceiling. */
+    memoryLimitBytes: number | null;
+    /** Attempts a job gets when the worker running it dies; then it is FAILED. */
+    maxAttempts: number;
   };
   /** How many proxies in front of mlp append to X-Forwarded-For; 0 trusts none and uses the socket. */
   trustProxyHops: number;
@@ -188,12 +218,52 @@ export function loadConfig(env: Env = process.env): Config {
     }
     return { perMinute: Number(match[1]), perDay: Number(match[2]) };
   };
+  const quota = (name: string, fallback: Quota): Quota => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const match = /^(\d+)\s*,\s*(\d+)\s*,\s*(\d+)$/.exec(raw);
+    if (!match || match.slice(1).some((part) => Number(part) < 1)) {
+      problems.push(`${name} must be "<models>,<versions>,<stored MiB>", e.g. "10,50,1024", got "${raw}"`);
+      return fallback;
+    }
+    return {
+      models: Number(match[1]),
+      versions: Number(match[2]),
+      storedBytes: Number(match[3]) * 1024 * 1024,
+    };
+  };
+
+  const trainingLimits = (name: string, fallback: TrainingLimits): TrainingLimits => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const limits = { ...fallback };
+    for (const part of raw.split(',')) {
+      const [key, value] = part.split('=').map((side) => side.trim());
+      const number = Number(value);
+      if (!key || !(key in limits) || !Number.isSafeInteger(number) || number < 1) {
+        problems.push(
+          `${name} must be comma-separated key=value pairs of ${Object.keys(fallback).join(', ')} (whole numbers, e.g. "rows=10000,epochs=500"), got "${part}"`,
+        );
+        return fallback;
+      }
+      limits[key as keyof TrainingLimits] = number;
+    }
+    return limits;
+  };
+
   const rateLimits: RateLimitConfig = {
     enabled: flag('RATE_LIMITS_ENABLED', true),
-    tiers: {
-      FREE: tierLimit('RATE_LIMIT_FREE', { perMinute: 10, perDay: 1_000 }),
-      PRO: tierLimit('RATE_LIMIT_PRO', { perMinute: 100, perDay: 50_000 }),
-      ENTERPRISE: tierLimit('RATE_LIMIT_ENTERPRISE', { perMinute: 1_000, perDay: 1_000_000 }),
+    budgets: {
+      predict: {
+        FREE: tierLimit('RATE_LIMIT_FREE', { perMinute: 10, perDay: 1_000 }),
+        PRO: tierLimit('RATE_LIMIT_PRO', { perMinute: 100, perDay: 50_000 }),
+        ENTERPRISE: tierLimit('RATE_LIMIT_ENTERPRISE', { perMinute: 1_000, perDay: 1_000_000 }),
+      },
+      writes: {
+        FREE: tierLimit('RATE_LIMIT_WRITES_FREE', { perMinute: 5, perDay: 100 }),
+        PRO: tierLimit('RATE_LIMIT_WRITES_PRO', { perMinute: 30, perDay: 2_000 }),
+        ENTERPRISE: tierLimit('RATE_LIMIT_WRITES_ENTERPRISE', { perMinute: 300, perDay: 50_000 }),
+      },
     },
     authPerMinute: integer('RATE_LIMIT_AUTH_PER_MINUTE', 10, 1, 1_000_000),
     minuteMs: integer('RATE_LIMIT_MINUTE_MS', 60_000, 100, 3_600_000),
@@ -203,6 +273,12 @@ export function loadConfig(env: Env = process.env): Config {
   const logLevelRaw = read('LOG_LEVEL') ?? 'info';
   const logLevel = LOG_LEVELS.find((level) => level === logLevelRaw);
   if (!logLevel) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevelRaw}"`);
+
+  /** Memory a sandboxed process may map beyond its size once started; 0 (no ceiling, e.g. off Linux) is null. */
+  const mebibytesOrNone = (name: string, fallback: number): number | null => {
+    const mb = integer(name, fallback, 0, 1024 * 1024);
+    return mb === 0 ? null : mb * 1024 * 1024;
+  };
 
   const inferenceConfig = (): InferenceConfig => {
     if (read('INFERENCE_THREADS') !== undefined) {
@@ -218,8 +294,6 @@ export function loadConfig(env: Env = process.env): Config {
     // one user's slow model never leaves everybody else waiting.
     const workers = integer('INFERENCE_WORKERS', Math.max(2, Math.min(8, availableParallelism() - 1)), 1, 64);
     const perUser = integer('INFERENCE_RUNS_PER_USER', Math.max(1, Math.floor(workers / 2)), 1, 64);
-    // Memory a worker may map beyond its own size once started (0: no ceiling, e.g. off Linux).
-    const memoryMb = integer('INFERENCE_MEMORY_LIMIT_MB', 2048, 0, 1024 * 1024);
     return {
       isolation: isolation === 'thread' ? 'thread' : 'process',
       workers,
@@ -228,7 +302,7 @@ export function loadConfig(env: Env = process.env): Config {
       runTimeoutMs: integer('INFERENCE_TIMEOUT_MS', 5000, 10, 600_000),
       loadTimeoutMs: integer('MODEL_LOAD_TIMEOUT_MS', 30_000, 10, 600_000),
       queueTimeoutMs: integer('INFERENCE_QUEUE_TIMEOUT_MS', 10_000, 10, 600_000),
-      memoryLimitBytes: memoryMb === 0 ? null : memoryMb * 1024 * 1024,
+      memoryLimitBytes: mebibytesOrNone('INFERENCE_MEMORY_LIMIT_MB', 2048),
       intraOpThreads: integer('INFERENCE_INTRA_OP_THREADS', 1, 1, 64),
       sessionCacheSize: integer('MODEL_SESSION_CACHE_SIZE', 32, 1, 10_000),
       maxTensorElements: integer('MAX_MODEL_TENSOR_ELEMENTS', 100_000_000, 1, 2 ** 40),
@@ -252,6 +326,15 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: logLevel ?? 'info',
     models: {
       maxUploadBytes: integer('MAX_MODEL_BYTES', 100 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024 - 1),
+      quotas: {
+        FREE: quota('QUOTA_FREE', { models: 10, versions: 50, storedBytes: 1024 * 1024 * 1024 }),
+        PRO: quota('QUOTA_PRO', { models: 100, versions: 1_000, storedBytes: 20 * 1024 ** 3 }),
+        ENTERPRISE: quota('QUOTA_ENTERPRISE', {
+          models: 1_000,
+          versions: 10_000,
+          storedBytes: 500 * 1024 ** 3,
+        }),
+      },
       quarantine: {
         afterFailures: integer('QUARANTINE_AFTER_FAILURES', 3, 1, 1000),
         windowMs: integer('QUARANTINE_WINDOW_SECONDS', 600, 1, 30 * 86_400) * 1000,
@@ -281,6 +364,35 @@ export function loadConfig(env: Env = process.env): Config {
         PRO: integer('TRAINING_JOBS_PRO', 3, 1, 1000),
         ENTERPRISE: integer('TRAINING_JOBS_ENTERPRISE', 10, 1, 1000),
       },
+      limits: {
+        FREE: trainingLimits('TRAINING_LIMITS_FREE', {
+          rows: 20_000,
+          features: 100,
+          classes: 50,
+          hiddenUnits: 128,
+          epochs: 1_000,
+          work: 2_000_000_000,
+        }),
+        PRO: trainingLimits('TRAINING_LIMITS_PRO', {
+          rows: 500_000,
+          features: 1_000,
+          classes: 500,
+          hiddenUnits: 512,
+          epochs: 5_000,
+          work: 100_000_000_000,
+        }),
+        ENTERPRISE: trainingLimits('TRAINING_LIMITS_ENTERPRISE', {
+          rows: 5_000_000,
+          features: 5_000,
+          classes: 5_000,
+          hiddenUnits: 1_024,
+          epochs: 10_000,
+          work: 2_000_000_000_000,
+        }),
+      },
+      jobTimeoutMs: integer('TRAINING_JOB_TIMEOUT_SECONDS', 3600, 1, 7 * 86_400) * 1000,
+      memoryLimitBytes: mebibytesOrNone('TRAINING_MEMORY_LIMIT_MB', 2048),
+      maxAttempts: integer('TRAINING_MAX_ATTEMPTS', 3, 1, 100),
     },
     trustProxyHops: integer('TRUST_PROXY_HOPS', 0, 0, 10),
     shutdownDrainMs: integer('SHUTDOWN_DRAIN_MS', 10_000, 0, 600_000),

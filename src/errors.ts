@@ -55,3 +55,14 @@ export const modelQuarantined = (version: number, until: Date, lastError: string
       retryAfter: Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000)),
     },
   );
+/** Storing this would take the user past a quota of their tier (see model-quotas.ts). */
+export const quotaExceeded = (
+  quota: string,
+  what: string,
+  usage: { used: number; adding: number; limit: number },
+) =>
+  error(
+    'QUOTA_EXCEEDED',
+    `Quota exceeded: your tier allows ${usage.limit} ${what}; you have ${usage.used} and this adds ${usage.adding}`,
+    { quota, ...usage },
+  );

@@ -17,6 +17,7 @@ import {
   RedisModelMetadataCache,
 } from './modules/models/model-metadata-cache.ts';
 import { ModelQuarantine } from './modules/models/model-quarantine.ts';
+import { ModelQuotas } from './modules/models/model-quotas.ts';
 import { announcePredictions } from './modules/predictions/prediction.events.ts';
 import { PredictionCache } from './modules/predictions/prediction-cache.ts';
 import { PredictionHistory } from './modules/predictions/prediction-history.ts';
@@ -27,7 +28,7 @@ import {
 } from './modules/rate-limits/rate-limit-store.ts';
 import { RateLimiter } from './modules/rate-limits/rate-limiter.ts';
 import { runTrainingJob } from './modules/training/run-training-job.ts';
-import { trainInThread } from './modules/training/train-in-thread.ts';
+import { trainInProcess } from './modules/training/train-in-process.ts';
 import { ensureAdmin } from './modules/users/user.service.ts';
 import { UserTiers } from './modules/users/user-tiers.ts';
 
@@ -49,6 +50,7 @@ export type Services = {
   predictionCache: PredictionCache;
   predictionHistory: PredictionHistory;
   modelMetadata: ModelMetadataCache;
+  modelQuotas: ModelQuotas;
   inference: Inference;
   trainingQueue: TrainingQueue;
   close(): Promise<void>;
@@ -118,12 +120,13 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
       announcePredictions(events, logger, records),
     ),
     modelMetadata,
+    modelQuotas: new ModelQuotas({ quotas: config.models.quotas, tiers }),
     inference,
     // With Redis, worker processes train; without it, this process does.
     trainingQueue: config.redisUrl
       ? new BeeTrainingQueue(config.redisUrl, config.training.queuePrefix, logger)
       : new LocalTrainingQueue(
-          (jobId) => runTrainingJob(services, jobId, { lastAttempt: true, trainer: trainInThread }),
+          (jobId) => runTrainingJob(services, jobId, trainInProcess(config.training)),
           logger,
         ),
     async close() {

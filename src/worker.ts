@@ -12,7 +12,8 @@ import {
   watchQueueErrors,
 } from './infra/queue/training-queue.ts';
 import { createLogger } from './logger.ts';
-import { runTrainingJob, trainHere } from './modules/training/run-training-job.ts';
+import { runTrainingJob } from './modules/training/run-training-job.ts';
+import { trainInProcess } from './modules/training/train-in-process.ts';
 import { createServices } from './services.ts';
 
 /** A worker that stops reporting for this long is presumed dead; its job goes to another worker. */
@@ -38,15 +39,13 @@ const queue = new BeeQueue<TrainingJobPayload>(TRAINING_QUEUE_NAME, {
   removeOnFailure: true,
 });
 watchQueueErrors(queue, logger);
+const trainer = trainInProcess(config.training);
 queue.process(1, async (job) => {
   const { jobId } = parseTrainingPayload(job.data);
   logger.info({ jobId }, 'training job started');
-  // bee-queue counts retries down: none left means this is the last attempt.
-  // This process does nothing but train, so the compute runs right here.
-  await runTrainingJob(services, jobId, {
-    lastAttempt: (job.options.retries ?? 0) === 0,
-    trainer: trainHere,
-  });
+  // The compute runs in a sandboxed child, so this process keeps renewing the job's lease and answering
+  // the queue's heartbeats however long an epoch takes.
+  await runTrainingJob(services, jobId, trainer);
   logger.info({ jobId }, 'training job finished');
 });
 // Jobs of workers that died (kill -9, a lost machine) are handed back to the queue.

@@ -33,6 +33,7 @@ const TrainingJobDocument = graphql(`
     trainingJob(id: $id) {
       id
       status
+      attempts
       progress
       metrics
       error
@@ -111,6 +112,9 @@ function randomClasses(rows: number): string {
   return lines.join('\n');
 }
 
+/** With randomClasses(1500): about as much as the FREE tier allows, a few seconds of work. */
+const A_FEW_SECONDS = { algorithm: 'MLP', hiddenUnits: 128, epochs: 1000 };
+
 const IRIS = readFileSync(new URL('./fixtures/iris.csv', import.meta.url), 'utf8');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -120,11 +124,12 @@ let worker: ChildProcess;
 
 let workerPort: number;
 
-async function startWorker(): Promise<ChildProcess> {
+async function startWorker(env: Record<string, string> = {}): Promise<ChildProcess> {
   workerPort = await freePort();
   return spawn(process.execPath, ['src/worker.ts'], {
     env: {
       ...process.env,
+      ...env,
       PORT: String(workerPort),
       DATABASE_URL: inject('databaseUrl'),
       REDIS_URL: TEST_REDIS_URL,
@@ -133,6 +138,14 @@ async function startWorker(): Promise<ChildProcess> {
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
+}
+
+/** Kills the worker as a crash would (kill -9) and starts another with `env`. */
+async function killWorker(env: Record<string, string> = {}): Promise<void> {
+  const exited = new Promise((resolve) => worker.once('exit', resolve));
+  worker.kill('SIGKILL');
+  await exited;
+  worker = await startWorker(env);
 }
 
 beforeAll(async () => {
@@ -170,11 +183,18 @@ async function start(
   );
 }
 
-async function waitForStatus(user: TestUser, id: string, statuses: string[], ms = 60_000) {
+async function waitForStatus(
+  user: TestUser,
+  id: string,
+  statuses: string[],
+  ms = 60_000,
+  options: { server?: TestServer; attempts?: number } = {},
+) {
   const deadline = Date.now() + ms;
   for (;;) {
-    const { trainingJob } = await run(b, TrainingJobDocument, { id }, user.auth);
-    if (trainingJob && statuses.includes(trainingJob.status)) return trainingJob;
+    const { trainingJob } = await run(options.server ?? b, TrainingJobDocument, { id }, user.auth);
+    const attemptsMatch = options.attempts === undefined || trainingJob?.attempts === options.attempts;
+    if (trainingJob && statuses.includes(trainingJob.status) && attemptsMatch) return trainingJob;
     if (Date.now() > deadline) throw new Error(`job ${id} still ${trainingJob?.status}`);
     await sleep(100);
   }
@@ -365,14 +385,10 @@ describe('bad datasets are refused before anything is queued', () => {
 });
 
 describe('cancelling and limits', () => {
-  it('cancels a running job at an epoch boundary and publishes nothing; a FREE user runs one job at a time', async () => {
+  it('cancels a running job and publishes nothing; a FREE user runs one job at a time', async () => {
     const user = await registerUser(a);
     const model = await createModel(a, user);
-    const started = await start(user, model.id, randomClasses(1500), {
-      algorithm: 'MLP',
-      hiddenUnits: 256,
-      epochs: 5000,
-    });
+    const started = await start(user, model.id, randomClasses(1500), A_FEW_SECONDS);
     const id = started.data!.startTraining.id;
 
     const second = await start(user, model.id, IRIS, { labelColumn: 'species' });
@@ -405,10 +421,7 @@ describe('a worker that dies', () => {
     const id = started.data!.startTraining.id;
     await waitForStatus(user, id, ['RUNNING']);
 
-    const exited = new Promise((resolve) => worker.once('exit', resolve));
-    worker.kill('SIGKILL');
-    await exited;
-    worker = await startWorker();
+    await killWorker();
 
     const job = await waitForStatus(user, id, ['SUCCEEDED', 'FAILED', 'CANCELLED'], 60_000);
     expect(job).toMatchObject({ status: 'SUCCEEDED', resultVersion: { version: 1 } });
@@ -436,4 +449,104 @@ describe('without Redis', () => {
       await single.stop();
     }
   });
+});
+
+describe('the limits of a job', () => {
+  /** `rows` rows of 2 features and `classes` classes, each class seen as often as the others. */
+  const manyClasses = (classes: number, rows: number) =>
+    ['a,b,label', ...Array.from({ length: rows }, (_, i) => `${i},${i % 7},class${i % classes}`)].join('\n');
+
+  it.each([
+    [
+      'more hidden units',
+      IRIS,
+      { algorithm: 'MLP', hiddenUnits: 1024 },
+      /1024 hidden units; the FREE tier allows at most 128/,
+    ],
+    ['more epochs', IRIS, { epochs: 5000 }, /5000 epochs; the FREE tier allows at most 1000/],
+    ['more rows', randomClasses(20_001), {}, /20001 rows; the FREE tier allows at most 20000/],
+    ['more classes', manyClasses(60, 600), {}, /60 classes; the FREE tier allows at most 50/],
+    [
+      'more work, all else within limits',
+      randomClasses(10_000),
+      { algorithm: 'MLP', hiddenUnits: 128, epochs: 1000 },
+      /8960000000 units of work \(rows × epochs × weights\); the FREE tier allows at most 2000000000/,
+    ],
+  ])('refuses %s than the tier allows, naming the limit', async (_label, csv, input, message) => {
+    const user = await registerUser(b);
+    const model = await createModel(b, user);
+    const csvInput = csv === IRIS ? { labelColumn: 'species', ...input } : input;
+    const result = await start(user, model.id, csv, csvInput, b);
+    expect(errorCode(result)).toBe('BAD_USER_INPUT');
+    expect(result.errors![0]!.message).toMatch(message);
+    expect((await run(b, TrainingJobsDocument, { modelId: model.id }, user.auth)).trainingJobs).toEqual([]);
+  });
+});
+
+describe('a long job, stopped', () => {
+  // Epochs of seconds each: 100,000 rows through 1,024 hidden units. The embedded default trains them.
+  const HUGE = 'rows=200000,hiddenUnits=1024,epochs=10000,work=1000000000000';
+  const DATASET = randomClasses(100_000);
+  const LONG = { algorithm: 'MLP', hiddenUnits: 1024, epochs: 5 };
+  let solo: TestServer;
+  let timed: TestServer;
+  beforeAll(async () => {
+    [solo, timed] = await Promise.all([
+      startServer({ REDIS_URL: '', TRAINING_LIMITS_FREE: HUGE }),
+      startServer({ REDIS_URL: '', TRAINING_LIMITS_FREE: HUGE, TRAINING_JOB_TIMEOUT_SECONDS: '2' }),
+    ]);
+  });
+  afterAll(() => Promise.all([solo.stop(), timed.stop()]));
+
+  it('is cancelled within a second, mid-epoch', async () => {
+    const user = await registerUser(solo);
+    const model = await createModel(solo, user);
+    const id = (await start(user, model.id, DATASET, LONG, solo)).data!.startTraining.id;
+    const running = await waitForStatus(user, id, ['RUNNING'], 30_000, { server: solo });
+    expect(running.progress).toBeLessThan(1);
+
+    const asked = performance.now();
+    await run(solo, CancelTrainingDocument, { id }, user.auth);
+    const cancelled = await waitForStatus(user, id, ['CANCELLED', 'SUCCEEDED', 'FAILED'], 10_000, {
+      server: solo,
+    });
+    expect(cancelled).toMatchObject({ status: 'CANCELLED', resultVersion: null });
+    expect(performance.now() - asked).toBeLessThan(1500);
+    expect((await run(solo, ModelVersionsDocument, { id: model.id }, user.auth)).model?.versions).toEqual([]);
+  });
+
+  it('is stopped at its time limit and fails with a readable error', async () => {
+    const user = await registerUser(timed);
+    const model = await createModel(timed, user);
+    const id = (await start(user, model.id, DATASET, LONG, timed)).data!.startTraining.id;
+    const failed = await waitForStatus(user, id, ['FAILED', 'SUCCEEDED', 'CANCELLED'], 20_000, {
+      server: timed,
+    });
+    expect(failed).toMatchObject({
+      status: 'FAILED',
+      error: 'Training ran past its time limit of 2 s and was stopped.',
+      resultVersion: null,
+    });
+  });
+});
+
+describe('a job whose workers keep dying', () => {
+  it('is tried at most TRAINING_MAX_ATTEMPTS times, then fails with a readable error', async () => {
+    const restart = () => killWorker({ TRAINING_MAX_ATTEMPTS: '2' });
+    await restart();
+    const user = await registerUser(a);
+    const model = await createModel(a, user);
+    const id = (await start(user, model.id, randomClasses(1500), A_FEW_SECONDS)).data!.startTraining.id;
+    for (const attempt of [1, 2]) {
+      await waitForStatus(user, id, ['RUNNING'], 30_000, { attempts: attempt });
+      await restart();
+    }
+    const job = await waitForStatus(user, id, ['FAILED', 'SUCCEEDED', 'CANCELLED'], 30_000);
+    expect(job).toMatchObject({
+      status: 'FAILED',
+      attempts: 3,
+      error: 'Training stopped unexpectedly 2 times (the worker running it died); giving up.',
+    });
+    expect((await run(a, ModelVersionsDocument, { id: model.id }, user.auth)).model?.versions).toEqual([]);
+  }, 90_000);
 });

@@ -1,6 +1,7 @@
 import SchemaBuilder from '@pothos/core';
 import DirectivesPlugin from '@pothos/plugin-directives';
 import ScopeAuthPlugin, { type AuthFailure } from '@pothos/plugin-scope-auth';
+import type { RateLimitBudget } from '../config.ts';
 import type { Context } from '../context.ts';
 import { forbidden } from '../errors.ts';
 import type { ApiKeyScope } from '../modules/api-keys/api-key.entity.ts';
@@ -31,7 +32,9 @@ export const builder = new SchemaBuilder<{
   // never an API key); or, for API keys, one scope (JWT sessions hold every scope).
   AuthScopes: { signedIn: boolean; session: boolean; keyScope: ApiKeyScope };
   // Declared on fields, printed in schema.graphql, enforced by rate-limit.directive.ts.
-  Directives: { rateLimit: { locations: 'FIELD_DEFINITION'; args: { by: RateLimitRule } } };
+  Directives: {
+    rateLimit: { locations: 'FIELD_DEFINITION'; args: { by: RateLimitRule; budget?: RateLimitBudget } };
+  };
   // Non-null unless a field says otherwise: the contract's fields are mostly non-null.
   DefaultFieldNullability: false;
 }>({

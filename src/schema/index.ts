@@ -6,6 +6,7 @@ import './scalars.ts';
 import '../modules/users/user.graphql.ts';
 import '../modules/api-keys/api-key.graphql.ts';
 import '../modules/models/model.graphql.ts';
+import '../modules/models/model-quotas.graphql.ts';
 import '../modules/predictions/prediction.graphql.ts';
 import '../modules/rate-limits/rate-limit.graphql.ts';
 import '../modules/training/training.graphql.ts';

@@ -53,12 +53,16 @@ type Documents = {
     "\n  mutation UploadModelVersion($input: UploadModelVersionInput!) {\n    uploadModelVersion(input: $input) {\n      id\n      version\n      sizeBytes\n      sha256\n      inputs {\n        name\n        elementType\n        shape\n      }\n      outputs {\n        name\n        elementType\n        shape\n      }\n    }\n  }\n": typeof types.UploadModelVersionDocument,
     "\n  mutation Predict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      cached\n      latencyMs\n      createdAt\n      model {\n        id\n        name\n      }\n      version {\n        version\n      }\n    }\n  }\n": typeof types.PredictDocument,
     "\n  mutation StartTraining($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n      status\n      algorithm\n      model {\n        id\n      }\n    }\n  }\n": typeof types.StartTrainingDocument,
-    "\n  query TrainingJob($id: ID!) {\n    trainingJob(id: $id) {\n      id\n      status\n      progress\n      metrics\n      error\n      finishedAt\n      resultVersion {\n        version\n        labels\n        inputs {\n          name\n          shape\n        }\n      }\n    }\n  }\n": typeof types.TrainingJobDocument,
+    "\n  query TrainingJob($id: ID!) {\n    trainingJob(id: $id) {\n      id\n      status\n      attempts\n      progress\n      metrics\n      error\n      finishedAt\n      resultVersion {\n        version\n        labels\n        inputs {\n          name\n          shape\n        }\n      }\n    }\n  }\n": typeof types.TrainingJobDocument,
     "\n  query TrainingJobs($modelId: ID) {\n    trainingJobs(modelId: $modelId) {\n      id\n      status\n    }\n  }\n": typeof types.TrainingJobsDocument,
     "\n  mutation CancelTraining($id: ID!) {\n    cancelTraining(id: $id) {\n      id\n      status\n    }\n  }\n": typeof types.CancelTrainingDocument,
     "\n  subscription TrainingUpdates($jobId: ID) {\n    trainingJobUpdated(jobId: $jobId) {\n      id\n      status\n      progress\n      metrics\n      resultVersion {\n        version\n      }\n    }\n  }\n": typeof types.TrainingUpdatesDocument,
     "\n  mutation ScorePredict($input: PredictInput!) {\n    predict(input: $input) {\n      outputs\n      version {\n        version\n        labels\n      }\n    }\n  }\n": typeof types.ScorePredictDocument,
     "\n  query TrainedModelVersions($id: ID!) {\n    model(id: $id) {\n      versions {\n        version\n      }\n    }\n  }\n": typeof types.TrainedModelVersionsDocument,
+    "\n  query Budgets {\n    rateLimit {\n      minute {\n        remaining\n      }\n      writes {\n        minute {\n          limit\n          remaining\n        }\n        day {\n          limit\n        }\n      }\n    }\n  }\n": typeof types.BudgetsDocument,
+    "\n  query Quota {\n    me {\n      quota {\n        models {\n          used\n          limit\n        }\n        versions {\n          used\n          limit\n        }\n        storedBytes {\n          used\n          limit\n        }\n      }\n    }\n  }\n": typeof types.QuotaDocument,
+    "\n  mutation DeleteModelForQuota($id: ID!) {\n    deleteModel(id: $id)\n  }\n": typeof types.DeleteModelForQuotaDocument,
+    "\n  mutation StartTrainingLimited($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n    }\n  }\n": typeof types.StartTrainingLimitedDocument,
 };
 const documents: Documents = {
     "\n  mutation CreateApiKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n      apiKey {\n        id\n        name\n        prefix\n        scopes\n        isActive\n        expiresAt\n      }\n    }\n  }\n": types.CreateApiKeyDocument,
@@ -100,12 +104,16 @@ const documents: Documents = {
     "\n  mutation UploadModelVersion($input: UploadModelVersionInput!) {\n    uploadModelVersion(input: $input) {\n      id\n      version\n      sizeBytes\n      sha256\n      inputs {\n        name\n        elementType\n        shape\n      }\n      outputs {\n        name\n        elementType\n        shape\n      }\n    }\n  }\n": types.UploadModelVersionDocument,
     "\n  mutation Predict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      cached\n      latencyMs\n      createdAt\n      model {\n        id\n        name\n      }\n      version {\n        version\n      }\n    }\n  }\n": types.PredictDocument,
     "\n  mutation StartTraining($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n      status\n      algorithm\n      model {\n        id\n      }\n    }\n  }\n": types.StartTrainingDocument,
-    "\n  query TrainingJob($id: ID!) {\n    trainingJob(id: $id) {\n      id\n      status\n      progress\n      metrics\n      error\n      finishedAt\n      resultVersion {\n        version\n        labels\n        inputs {\n          name\n          shape\n        }\n      }\n    }\n  }\n": types.TrainingJobDocument,
+    "\n  query TrainingJob($id: ID!) {\n    trainingJob(id: $id) {\n      id\n      status\n      attempts\n      progress\n      metrics\n      error\n      finishedAt\n      resultVersion {\n        version\n        labels\n        inputs {\n          name\n          shape\n        }\n      }\n    }\n  }\n": types.TrainingJobDocument,
     "\n  query TrainingJobs($modelId: ID) {\n    trainingJobs(modelId: $modelId) {\n      id\n      status\n    }\n  }\n": types.TrainingJobsDocument,
     "\n  mutation CancelTraining($id: ID!) {\n    cancelTraining(id: $id) {\n      id\n      status\n    }\n  }\n": types.CancelTrainingDocument,
     "\n  subscription TrainingUpdates($jobId: ID) {\n    trainingJobUpdated(jobId: $jobId) {\n      id\n      status\n      progress\n      metrics\n      resultVersion {\n        version\n      }\n    }\n  }\n": types.TrainingUpdatesDocument,
     "\n  mutation ScorePredict($input: PredictInput!) {\n    predict(input: $input) {\n      outputs\n      version {\n        version\n        labels\n      }\n    }\n  }\n": types.ScorePredictDocument,
     "\n  query TrainedModelVersions($id: ID!) {\n    model(id: $id) {\n      versions {\n        version\n      }\n    }\n  }\n": types.TrainedModelVersionsDocument,
+    "\n  query Budgets {\n    rateLimit {\n      minute {\n        remaining\n      }\n      writes {\n        minute {\n          limit\n          remaining\n        }\n        day {\n          limit\n        }\n      }\n    }\n  }\n": types.BudgetsDocument,
+    "\n  query Quota {\n    me {\n      quota {\n        models {\n          used\n          limit\n        }\n        versions {\n          used\n          limit\n        }\n        storedBytes {\n          used\n          limit\n        }\n      }\n    }\n  }\n": types.QuotaDocument,
+    "\n  mutation DeleteModelForQuota($id: ID!) {\n    deleteModel(id: $id)\n  }\n": types.DeleteModelForQuotaDocument,
+    "\n  mutation StartTrainingLimited($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n    }\n  }\n": types.StartTrainingLimitedDocument,
 };
 
 /**
@@ -281,7 +289,7 @@ export function graphql(source: "\n  mutation StartTraining($input: StartTrainin
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query TrainingJob($id: ID!) {\n    trainingJob(id: $id) {\n      id\n      status\n      progress\n      metrics\n      error\n      finishedAt\n      resultVersion {\n        version\n        labels\n        inputs {\n          name\n          shape\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query TrainingJob($id: ID!) {\n    trainingJob(id: $id) {\n      id\n      status\n      progress\n      metrics\n      error\n      finishedAt\n      resultVersion {\n        version\n        labels\n        inputs {\n          name\n          shape\n        }\n      }\n    }\n  }\n"];
+export function graphql(source: "\n  query TrainingJob($id: ID!) {\n    trainingJob(id: $id) {\n      id\n      status\n      attempts\n      progress\n      metrics\n      error\n      finishedAt\n      resultVersion {\n        version\n        labels\n        inputs {\n          name\n          shape\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query TrainingJob($id: ID!) {\n    trainingJob(id: $id) {\n      id\n      status\n      attempts\n      progress\n      metrics\n      error\n      finishedAt\n      resultVersion {\n        version\n        labels\n        inputs {\n          name\n          shape\n        }\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -302,6 +310,22 @@ export function graphql(source: "\n  mutation ScorePredict($input: PredictInput!
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query TrainedModelVersions($id: ID!) {\n    model(id: $id) {\n      versions {\n        version\n      }\n    }\n  }\n"): (typeof documents)["\n  query TrainedModelVersions($id: ID!) {\n    model(id: $id) {\n      versions {\n        version\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Budgets {\n    rateLimit {\n      minute {\n        remaining\n      }\n      writes {\n        minute {\n          limit\n          remaining\n        }\n        day {\n          limit\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query Budgets {\n    rateLimit {\n      minute {\n        remaining\n      }\n      writes {\n        minute {\n          limit\n          remaining\n        }\n        day {\n          limit\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Quota {\n    me {\n      quota {\n        models {\n          used\n          limit\n        }\n        versions {\n          used\n          limit\n        }\n        storedBytes {\n          used\n          limit\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query Quota {\n    me {\n      quota {\n        models {\n          used\n          limit\n        }\n        versions {\n          used\n          limit\n        }\n        storedBytes {\n          used\n          limit\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteModelForQuota($id: ID!) {\n    deleteModel(id: $id)\n  }\n"): (typeof documents)["\n  mutation DeleteModelForQuota($id: ID!) {\n    deleteModel(id: $id)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation StartTrainingLimited($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n    }\n  }\n"): (typeof documents)["\n  mutation StartTrainingLimited($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

@@ -25,6 +25,9 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     // Every test user and 127.0.0.1 would otherwise share the sign-in limit; test/rate-limits.test.ts
     // sets real limits and its own client addresses.
     RATE_LIMIT_FREE: '100000,10000000',
+    RATE_LIMIT_WRITES_FREE: '100000,10000000',
+    // Likewise the quotas: test/write-limits.test.ts sets real ones.
+    QUOTA_FREE: '100000,100000,100000',
     RATE_LIMIT_AUTH_PER_MINUTE: '100000',
     JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: 'silent',

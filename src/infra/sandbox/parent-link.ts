@@ -29,7 +29,8 @@ export function linkToParent(): ParentLink {
   watchForOrphaning();
   limitMemory();
   return {
-    post: (message) => process.send!(message),
+    // A parent that is gone cannot be told anything: this process has no reason to go on.
+    post: (message) => process.send!(message, (error: Error | null) => error && process.exit(0)),
     onMessage: (handler) => process.on('message', handler),
   };
 }

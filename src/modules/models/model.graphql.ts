@@ -138,6 +138,7 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   createModel: t.field({
     authScopes: { keyScope: 'MODELS_WRITE' },
+    directives: { rateLimit: { by: 'tier', budget: 'writes' } },
     type: ModelRef,
     args: { input: t.arg({ type: CreateModelInput, required: true }) },
     resolve: (_root, { input }, ctx) => models.createModel(ctx, input),
@@ -155,6 +156,7 @@ builder.mutationFields((t) => ({
   }),
   uploadModelVersion: t.field({
     authScopes: { keyScope: 'MODELS_WRITE' },
+    directives: { rateLimit: { by: 'tier', budget: 'writes' } },
     type: ModelVersionRef,
     args: { input: t.arg({ type: UploadModelVersionInput, required: true }) },
     resolve: (_root, { input }, ctx) =>

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { type EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import type { Context } from '../../context.ts';
 import { badUserInput, fileTooLarge, notFound } from '../../errors.ts';
 import { isUuid } from '../../infra/database/uuid7.ts';
@@ -29,9 +29,9 @@ function checkDescription(description: string | null | undefined): string | null
   return description?.trim() || null;
 }
 
-async function flushUniqueName(ctx: Context, name: string): Promise<void> {
+async function flushUniqueName(em: EntityManager, name: string): Promise<void> {
   try {
-    await ctx.em.flush();
+    await em.flush();
   } catch (error) {
     if (error instanceof UniqueConstraintViolationException) {
       throw badUserInput(`You already have a model named "${name}"`, 'name');
@@ -68,13 +68,13 @@ export async function findModel(ctx: Context, id: string): Promise<Model | null>
 export async function createModel(ctx: Context, input: { name: string; description?: string | null }) {
   const { userId } = requireUser(ctx.viewer);
   const name = checkName(input.name);
-  const model = ctx.em.create(Model, {
-    owner: userId,
-    name,
-    description: checkDescription(input.description),
+  const description = checkDescription(input.description);
+  return ctx.em.transactional(async (em) => {
+    await ctx.services.modelQuotas.reserve(em, userId, { models: 1 });
+    const model = em.create(Model, { owner: userId, name, description });
+    await flushUniqueName(em, name);
+    return model;
   });
-  await flushUniqueName(ctx, name);
-  return model;
 }
 
 export async function updateModel(
@@ -90,7 +90,7 @@ export async function updateModel(
       throw badUserInput(`Version ${input.activeVersion} of this model does not exist`, 'activeVersion');
     model.activeVersion = input.activeVersion;
   }
-  await flushUniqueName(ctx, model.name);
+  await flushUniqueName(ctx.em, model.name);
   await modelChanged(ctx.services, model.owner.id, model);
   return model;
 }
@@ -127,6 +127,10 @@ export async function uploadVersion(
   const max = ctx.services.config.models.maxUploadBytes;
   if (input.file.size > max) throw fileTooLarge('file', input.file.size, max, 'MAX_MODEL_BYTES');
   if (input.file.size === 0) throw badUserInput('The file is empty', 'file');
+  // Refused before a worker spends time on the file; checked again, under a lock, when it is stored.
+  const { userId } = requireUser(ctx.viewer);
+  const adding = { versions: 1, storedBytes: input.file.size };
+  await ctx.services.modelQuotas.check(ctx.em, userId, adding);
   const bytes = new Uint8Array(await input.file.arrayBuffer());
   const specs = await inspectUpload(ctx, bytes);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
@@ -134,6 +138,7 @@ export async function uploadVersion(
   // The row lock makes concurrent uploads to one model take version numbers one after another.
   const version = await ctx.em.transactional(async (em) => {
     const model = await ownModel({ ...ctx, em }, input.modelId, { lock: true });
+    await ctx.services.modelQuotas.reserve(em, userId, adding);
     model.latestVersion += 1;
     const version = em.create(ModelVersion, {
       model,

@@ -8,9 +8,10 @@ import {
   type GraphQLSchema,
   GraphQLString,
 } from 'graphql';
+import type { RateLimitBudget } from '../../config.ts';
 import type { Context } from '../../context.ts';
 import type { RateLimitOutcome } from './gcra.ts';
-import type { RateLimitRule, Subject } from './rate-limiter.ts';
+import { RATE_LIMIT_BUDGETS, type RateLimitRule, type Subject } from './rate-limiter.ts';
 
 const RULES: RateLimitRule[] = ['tier', 'ip'];
 
@@ -18,11 +19,12 @@ export const rateLimitDirective = new GraphQLDirective({
   name: 'rateLimit',
   description:
     'Calls to this field are limited. `by: "tier"`: per user (API keys share their owner’s budget), per minute ' +
-    'and per day by tier (FREE 10/1,000, PRO 100/50,000, ENTERPRISE 1,000/1,000,000 unless configured). ' +
-    '`by: "ip"`: per client IP address, per minute. Over the limit the field fails with RATE_LIMITED and ' +
-    '`extensions.retryAfter` (seconds).',
+    'and per day by tier, from the `budget` named: "predict" (the default; FREE 10/1,000, PRO 100/50,000, ' +
+    'ENTERPRISE 1,000/1,000,000 unless configured) or "writes" (uploads, new models and training; FREE 5/100, ' +
+    'PRO 30/2,000, ENTERPRISE 300/50,000). `by: "ip"`: per client IP address, per minute. Over the limit the ' +
+    'field fails with RATE_LIMITED and `extensions.retryAfter` (seconds).',
   locations: [DirectiveLocation.FIELD_DEFINITION],
-  args: { by: { type: new GraphQLNonNull(GraphQLString) } },
+  args: { by: { type: new GraphQLNonNull(GraphQLString) }, budget: { type: GraphQLString } },
 });
 
 /** The successful outcome of each HTTP request's limits, for its response headers. */
@@ -37,11 +39,16 @@ export function applyRateLimits(schema: GraphQLSchema): GraphQLSchema {
       const rule = RULES.find((candidate) => candidate === directive.by);
       if (!rule)
         throw new Error(`${typeName}.${fieldName}: @rateLimit(by: "${directive.by}") is not one of ${RULES}`);
+      const budget = RATE_LIMIT_BUDGETS.find((candidate) => candidate === (directive.budget ?? 'predict'));
+      if (!budget)
+        throw new Error(
+          `${typeName}.${fieldName}: @rateLimit(budget: "${directive.budget}") is not one of ${RATE_LIMIT_BUDGETS}`,
+        );
       const resolve = field.resolve ?? defaultFieldResolver;
       return {
         ...field,
         resolve: async (source, args, context: Context, info) => {
-          await enforce(context, rule);
+          await enforce(context, rule, budget);
           return resolve(source, args, context, info);
         },
       };
@@ -49,14 +56,14 @@ export function applyRateLimits(schema: GraphQLSchema): GraphQLSchema {
   });
 }
 
-async function enforce(ctx: Context, rule: RateLimitRule): Promise<void> {
+async function enforce(ctx: Context, rule: RateLimitRule, budget: RateLimitBudget): Promise<void> {
   const { viewer } = ctx;
   if (!ctx.services.config.rateLimits.enabled) return;
   let subject: Subject;
   if (rule === 'ip') subject = { kind: 'ip', ip: ctx.clientIp ?? 'unknown' };
   else if (viewer.kind === 'user') subject = { kind: 'user', userId: viewer.userId };
   else return; // not signed in: the field's own authentication refuses it, uncounted
-  const outcome = await ctx.services.rateLimiter.consume(rule, subject);
+  const outcome = await ctx.services.rateLimiter.consume(rule, budget, subject);
   if (!outcome.allowed) throw rateLimited(outcome);
   if (ctx.request) requestOutcomes.set(ctx.request, outcome);
 }

@@ -1,7 +1,10 @@
+import type { RateLimitBudget } from '../../config.ts';
 import { builder } from '../../schema/builder.ts';
 import { requireUser } from '../auth/viewer.ts';
+import type { Tier } from '../users/user.entity.ts';
 import { TierEnum } from '../users/user.graphql.ts';
 import type { WindowState } from './gcra.ts';
+import type { RateLimiter } from './rate-limiter.ts';
 
 const RateLimitWindowRef = builder.objectRef<WindowState>('RateLimitWindow').implement({
   fields: (t) => ({
@@ -15,17 +18,36 @@ const RateLimitWindowRef = builder.objectRef<WindowState>('RateLimitWindow').imp
   }),
 });
 
+type BudgetState = { minute: WindowState; day: WindowState };
+
+const RateLimitBudgetRef = builder.objectRef<BudgetState>('RateLimitBudget').implement({
+  description: 'A separate allowance of calls, per minute and per day.',
+  fields: (t) => ({
+    minute: t.expose('minute', { type: RateLimitWindowRef }),
+    day: t.expose('day', { type: RateLimitWindowRef }),
+  }),
+});
+
 const RateLimitStatusRef = builder
-  .objectRef<{ tier: 'FREE' | 'PRO' | 'ENTERPRISE'; minute: WindowState; day: WindowState }>(
-    'RateLimitStatus',
-  )
+  .objectRef<{ tier: Tier; userId: string } & BudgetState>('RateLimitStatus')
   .implement({
     fields: (t) => ({
       tier: t.expose('tier', { type: TierEnum }),
-      minute: t.expose('minute', { type: RateLimitWindowRef }),
-      day: t.expose('day', { type: RateLimitWindowRef }),
+      minute: t.expose('minute', { type: RateLimitWindowRef, description: 'Of the predict budget.' }),
+      day: t.expose('day', { type: RateLimitWindowRef, description: 'Of the predict budget.' }),
+      writes: t.field({
+        type: RateLimitBudgetRef,
+        description: 'The budget of uploadModelVersion, createModel and startTraining.',
+        resolve: ({ userId }, _args, ctx) => budgetState(ctx.services.rateLimiter, userId, 'writes'),
+      }),
     }),
   });
+
+async function budgetState(limiter: RateLimiter, userId: string, budget: RateLimitBudget) {
+  const { tier, outcome } = await limiter.status(userId, budget);
+  const [minute, day] = outcome.windows as [WindowState, WindowState];
+  return { tier, minute, day };
+}
 
 builder.queryField('rateLimit', (t) =>
   t.field({
@@ -33,9 +55,8 @@ builder.queryField('rateLimit', (t) =>
     description: 'The caller’s tier limits and what is left of them now.',
     authScopes: { signedIn: true },
     resolve: async (_root, _args, ctx) => {
-      const { tier, outcome } = await ctx.services.rateLimiter.status(requireUser(ctx.viewer).userId);
-      const [minute, day] = outcome.windows as [WindowState, WindowState];
-      return { tier, minute, day };
+      const { userId } = requireUser(ctx.viewer);
+      return { userId, ...(await budgetState(ctx.services.rateLimiter, userId, 'predict')) };
     },
   }),
 );

@@ -1,11 +1,12 @@
-import type { RateLimitConfig } from '../../config.ts';
+import type { RateLimitBudget, RateLimitConfig } from '../../config.ts';
 import type { Tier } from '../users/user.entity.ts';
 import type { UserTiers } from '../users/user-tiers.ts';
 import type { RateLimitOutcome, Window } from './gcra.ts';
 import type { RateLimitStore } from './rate-limit-store.ts';
 
-/** What a `@rateLimit` directive asks for: the caller's tier limits, or the per-IP limit on sign-in. */
+/** Who a `@rateLimit` directive counts: the signed-in user (by tier), or the client address (sign-in). */
 export type RateLimitRule = 'tier' | 'ip';
+export const RATE_LIMIT_BUDGETS: readonly RateLimitBudget[] = ['predict', 'writes'];
 
 export type Subject = { kind: 'user'; userId: string } | { kind: 'ip'; ip: string };
 
@@ -20,8 +21,8 @@ export class RateLimiter {
     this.#config = config;
   }
 
-  tierWindows(tier: Tier): Window[] {
-    const limit = this.#config.tiers[tier];
+  tierWindows(tier: Tier, budget: RateLimitBudget): Window[] {
+    const limit = this.#config.budgets[budget][tier];
     return [
       { name: 'minute', limit: limit.perMinute, windowMs: this.#config.minuteMs },
       { name: 'day', limit: limit.perDay, windowMs: this.#config.dayMs },
@@ -29,7 +30,7 @@ export class RateLimiter {
   }
 
   /** Checks and counts one call. Users are counted however they authenticate (keys share the budget). */
-  async consume(rule: RateLimitRule, subject: Subject): Promise<RateLimitOutcome> {
+  async consume(rule: RateLimitRule, budget: RateLimitBudget, subject: Subject): Promise<RateLimitOutcome> {
     if (rule === 'ip') {
       const ip = subject.kind === 'ip' ? subject.ip : 'unknown';
       const windows = [
@@ -39,13 +40,22 @@ export class RateLimiter {
     }
     if (subject.kind !== 'user') throw new Error('tier limits need a signed-in user');
     const tier = await this.#tiers.get(subject.userId);
-    return this.#store.consume(`user:${subject.userId}`, this.tierWindows(tier), { dryRun: false });
+    return this.#store.consume(budgetKey(subject.userId, budget), this.tierWindows(tier, budget), {
+      dryRun: false,
+    });
   }
 
-  /** The user's tier windows as they stand, without spending anything. */
-  async status(userId: string): Promise<{ tier: Tier; outcome: RateLimitOutcome }> {
+  /** The user's windows of a budget as they stand, without spending anything. */
+  async status(userId: string, budget: RateLimitBudget): Promise<{ tier: Tier; outcome: RateLimitOutcome }> {
     const tier = await this.#tiers.get(userId);
-    const outcome = await this.#store.consume(`user:${userId}`, this.tierWindows(tier), { dryRun: true });
+    const outcome = await this.#store.consume(budgetKey(userId, budget), this.tierWindows(tier, budget), {
+      dryRun: true,
+    });
     return { tier, outcome };
   }
+}
+
+/** predict keeps the key it always had, so counts survive an upgrade. */
+function budgetKey(userId: string, budget: RateLimitBudget): string {
+  return budget === 'predict' ? `user:${userId}` : `user:${userId}:${budget}`;
 }

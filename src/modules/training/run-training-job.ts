@@ -1,35 +1,30 @@
-import { createHash } from 'node:crypto';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { createHash, randomUUID } from 'node:crypto';
 import { ref } from '@mikro-orm/core';
-import { LockMode } from '@mikro-orm/postgresql';
-import { inspectModel } from '../../infra/inference/model-sessions.ts';
+import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import { GraphQLError } from 'graphql';
 import type { Services } from '../../services.ts';
 import { Model } from '../models/model.entity.ts';
 import { modelChanged } from '../models/model.events.ts';
 import { ModelVersion } from '../models/model-version.entity.ts';
 import { DatasetError } from './dataset.ts';
-import {
-  PermanentTrainingError,
-  type TrainingInput,
-  type TrainingResult,
-  trainModel,
-} from './train-model.ts';
-import type { EpochReport, OnEpoch } from './trainer.ts';
+import type { Trainer } from './train-in-process.ts';
+import { PermanentTrainingError, type TrainingResult } from './train-model.ts';
+import type { EpochReport } from './trainer.ts';
 import { publishTrainingJobUpdated } from './training.events.ts';
 import { TrainingJob, type TrainingMetrics } from './training-job.entity.ts';
 
-/** How often a running job writes its progress and looks for a cancellation. */
+/** How often a running job writes its progress. */
 const REPORT_INTERVAL_MS = 250;
+/** How often the worker renews its lease on a running job and looks for a cancellation. */
+const HEARTBEAT_MS = 500;
+/**
+ * A lease not renewed for this long is free to take: its worker died. Shorter than the queue's stall
+ * interval (worker.ts), so a job the queue hands out again after its worker died can be taken.
+ */
+const LEASE_MS = 4000;
 
-/** Where the compute happens: in this process (a worker process) or in a worker thread (embedded). */
-export type Trainer = (input: TrainingInput, onEpoch: OnEpoch) => Promise<TrainingResult | null>;
-
-/** Trains in the calling process, yielding to its event loop between epochs (the queue's heartbeats). */
-export const trainHere: Trainer = (input, onEpoch) =>
-  trainModel(input, async (report) => {
-    await yieldToEventLoop();
-    return onEpoch(report);
-  });
+/** Another worker holds the job's lease; the queue retries, so the job is not lost if that worker dies. */
+export class JobLeasedError extends Error {}
 
 function metricsOf(report: EpochReport): TrainingMetrics {
   return Object.fromEntries(
@@ -37,55 +32,87 @@ function metricsOf(report: EpochReport): TrainingMetrics {
   ) as TrainingMetrics;
 }
 
+type Stop = { kind: 'cancelled' } | { kind: 'timeout'; limitMs: number } | { kind: 'lease-lost' };
+
 /**
  * Runs one training job to its end: RUNNING, progress per epoch, then a new active model version
- * (SUCCEEDED), or FAILED with a readable error, or CANCELLED. Safe to run again for the same job (a
- * worker that died mid-job, a retry): a finished job is left alone, and a job never publishes twice.
- * Throws only for transient trouble (the database, say), which the queue retries.
+ * (SUCCEEDED), or FAILED with a readable error, or CANCELLED. A worker runs a job only while it holds
+ * its lease (taken with one UPDATE, renewed every HEARTBEAT_MS), so two workers never run one job; a
+ * job whose worker died is taken again, at most `training.maxAttempts` times in all. Safe to run again
+ * for the same job: a finished job is left alone, and a job never publishes twice. Throws only for
+ * transient trouble (the database, say), and JobLeasedError, which the queue retries.
  */
-export async function runTrainingJob(
-  services: Services,
-  jobId: string,
-  options: { lastAttempt: boolean; trainer: Trainer },
-): Promise<void> {
-  const { orm, events, logger } = services;
+export async function runTrainingJob(services: Services, jobId: string, trainer: Trainer): Promise<void> {
+  const { orm, events, logger, config } = services;
+  const owner = randomUUID();
+  const claimed = await orm.em.fork().execute<{ attempts: number }[]>(
+    `update training_jobs
+        set status = 'RUNNING', started_at = coalesce(started_at, now()), attempts = attempts + 1,
+            progress = 0, lease_owner = ?, lease_until = now() + make_interval(secs => ?)
+      where id = ? and (status = 'QUEUED' or (status = 'RUNNING' and (lease_until is null or lease_until < now())))
+      returning attempts`,
+    [owner, LEASE_MS / 1000, jobId],
+  );
   const em = orm.em.fork();
   const job = await em.findOne(TrainingJob, jobId, { populate: ['dataset'] });
-  if (!job || !['QUEUED', 'RUNNING'].includes(job.status)) return; // gone with its model, or already done
+  if (claimed.length === 0) {
+    if (job && ['QUEUED', 'RUNNING'].includes(job.status)) throw new JobLeasedError(`job ${jobId} is leased`);
+    return; // gone with its model, or already done
+  }
+  if (!job) return;
   const announce = () => publishTrainingJobUpdated(events, logger, job);
   const finish = async (status: 'FAILED' | 'CANCELLED', error: string | null = null) => {
     job.status = status;
     job.error = error;
     job.finishedAt = new Date();
+    job.leaseOwner = null;
+    job.leaseUntil = null;
     await em.flush();
     await announce();
   };
-  if (job.cancelRequestedAt) return finish('CANCELLED');
-
-  job.status = 'RUNNING';
-  job.startedAt = new Date();
-  job.attempts += 1;
-  job.progress = 0;
-  await em.flush();
+  if (job.attempts > config.training.maxAttempts) {
+    return finish(
+      'FAILED',
+      `Training stopped unexpectedly ${job.attempts - 1} times (the worker running it died); giving up.`,
+    );
+  }
   await announce();
 
-  // Reports are handled one after another (they share the entity manager), at most every 250 ms.
-  let reports = Promise.resolve(true);
+  // The heartbeat renews the lease, and stops the training when the job is cancelled, runs out of
+  // time, or (after a long stall of this process) another worker has taken it.
+  const stop = new AbortController();
+  const deadline = Date.now() + config.training.jobTimeoutMs;
+  const heartbeat = setInterval(() => {
+    if (Date.now() > deadline) return stop.abort({ kind: 'timeout', limitMs: config.training.jobTimeoutMs });
+    orm.em
+      .fork()
+      .execute<{ cancelled: boolean }[]>(
+        `update training_jobs set lease_until = now() + make_interval(secs => ?)
+          where id = ? and lease_owner = ? returning cancel_requested_at is not null as cancelled`,
+        [LEASE_MS / 1000, jobId, owner],
+      )
+      .then(
+        (rows) => {
+          if (rows.length === 0) stop.abort({ kind: 'lease-lost' } satisfies Stop);
+          else if (rows[0]!.cancelled) stop.abort({ kind: 'cancelled' } satisfies Stop);
+        },
+        (error) => logger.warn({ err: error, jobId }, 'training lease not renewed'),
+      );
+  }, HEARTBEAT_MS);
+
+  // Progress is written one report after another (they share the entity manager), at most every 250 ms.
+  let reports = Promise.resolve();
   let lastReport = 0;
-  const onEpoch: OnEpoch = (report) => {
-    reports = reports.then(async (keepGoing) => {
-      const now = Date.now();
-      if (!keepGoing || (report.epoch < job.params.epochs && now - lastReport < REPORT_INTERVAL_MS))
-        return keepGoing;
-      lastReport = now;
+  const onEpoch = (report: EpochReport) => {
+    const now = Date.now();
+    if (report.epoch < job.params.epochs && now - lastReport < REPORT_INTERVAL_MS) return;
+    lastReport = now;
+    reports = reports.then(async () => {
       job.progress = report.epoch / job.params.epochs;
       job.metrics = metricsOf(report);
       await em.flush();
       await announce();
-      const fresh = await orm.em.fork().findOne(TrainingJob, jobId, { fields: ['cancelRequestedAt'] });
-      return fresh !== null && fresh.cancelRequestedAt == null;
     });
-    return reports;
   };
 
   try {
@@ -94,17 +121,35 @@ export async function runTrainingJob(
       algorithm: job.algorithm,
       params: job.params,
     };
-    const result = await options.trainer(input, onEpoch);
-    const keepGoing = await reports;
-    if (!result || !keepGoing) return finish('CANCELLED');
-    await publishVersion(services, job, result);
+    const result = await trainer(input, onEpoch, stop.signal);
+    await reports;
+    await publishVersion(services, job, owner, result);
   } catch (error) {
+    await reports.catch(() => {});
+    if (stop.signal.aborted && error === stop.signal.reason) {
+      const reason = error as Stop;
+      if (reason.kind === 'lease-lost') return; // another worker has the job now
+      if (reason.kind === 'cancelled') return finish('CANCELLED');
+      return finish(
+        'FAILED',
+        `Training ran past its time limit of ${reason.limitMs / 1000} s and was stopped.`,
+      );
+    }
     if (error instanceof DatasetError || error instanceof PermanentTrainingError)
       return finish('FAILED', error.message);
-    if (options.lastAttempt) {
-      logger.error({ err: error, jobId }, 'training failed');
-      return finish('FAILED', 'Training failed unexpectedly; try again later.');
-    }
+    logger.error({ err: error, jobId }, 'training failed');
+    return finish('FAILED', 'Training failed unexpectedly; try again later.');
+  } finally {
+    clearInterval(heartbeat);
+  }
+}
+
+/** A trained version counts against its owner's quotas like an upload; over them, the job fails. */
+async function reserveRoom(services: Services, em: EntityManager, userId: string, bytes: number) {
+  try {
+    await services.modelQuotas.reserve(em, userId, { versions: 1, storedBytes: bytes });
+  } catch (error) {
+    if (error instanceof GraphQLError) throw new PermanentTrainingError(error.message);
     throw error;
   }
 }
@@ -113,14 +158,21 @@ export async function runTrainingJob(
  * Stores the model as the model's next version and activates it, in one transaction with the job's
  * SUCCEEDED: the unique training_job_id makes a second publish of the same job impossible.
  */
-async function publishVersion(services: Services, job: TrainingJob, { onnx, classes }: TrainingResult) {
-  const specs = await inspectModel(onnx);
+async function publishVersion(
+  services: Services,
+  job: TrainingJob,
+  owner: string,
+  { onnx, classes }: TrainingResult,
+) {
+  const specs = await services.inference.inspect(onnx, job.user.id);
   const published = await services.orm.em.fork().transactional(async (em) => {
     const model = await em.findOne(Model, job.model.id, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (!model) return null; // deleted while training: nothing to publish to
-    const stored = await em.findOneOrFail(TrainingJob, job.id);
+    const stored = await em.findOneOrFail(TrainingJob, job.id, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (stored.leaseOwner !== owner) return null; // another worker took the job meanwhile
     let version = await em.findOne(ModelVersion, { trainingJobId: job.id });
     if (!version) {
+      await reserveRoom(services, em, model.owner.id, onnx.byteLength);
       model.latestVersion += 1;
       version = em.create(ModelVersion, {
         model,
@@ -140,6 +192,8 @@ async function publishVersion(services: Services, job: TrainingJob, { onnx, clas
     stored.metrics = job.metrics;
     stored.resultVersion = ref(version);
     stored.finishedAt = new Date();
+    stored.leaseOwner = null;
+    stored.leaseUntil = null;
     return { model, stored };
   });
   if (!published) return;

@@ -40,8 +40,11 @@ export const TrainingJob = defineEntity({
     progress: p.double().runtimeType('number').$type<number>().default(0),
     metrics: p.json<TrainingMetrics>().nullable(),
     error: p.text().nullable(),
-    /** Set by cancelTraining; the worker stops at the next epoch boundary. */
+    /** Set by cancelTraining; the worker running the job stops it within a second. */
     cancelRequestedAt: p.datetime().nullable(),
+    /** The worker running the job, which renews `leaseUntil` while it trains (see run-training-job.ts). */
+    leaseOwner: p.uuid().nullable(),
+    leaseUntil: p.datetime().nullable(),
     resultVersion: () => p.manyToOne(ModelVersion).ref().nullable().deleteRule('set null'),
     attempts: p.integer().default(0),
     createdAt: p.datetime().onCreate(() => new Date()),

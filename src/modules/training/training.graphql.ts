@@ -15,6 +15,10 @@ const TrainingJobRef = builder.objectRef<TrainingJob>('TrainingJob').implement({
     algorithm: t.expose('algorithm', { type: TrainingAlgorithmEnum }),
     status: t.expose('status', { type: TrainingStatusEnum }),
     progress: t.exposeFloat('progress', { description: 'From 0 to 1.' }),
+    attempts: t.exposeInt('attempts', {
+      description:
+        'How many times a worker has started this job: more than 1 when a worker died while running it.',
+    }),
     metrics: t.expose('metrics', {
       type: 'JSON',
       nullable: true,
@@ -70,6 +74,7 @@ builder.mutationFields((t) => ({
     description:
       'Trains a new version of the model from a CSV, in the background; watch it with trainingJobUpdated.',
     authScopes: { keyScope: 'TRAIN' },
+    directives: { rateLimit: { by: 'tier', budget: 'writes' } },
     args: { input: t.arg({ type: StartTrainingInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       training.startTraining(ctx, { ...input, modelId: String(input.modelId) }),

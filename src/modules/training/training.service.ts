@@ -1,4 +1,5 @@
 import { LockMode } from '@mikro-orm/postgresql';
+import type { TrainingLimits } from '../../config.ts';
 import type { Context } from '../../context.ts';
 import { badUserInput, fileTooLarge, notFound } from '../../errors.ts';
 import { isUuid } from '../../infra/database/uuid7.ts';
@@ -42,6 +43,33 @@ function checkParams(input: StartTrainingInput): TrainingParams {
   return { labelColumn: input.labelColumn, epochs, learningRate, hiddenUnits };
 }
 
+type TrainingSize = Omit<TrainingLimits, 'work'>;
+
+/** The job's size against its tier's limits: BAD_USER_INPUT naming the first limit it passes. */
+function checkSize(size: TrainingSize, tier: Tier, limits: TrainingLimits): void {
+  const weights =
+    size.hiddenUnits > 0
+      ? size.features * size.hiddenUnits + size.hiddenUnits * size.classes
+      : size.features * size.classes;
+  const work = size.rows * size.epochs * weights;
+  const checks: [keyof TrainingLimits, number, string][] = [
+    ['rows', size.rows, 'rows'],
+    ['features', size.features, 'feature columns'],
+    ['classes', size.classes, 'classes'],
+    ['hiddenUnits', size.hiddenUnits, 'hidden units'],
+    ['epochs', size.epochs, 'epochs'],
+    ['work', work, 'units of work (rows × epochs × weights)'],
+  ];
+  for (const [name, value, what] of checks) {
+    if (value > limits[name]) {
+      throw badUserInput(
+        `This job has ${value} ${what}; the ${tier} tier allows at most ${limits[name]}`,
+        name === 'work' || name === 'rows' || name === 'features' || name === 'classes' ? 'dataset' : name,
+      );
+    }
+  }
+}
+
 /**
  * Checks everything that can be checked up front (the CSV, the label column, the classes, the
  * parameters, the tier's job limit), stores the job in PostgreSQL and hands it to the queue.
@@ -50,16 +78,30 @@ export async function startTraining(ctx: Context, input: StartTrainingInput): Pr
   const { userId } = requireUser(ctx.viewer);
   const model = await ownModel(ctx, input.modelId);
   const params = checkParams(input);
+  // The version it would publish must fit (checked again when it is published).
+  await ctx.services.modelQuotas.check(ctx.em, userId, { versions: 1 });
   const max = ctx.services.config.training.maxDatasetBytes;
   if (input.dataset.size > max) throw fileTooLarge('dataset', input.dataset.size, max, 'MAX_DATASET_BYTES');
   const bytes = Buffer.from(await input.dataset.arrayBuffer());
+  let size: TrainingSize;
   try {
-    taskFor(parseDataset(bytes.toString('utf8'), params.labelColumn), input.algorithm, params.labelColumn);
+    const dataset = parseDataset(bytes.toString('utf8'), params.labelColumn);
+    const { classes } = taskFor(dataset, input.algorithm, params.labelColumn);
+    size = {
+      rows: dataset.rows,
+      features: dataset.features.length,
+      classes: classes?.length ?? 1,
+      hiddenUnits: input.algorithm === 'MLP' ? params.hiddenUnits : 0,
+      epochs: params.epochs,
+    };
   } catch (error) {
     if (error instanceof DatasetError)
       throw badUserInput(`The dataset cannot be used: ${error.message}`, 'dataset');
     throw error;
   }
+
+  const { tier } = await ctx.em.findOneOrFail(User, userId, { fields: ['tier'] });
+  checkSize(size, tier as Tier, ctx.services.config.training.limits[tier as Tier]);
 
   const job = await ctx.em.transactional(async (em) => {
     // The user's row lock makes concurrent starts count each other.

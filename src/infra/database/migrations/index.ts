@@ -1,6 +1,7 @@
 import { Migration20261128000000Init } from './Migration20261128000000Init.ts';
 import { Migration20261128010000ApiKeys } from './Migration20261128010000ApiKeys.ts';
 import { Migration20261128020000Training } from './Migration20261128020000Training.ts';
+import { Migration20261128030000TrainingLeases } from './Migration20261128030000TrainingLeases.ts';
 import { Migration20261128050000Quarantine } from './Migration20261128050000Quarantine.ts';
 
 /** Listed explicitly rather than discovered from the file system, so they work from any build layout. */
@@ -8,5 +9,6 @@ export const migrations = [
   { name: 'Migration20261128000000Init', class: Migration20261128000000Init },
   { name: 'Migration20261128010000ApiKeys', class: Migration20261128010000ApiKeys },
   { name: 'Migration20261128020000Training', class: Migration20261128020000Training },
+  { name: 'Migration20261128030000TrainingLeases', class: Migration20261128030000TrainingLeases },
   { name: 'Migration20261128050000Quarantine', class: Migration20261128050000Quarantine },
 ];

@@ -2,8 +2,6 @@
 // reported together, so an operator fixes a bad deployment in one round instead of one variable at a time.
 
 import { availableParallelism } from 'node:os';
-import type { InferenceConfig } from './infra/inference/inference.ts';
-import type { PredictionHistoryConfig } from './modules/predictions/prediction-history.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -21,7 +19,9 @@ export type JwtConfig = {
   ttlSeconds: number;
 };
 
-export type TierName = 'FREE' | 'PRO' | 'ENTERPRISE';
+/** The tiers, cheapest first: the one list that the schema, the database and every limit use. */
+export const TIERS = ['FREE', 'PRO', 'ENTERPRISE'] as const;
+export type Tier = (typeof TIERS)[number];
 export type TierLimit = { perMinute: number; perDay: number };
 
 /** A user's separate allowances: `predict` calls, and writes that store or start work (uploads, new
@@ -31,12 +31,58 @@ export type RateLimitBudget = 'predict' | 'writes';
 export type RateLimitConfig = {
   /** False switches every @rateLimit off (for a trusted internal deployment, or to measure its cost). */
   enabled: boolean;
-  budgets: Record<RateLimitBudget, Record<TierName, TierLimit>>;
+  budgets: Record<RateLimitBudget, Record<Tier, TierLimit>>;
   /** Calls per minute from one IP address to the fields that guess passwords (login, register). */
   authPerMinute: number;
   /** The lengths of the "minute" and "day" windows; shortened only by tests. */
   minuteMs: number;
   dayMs: number;
+};
+
+export type BatchingConfig = {
+  /** How long the first request of a batch waits for others; 0 gathers what arrives in one turn. */
+  windowMs: number;
+  /** A batch runs as soon as it holds this many rows. */
+  maxRows: number;
+};
+
+export type InferenceConfig = {
+  /**
+   * `process`: each worker is a sandboxed OS process with a memory ceiling, killed when a run passes its
+   * deadline. `thread`: worker threads, faster to talk to, for models you trust only: a thread stuck in
+   * native code cannot be stopped, and native memory has no ceiling.
+   */
+  isolation: 'process' | 'thread';
+  workers: number;
+  /** Runs of one user at once; the rest of the pool stays free for everybody else. */
+  maxRunsPerUser: number;
+  maxRunsPerVersion: number;
+  runTimeoutMs: number;
+  /** Fetching and loading a session (or checking an upload): large models take longer than a run. */
+  loadTimeoutMs: number;
+  /** How long a task may wait for a free worker before it fails. */
+  queueTimeoutMs: number;
+  /** Per worker process: memory it may map beyond its size at start; null sets no ceiling. */
+  memoryLimitBytes: number | null;
+  /** onnxruntime's intra-op threads per session (see loadSession). */
+  intraOpThreads: number;
+  /** Sessions (one per model version) each worker keeps loaded. */
+  sessionCacheSize: number;
+  /** The most elements any tensor a model file declares may have. */
+  maxTensorElements: number;
+  /** The most output elements one call may get back. */
+  maxOutputElements: number;
+  /** Null runs every request on its own. */
+  batching: BatchingConfig | null;
+};
+
+export type PredictionHistoryConfig = {
+  /** The least time between two writes, so the most a recorded prediction waits for its batch. */
+  flushIntervalMs: number;
+  /** Rows per INSERT. */
+  maxBatch: number;
+  /** Unwritten rows beyond which `record` waits for a write (PostgreSQL slow or away). */
+  maxPending: number;
 };
 
 /** A model version whose runs keep passing their deadline or killing their worker is set aside a while. */
@@ -79,7 +125,7 @@ export type Config = {
   models: {
     maxUploadBytes: number;
     quarantine: QuarantineConfig;
-    quotas: Record<TierName, Quota>;
+    quotas: Record<Tier, Quota>;
   };
   inference: InferenceConfig;
   predictions: {
@@ -100,9 +146,9 @@ export type Config = {
     queuePrefix: string;
     maxDatasetBytes: number;
     /** Training jobs a user may have queued or running at once, by tier. */
-    maxConcurrentJobs: Record<TierName, number>;
+    maxConcurrentJobs: Record<Tier, number>;
     /** The size of what a job may train, by tier: checked at startTraining. */
-    limits: Record<TierName, TrainingLimits>;
+    limits: Record<Tier, TrainingLimits>;
     /** A job running longer is stopped and FAILED. */
     jobTimeoutMs: number;
     /** Memory a training process may map beyond its size at start; null: no ceiling. */
@@ -274,9 +320,12 @@ export function loadConfig(env: Env = process.env): Config {
   const logLevel = LOG_LEVELS.find((level) => level === logLevelRaw);
   if (!logLevel) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevelRaw}"`);
 
-  /** Memory a sandboxed process may map beyond its size once started; 0 (no ceiling, e.g. off Linux) is null. */
+  /**
+   * Memory a sandboxed process may map beyond its size once started; 0 (no ceiling) is null. The ceiling
+   * is set with Linux's prlimit: elsewhere there is none unless asked for.
+   */
   const mebibytesOrNone = (name: string, fallback: number): number | null => {
-    const mb = integer(name, fallback, 0, 1024 * 1024);
+    const mb = integer(name, process.platform === 'linux' ? fallback : 0, 0, 1024 * 1024);
     return mb === 0 ? null : mb * 1024 * 1024;
   };
 

@@ -1,4 +1,5 @@
 import type { Config } from './config.ts';
+import { entities } from './entities.ts';
 import { modelQuarantined } from './errors.ts';
 import { createKeyvStore } from './infra/cache/keyv-store.ts';
 import { migrate, type Orm, openDatabase } from './infra/database/orm.ts';
@@ -74,7 +75,7 @@ async function connectShared(config: Config, logger: Logger) {
 }
 
 export async function createServices(config: Config, logger: Logger): Promise<Services> {
-  const orm = await openDatabase(config.database);
+  const orm = await openDatabase(config.database, entities);
   try {
     const applied = await migrate(orm, config.database);
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');

@@ -3,14 +3,8 @@
 // on PORT.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import BeeQueue from 'bee-queue';
 import { loadConfigOrExit } from './config.ts';
-import {
-  parseTrainingPayload,
-  TRAINING_QUEUE_NAME,
-  type TrainingJobPayload,
-  watchQueueErrors,
-} from './infra/queue/training-queue.ts';
+import { openTrainingQueue, parseTrainingPayload } from './infra/queue/training-queue.ts';
 import { createLogger } from './logger.ts';
 import { runTrainingJob } from './modules/training/run-training-job.ts';
 import { trainInProcess } from './modules/training/train-in-process.ts';
@@ -29,16 +23,9 @@ if (!config.redisUrl) {
 
 const logger = createLogger(config.logLevel);
 const services = await createServices(config, logger);
-const queue = new BeeQueue<TrainingJobPayload>(TRAINING_QUEUE_NAME, {
-  prefix: config.training.queuePrefix,
-  redis: { url: config.redisUrl },
-  isWorker: true,
-  getEvents: false,
-  stallInterval: STALL_INTERVAL_MS,
-  removeOnSuccess: true,
-  removeOnFailure: true,
+const queue = openTrainingQueue(config.redisUrl, config.training.queuePrefix, logger, {
+  stallIntervalMs: STALL_INTERVAL_MS,
 });
-watchQueueErrors(queue, logger);
 const trainer = trainInProcess(config.training);
 queue.process(1, async (job) => {
   const { jobId } = parseTrainingPayload(job.data);

@@ -4,12 +4,14 @@ import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM, type Options } from '@mikro-orm/postgresql';
 import { PGliteDialect } from 'kysely';
 import type { DatabaseConfig } from '../../config.ts';
-import { entities } from './entities.ts';
 import { migrations } from './migrations/index.ts';
 
 export type Orm = MikroORM;
 
-function ormOptions(): Options {
+/** The entities the ORM maps: the modules' own, handed over by the composition root (src/entities.ts). */
+export type Entities = NonNullable<Options['entities']>;
+
+function ormOptions(entities: Entities): Options {
   return {
     entities,
     extensions: [Migrator],
@@ -24,15 +26,19 @@ function ormOptions(): Options {
  * Opens the database: a PostgreSQL server at a URL, or PGlite (PostgreSQL compiled to WebAssembly)
  * inside this process, so `npm start` needs nothing but Node. Both run the same migrations and queries.
  */
-export async function openDatabase(config: DatabaseConfig): Promise<Orm> {
+export async function openDatabase(config: DatabaseConfig, entities: Entities): Promise<Orm> {
   if (config.kind === 'postgres') {
-    return MikroORM.init({ ...ormOptions(), clientUrl: config.url });
+    return MikroORM.init({ ...ormOptions(entities), clientUrl: config.url });
   }
   if (config.dataDir) mkdirSync(config.dataDir, { recursive: true });
   const pglite = new PGlite(config.dataDir ?? undefined);
   await pglite.waitReady;
   // PGlite has exactly one database, `postgres`; any other name makes MikroORM reconnect and close PGlite.
-  return MikroORM.init({ ...ormOptions(), dbName: 'postgres', driverOptions: new PGliteDialect({ pglite }) });
+  return MikroORM.init({
+    ...ormOptions(entities),
+    dbName: 'postgres',
+    driverOptions: new PGliteDialect({ pglite }),
+  });
 }
 
 /** An arbitrary constant shared by every mlp instance: the advisory lock that serialises migrations. */

@@ -1,24 +1,12 @@
+import type { InferenceConfig } from '../../config.ts';
 import type { Logger } from '../../logger.ts';
 import type { ContainmentFailure } from './inference-errors.ts';
 import type { LoadBytes } from './inference-job.ts';
-import { type BatchingConfig, MicroBatcher } from './micro-batcher.ts';
+import { MicroBatcher } from './micro-batcher.ts';
 import type { TensorMap } from './tensor-data.ts';
 import type { TensorSpec } from './tensor-spec.ts';
-import { type PoolConfig, WorkerPool } from './worker-pool.ts';
+import { WorkerPool } from './worker-pool.ts';
 import type { ModelSpecs } from './worker-protocol.ts';
-
-export type InferenceConfig = Omit<PoolConfig, 'worker'> & {
-  /** onnxruntime's intra-op threads per session (see loadSession). */
-  intraOpThreads: number;
-  /** Sessions (one per model version) each worker keeps loaded. */
-  sessionCacheSize: number;
-  /** The most elements any tensor a model file declares may have. */
-  maxTensorElements: number;
-  /** The most output elements one call may get back. */
-  maxOutputElements: number;
-  /** Null runs every request on its own. */
-  batching: BatchingConfig | null;
-};
 
 /** What inference needs to know of a model version. */
 export type InferenceVersion = { id: string; inputs: TensorSpec[]; outputs: TensorSpec[] };

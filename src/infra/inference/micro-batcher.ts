@@ -1,14 +1,8 @@
+import type { BatchingConfig } from '../../config.ts';
 import { batchKey, concatRows, rowCount, splitRows } from './batch-rows.ts';
 import { InferenceError } from './inference-errors.ts';
 import type { InferenceJob, JobRunner, LoadBytes } from './inference-job.ts';
 import type { TensorMap } from './tensor-data.ts';
-
-export type BatchingConfig = {
-  /** How long the first request of a batch waits for others; 0 gathers what arrives in one turn. */
-  windowMs: number;
-  /** A batch runs as soon as it holds this many rows. */
-  maxRows: number;
-};
 
 type Waiting = {
   job: InferenceJob;

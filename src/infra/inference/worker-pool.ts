@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
+import type { InferenceConfig } from '../../config.ts';
 import type { Logger } from '../../logger.ts';
 import { spawnSandboxed } from '../sandbox/sandboxed-process.ts';
 import {
@@ -14,26 +15,18 @@ import type { TensorMap } from './tensor-data.ts';
 import { UnsupportedModelError } from './tensor-spec.ts';
 import type { FromWorker, ModelSpecs, Task, ToWorker, WorkerOptions } from './worker-protocol.ts';
 
-export type PoolConfig = {
-  /**
-   * `process`: each worker is a sandboxed OS process with an address-space ceiling, killed when a run
-   * passes its deadline. `thread`: worker threads, faster to talk to, for models you trust only: a
-   * thread stuck in native code cannot be stopped, and native memory has no ceiling.
-   */
-  isolation: 'process' | 'thread';
-  workers: number;
-  /** Runs of one user at once; the rest of the pool stays free for everybody else. */
-  maxRunsPerUser: number;
-  maxRunsPerVersion: number;
-  runTimeoutMs: number;
-  /** Fetching and loading a session (or checking an upload): large models take longer than a run. */
-  loadTimeoutMs: number;
-  /** How long a task may wait for a free worker before it fails. */
-  queueTimeoutMs: number;
-  /** Per worker process: the address-space ceiling; null sets none. */
-  memoryLimitBytes: number | null;
-  worker: WorkerOptions;
-};
+/** What the pool needs of the inference settings, and what each worker is told. */
+export type PoolConfig = Pick<
+  InferenceConfig,
+  | 'isolation'
+  | 'workers'
+  | 'maxRunsPerUser'
+  | 'maxRunsPerVersion'
+  | 'runTimeoutMs'
+  | 'loadTimeoutMs'
+  | 'queueTimeoutMs'
+  | 'memoryLimitBytes'
+> & { worker: WorkerOptions };
 
 type Pending = {
   id: number;

@@ -1,10 +1,11 @@
 import BeeQueue from 'bee-queue';
 import type { Logger } from '../../logger.ts';
+import { isUuid } from '../database/uuid7.ts';
 
 /** The payload of a training job on the queue: only the id; the job itself lives in PostgreSQL. */
 export type TrainingJobPayload = { jobId: string };
 
-export const TRAINING_QUEUE_NAME = 'mlp-training';
+const TRAINING_QUEUE_NAME = 'mlp-training';
 
 /** Hands training jobs to whoever trains them: worker processes through Redis, or this process. */
 export interface TrainingQueue {
@@ -12,12 +13,10 @@ export interface TrainingQueue {
   close(): Promise<void>;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 /** Checked when a job is enqueued and again when a worker takes it. */
 export function parseTrainingPayload(data: unknown): TrainingJobPayload {
   const jobId = (data as Partial<TrainingJobPayload> | null)?.jobId;
-  if (typeof jobId !== 'string' || !UUID.test(jobId))
+  if (typeof jobId !== 'string' || !isUuid(jobId))
     throw new Error(`invalid training job payload: ${JSON.stringify(data)}`);
   return { jobId };
 }
@@ -27,7 +26,7 @@ export function parseTrainingPayload(data: unknown): TrainingJobPayload {
  * if nobody listened. It reconnects by itself and repeats the error on every attempt, so only an error
  * after a quiet spell (a new outage) is logged.
  */
-export function watchQueueErrors(queue: BeeQueue<TrainingJobPayload>, logger: Logger): void {
+function watchQueueErrors(queue: BeeQueue<TrainingJobPayload>, logger: Logger): void {
   let lastError = 0;
   queue.on('error', (error) => {
     const now = Date.now();
@@ -37,20 +36,35 @@ export function watchQueueErrors(queue: BeeQueue<TrainingJobPayload>, logger: Lo
   });
 }
 
+/**
+ * A bee-queue client of the training queue, as the API (`worker: null`, it only adds jobs) or a worker
+ * (which takes them, and is presumed dead when it stops reporting for `stallIntervalMs`).
+ */
+export function openTrainingQueue(
+  redisUrl: string,
+  prefix: string,
+  logger: Logger,
+  worker: { stallIntervalMs: number } | null,
+): BeeQueue<TrainingJobPayload> {
+  const queue = new BeeQueue<TrainingJobPayload>(TRAINING_QUEUE_NAME, {
+    prefix,
+    redis: { url: redisUrl },
+    isWorker: worker !== null,
+    ...(worker ? { stallInterval: worker.stallIntervalMs } : {}),
+    getEvents: false,
+    removeOnSuccess: true,
+    removeOnFailure: true,
+  });
+  watchQueueErrors(queue, logger);
+  return queue;
+}
+
 /** bee-queue on Redis: `npm run worker` processes, on any machine, take the jobs. */
 export class BeeTrainingQueue implements TrainingQueue {
   readonly #queue: BeeQueue<TrainingJobPayload>;
 
   constructor(redisUrl: string, prefix: string, logger: Logger) {
-    this.#queue = new BeeQueue<TrainingJobPayload>(TRAINING_QUEUE_NAME, {
-      prefix,
-      redis: { url: redisUrl },
-      isWorker: false,
-      getEvents: false,
-      removeOnSuccess: true,
-      removeOnFailure: true,
-    });
-    watchQueueErrors(this.#queue, logger);
+    this.#queue = openTrainingQueue(redisUrl, prefix, logger, null);
   }
 
   async enqueue(jobId: string): Promise<void> {

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Quota, TierName } from '../../config.ts';
+import type { Quota, Tier } from '../../config.ts';
 import { quotaExceeded } from '../../errors.ts';
 import type { UserTiers } from '../users/user-tiers.ts';
 
@@ -20,10 +20,10 @@ const QUOTA_NAMES: Record<keyof Quota, string> = {
  * the last free place.
  */
 export class ModelQuotas {
-  readonly #quotas: Record<TierName, Quota>;
+  readonly #quotas: Record<Tier, Quota>;
   readonly #tiers: UserTiers;
 
-  constructor(deps: { quotas: Record<TierName, Quota>; tiers: UserTiers }) {
+  constructor(deps: { quotas: Record<Tier, Quota>; tiers: UserTiers }) {
     this.#quotas = deps.quotas;
     this.#tiers = deps.tiers;
   }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { type EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import type { Context } from '../../context.ts';
 import { badUserInput, fileTooLarge, notFound } from '../../errors.ts';
@@ -6,6 +5,7 @@ import { isUuid } from '../../infra/database/uuid7.ts';
 import { InferenceTimeoutError, WorkerCrashedError } from '../../infra/inference/inference-errors.ts';
 import { UnsupportedModelError } from '../../infra/inference/tensor-spec.ts';
 import { requireUser } from '../auth/viewer.ts';
+import { addVersion } from './add-version.ts';
 import { Model } from './model.entity.ts';
 import { modelChanged } from './model.events.ts';
 import type { ModelMetadata, RunnableVersion } from './model-metadata-cache.ts';
@@ -133,24 +133,13 @@ export async function uploadVersion(
   await ctx.services.modelQuotas.check(ctx.em, userId, adding);
   const bytes = new Uint8Array(await input.file.arrayBuffer());
   const specs = await inspectUpload(ctx, bytes);
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-
-  // The row lock makes concurrent uploads to one model take version numbers one after another.
   const version = await ctx.em.transactional(async (em) => {
     const model = await ownModel({ ...ctx, em }, input.modelId, { lock: true });
-    await ctx.services.modelQuotas.reserve(em, userId, adding);
-    model.latestVersion += 1;
-    const version = em.create(ModelVersion, {
-      model,
-      version: model.latestVersion,
-      inputs: specs.inputs,
-      outputs: specs.outputs,
-      sizeBytes: bytes.byteLength,
-      sha256,
-      onnx: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    return addVersion(em, ctx.services.modelQuotas, model, {
+      bytes,
+      specs,
+      activate: input.activate ?? true,
     });
-    if (input.activate ?? true) model.activeVersion = version.version;
-    return version;
   });
   await modelChanged(ctx.services, version.model.owner.id, version.model);
   return version;

@@ -1,16 +1,8 @@
 import { sql } from 'kysely';
+import type { PredictionHistoryConfig } from '../../config.ts';
 import type { Orm } from '../../infra/database/orm.ts';
 import type { Logger } from '../../logger.ts';
 import type { PredictionRecord } from './prediction.entity.ts';
-
-export type PredictionHistoryConfig = {
-  /** The least time between two writes, so the most a recorded prediction waits for its batch. */
-  flushIntervalMs: number;
-  /** Rows per INSERT. */
-  maxBatch: number;
-  /** Unwritten rows beyond which `record` waits for a write (PostgreSQL slow or away). */
-  maxPending: number;
-};
 
 /** After a failed write, the next attempt waits this long (the rows stay queued meanwhile). */
 const RETRY_MS = 1000;

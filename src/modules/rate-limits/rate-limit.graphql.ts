@@ -1,7 +1,6 @@
-import type { RateLimitBudget } from '../../config.ts';
+import type { RateLimitBudget, Tier } from '../../config.ts';
 import { builder } from '../../schema/builder.ts';
 import { requireUser } from '../auth/viewer.ts';
-import type { Tier } from '../users/user.entity.ts';
 import { TierEnum } from '../users/user.graphql.ts';
 import type { WindowState } from './gcra.ts';
 import type { RateLimiter } from './rate-limiter.ts';

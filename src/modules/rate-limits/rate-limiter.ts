@@ -1,5 +1,4 @@
-import type { RateLimitBudget, RateLimitConfig } from '../../config.ts';
-import type { Tier } from '../users/user.entity.ts';
+import type { RateLimitBudget, RateLimitConfig, Tier } from '../../config.ts';
 import type { UserTiers } from '../users/user-tiers.ts';
 import type { RateLimitOutcome, Window } from './gcra.ts';
 import type { RateLimitStore } from './rate-limit-store.ts';

@@ -1,8 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { ref } from '@mikro-orm/core';
-import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import { LockMode } from '@mikro-orm/postgresql';
 import { GraphQLError } from 'graphql';
 import type { Services } from '../../services.ts';
+import { addVersion } from '../models/add-version.ts';
 import { Model } from '../models/model.entity.ts';
 import { modelChanged } from '../models/model.events.ts';
 import { ModelVersion } from '../models/model-version.entity.ts';
@@ -144,16 +145,6 @@ export async function runTrainingJob(services: Services, jobId: string, trainer:
   }
 }
 
-/** A trained version counts against its owner's quotas like an upload; over them, the job fails. */
-async function reserveRoom(services: Services, em: EntityManager, userId: string, bytes: number) {
-  try {
-    await services.modelQuotas.reserve(em, userId, { versions: 1, storedBytes: bytes });
-  } catch (error) {
-    if (error instanceof GraphQLError) throw new PermanentTrainingError(error.message);
-    throw error;
-  }
-}
-
 /**
  * Stores the model as the model's next version and activates it, in one transaction with the job's
  * SUCCEEDED: the unique training_job_id makes a second publish of the same job impossible.
@@ -172,20 +163,19 @@ async function publishVersion(
     if (stored.leaseOwner !== owner) return null; // another worker took the job meanwhile
     let version = await em.findOne(ModelVersion, { trainingJobId: job.id });
     if (!version) {
-      await reserveRoom(services, em, model.owner.id, onnx.byteLength);
-      model.latestVersion += 1;
-      version = em.create(ModelVersion, {
-        model,
-        version: model.latestVersion,
-        inputs: specs.inputs,
-        outputs: specs.outputs,
-        sizeBytes: onnx.byteLength,
-        sha256: createHash('sha256').update(onnx).digest('hex'),
-        onnx: Buffer.from(onnx.buffer, onnx.byteOffset, onnx.byteLength),
-        labels: classes,
-        trainingJobId: job.id,
-      });
-      model.activeVersion = version.version;
+      try {
+        version = await addVersion(em, services.modelQuotas, model, {
+          bytes: onnx,
+          specs,
+          activate: true,
+          labels: classes,
+          trainingJobId: job.id,
+        });
+      } catch (error) {
+        // Over a quota: the job cannot succeed until the user makes room.
+        if (error instanceof GraphQLError) throw new PermanentTrainingError(error.message);
+        throw error;
+      }
     }
     stored.status = 'SUCCEEDED';
     stored.progress = 1;

@@ -1,11 +1,11 @@
 import { LockMode } from '@mikro-orm/postgresql';
-import type { TrainingLimits } from '../../config.ts';
+import type { Tier, TrainingLimits } from '../../config.ts';
 import type { Context } from '../../context.ts';
 import { badUserInput, fileTooLarge, notFound } from '../../errors.ts';
 import { isUuid } from '../../infra/database/uuid7.ts';
 import { requireUser } from '../auth/viewer.ts';
 import { ownModel } from '../models/model.service.ts';
-import { type Tier, User } from '../users/user.entity.ts';
+import { User } from '../users/user.entity.ts';
 import { DatasetError, parseDataset } from './dataset.ts';
 import { taskFor } from './train-model.ts';
 import { publishTrainingJobUpdated } from './training.events.ts';

@@ -34,8 +34,10 @@ export async function verifyPassword(password: string, stored: string): Promise<
 
 // Verifying against this when the email is unknown makes a failed login take as long either way, so
 // response times do not tell an attacker which emails are registered.
-const decoy = hashPassword(randomBytes(16).toString('hex'));
+// Made on the first failed login, not at import: importing this module costs nothing.
+let decoy: Promise<string> | null = null;
 export async function burnPasswordCheck(password: string): Promise<void> {
+  decoy ??= hashPassword(randomBytes(16).toString('hex'));
   await verifyPassword(password, await decoy);
 }
 

@@ -1,7 +1,8 @@
+import type { Tier } from '../../config.ts';
 import { ExpiringCache } from '../../infra/cache/expiring-cache.ts';
 import type { Orm } from '../../infra/database/orm.ts';
 import type { EventBus } from '../../infra/pubsub/event-bus.ts';
-import { type Tier, User } from './user.entity.ts';
+import { User } from './user.entity.ts';
 
 export const TIER_CHANGED_CHANNEL = 'mlp:users:tier-changed';
 const TTL_MS = 60_000;

@@ -1,8 +1,6 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { TIERS } from '../../config.ts';
 import { uuidv7 } from '../../infra/database/uuid7.ts';
-
-export const TIERS = ['FREE', 'PRO', 'ENTERPRISE'] as const;
-export type Tier = (typeof TIERS)[number];
 
 export const ROLES = ['USER', 'ADMIN'] as const;
 export type Role = (typeof ROLES)[number];

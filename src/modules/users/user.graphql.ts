@@ -1,5 +1,6 @@
+import { TIERS } from '../../config.ts';
 import { builder } from '../../schema/builder.ts';
-import { ROLES, TIERS, type User } from './user.entity.ts';
+import { ROLES, type User } from './user.entity.ts';
 import type { AuthPayload } from './user.service.ts';
 import * as users from './user.service.ts';
 

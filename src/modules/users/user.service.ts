@@ -1,4 +1,5 @@
 import { type EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import type { Tier } from '../../config.ts';
 import type { Context } from '../../context.ts';
 import { badUserInput, forbidden, notFound, unauthenticated } from '../../errors.ts';
 import { isUuid } from '../../infra/database/uuid7.ts';
@@ -6,7 +7,7 @@ import type { Logger } from '../../logger.ts';
 import type { AccessToken } from '../auth/jwt.ts';
 import { requireUser } from '../auth/viewer.ts';
 import { burnPasswordCheck, hashPassword, passwordWeakness, verifyPassword } from './password.ts';
-import { type Tier, User } from './user.entity.ts';
+import { User } from './user.entity.ts';
 import { TIER_CHANGED_CHANNEL } from './user-tiers.ts';
 
 export type AuthPayload = AccessToken & { user: User };

@@ -12,6 +12,7 @@ import { connectRedis } from './infra/redis.ts';
 import type { Logger } from './logger.ts';
 import { ApiKeyVerifier } from './modules/api-keys/api-key-verifier.ts';
 import { JwtTokens } from './modules/auth/jwt.ts';
+import { Models } from './modules/models/model.service.ts';
 import {
   MemoryModelMetadataCache,
   type ModelMetadataCache,
@@ -20,6 +21,7 @@ import {
 import { ModelQuarantine } from './modules/models/model-quarantine.ts';
 import { ModelQuotas } from './modules/models/model-quotas.ts';
 import { announcePredictions } from './modules/predictions/prediction.events.ts';
+import { Predictions } from './modules/predictions/prediction.service.ts';
 import { PredictionCache } from './modules/predictions/prediction-cache.ts';
 import { PredictionHistory } from './modules/predictions/prediction-history.ts';
 import {
@@ -52,6 +54,8 @@ export type Services = {
   predictionHistory: PredictionHistory;
   modelMetadata: ModelMetadataCache;
   modelQuotas: ModelQuotas;
+  models: Models;
+  predictions: Predictions;
   inference: Inference;
   trainingQueue: TrainingQueue;
   close(): Promise<void>;
@@ -108,6 +112,18 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   });
   const inference = new Inference(config.inference, logger, (failure) => void quarantine.record(failure));
   await modelMetadata.listen();
+  const modelQuotas = new ModelQuotas({ quotas: config.models.quotas, tiers });
+  const models = new Models({
+    inference,
+    metadata: modelMetadata,
+    quotas: modelQuotas,
+    events,
+    logger,
+    maxUploadBytes: config.models.maxUploadBytes,
+  });
+  const predictionHistory = new PredictionHistory(orm, config.predictions.history, logger, (records) =>
+    announcePredictions(events, logger, records),
+  );
   const services: Services = {
     config,
     logger,
@@ -117,11 +133,17 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     apiKeys,
     rateLimiter: new RateLimiter(rateLimitStore, tiers, config.rateLimits),
     predictionCache,
-    predictionHistory: new PredictionHistory(orm, config.predictions.history, logger, (records) =>
-      announcePredictions(events, logger, records),
-    ),
+    predictionHistory,
     modelMetadata,
-    modelQuotas: new ModelQuotas({ quotas: config.models.quotas, tiers }),
+    modelQuotas,
+    models,
+    predictions: new Predictions({
+      models,
+      inference,
+      cache: predictionCache,
+      history: predictionHistory,
+      maxInputElements: config.predictions.maxInputElements,
+    }),
     inference,
     // With Redis, worker processes train; without it, this process does.
     trainingQueue: config.redisUrl

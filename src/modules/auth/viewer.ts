@@ -39,3 +39,8 @@ export function requireUser(viewer: Viewer): AuthenticatedViewer {
   if (viewer.kind === 'user') return viewer;
   throw authenticationError(viewer);
 }
+
+/** The signed-in caller's user id, for a resolver handing request data to a service. */
+export function viewerId(request: { viewer: Viewer }): string {
+  return requireUser(request.viewer).userId;
+}

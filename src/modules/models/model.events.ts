@@ -1,7 +1,9 @@
-import type { Context } from '../../context.ts';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { entityStream, userChannel } from '../../infra/pubsub/channel-stream.ts';
-import type { Services } from '../../services.ts';
+import type { EventBus } from '../../infra/pubsub/event-bus.ts';
+import type { Logger } from '../../logger.ts';
 import { Model } from './model.entity.ts';
+import type { ModelMetadataCache } from './model-metadata-cache.ts';
 
 type ModelEvent = {
   id: string;
@@ -26,12 +28,12 @@ export function isDeletedModel(model: Model): boolean {
  * instance drops its cached metadata first, then subscribers hear of it.
  */
 export async function modelChanged(
-  { events, logger, modelMetadata }: Pick<Services, 'events' | 'logger' | 'modelMetadata'>,
+  { events, logger, metadata }: { events: EventBus; logger: Logger; metadata: ModelMetadataCache },
   ownerId: string,
   model: Model,
   change: { deleted: boolean } = { deleted: false },
 ): Promise<void> {
-  await modelMetadata.invalidate(model.id);
+  await metadata.invalidate(model.id);
   const event: ModelEvent = {
     id: model.id,
     name: model.name,
@@ -47,10 +49,15 @@ export async function modelChanged(
   });
 }
 
-export function modelStream(ctx: Context, ownerId: string, modelId: string | null): AsyncIterable<Model> {
+export function modelStream(
+  events: EventBus,
+  em: EntityManager,
+  ownerId: string,
+  modelId: string | null,
+): AsyncIterable<Model> {
   return entityStream(
-    ctx.services.events,
-    ctx.em,
+    events,
+    em,
     userChannel('models', ownerId),
     (message) => {
       const event = JSON.parse(message) as ModelEvent;

@@ -1,9 +1,8 @@
 import type { TensorSpec } from '../../infra/inference/tensor-spec.ts';
 import { builder } from '../../schema/builder.ts';
-import { requireUser } from '../auth/viewer.ts';
+import { viewerId } from '../auth/viewer.ts';
 import type { Model } from './model.entity.ts';
 import { isDeletedModel, modelStream } from './model.events.ts';
-import * as models from './model.service.ts';
 import type { ModelVersion } from './model-version.entity.ts';
 
 const TensorSpecRef = builder.objectRef<TensorSpec>('TensorSpec').implement({
@@ -75,12 +74,14 @@ export const ModelRef = builder.objectRef<Model>('Model').implement({
       type: ModelVersionRef,
       nullable: true,
       resolve: (model, _args, ctx) =>
-        model.activeVersion == null ? null : models.findVersion(ctx, model, model.activeVersion),
+        model.activeVersion == null
+          ? null
+          : ctx.services.models.findVersion(ctx.em, model, model.activeVersion),
     }),
     versions: t.field({
       type: [ModelVersionRef],
       description: 'Every version, oldest first.',
-      resolve: (model, _args, ctx) => models.listVersions(ctx, model),
+      resolve: (model, _args, ctx) => ctx.services.models.listVersions(ctx.em, model),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
@@ -124,14 +125,14 @@ builder.queryFields((t) => ({
     authScopes: { keyScope: 'MODELS_READ' },
     type: [ModelRef],
     description: 'Your models, newest first.',
-    resolve: (_root, _args, ctx) => models.listModels(ctx),
+    resolve: (_root, _args, ctx) => ctx.services.models.list(ctx.em, viewerId(ctx)),
   }),
   model: t.field({
     authScopes: { keyScope: 'MODELS_READ' },
     type: ModelRef,
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => models.findModel(ctx, String(id)),
+    resolve: (_root, { id }, ctx) => ctx.services.models.find(ctx.em, viewerId(ctx), String(id)),
   }),
 }));
 
@@ -141,18 +142,19 @@ builder.mutationFields((t) => ({
     directives: { rateLimit: { by: 'tier', budget: 'writes' } },
     type: ModelRef,
     args: { input: t.arg({ type: CreateModelInput, required: true }) },
-    resolve: (_root, { input }, ctx) => models.createModel(ctx, input),
+    resolve: (_root, { input }, ctx) => ctx.services.models.create(ctx.em, viewerId(ctx), input),
   }),
   updateModel: t.field({
     authScopes: { keyScope: 'MODELS_WRITE' },
     type: ModelRef,
     args: { input: t.arg({ type: UpdateModelInput, required: true }) },
-    resolve: (_root, { input }, ctx) => models.updateModel(ctx, { ...input, id: String(input.id) }),
+    resolve: (_root, { input }, ctx) =>
+      ctx.services.models.update(ctx.em, viewerId(ctx), { ...input, id: String(input.id) }),
   }),
   deleteModel: t.boolean({
     authScopes: { keyScope: 'MODELS_WRITE' },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => models.deleteModel(ctx, String(id)),
+    resolve: (_root, { id }, ctx) => ctx.services.models.delete(ctx.em, viewerId(ctx), String(id)),
   }),
   uploadModelVersion: t.field({
     authScopes: { keyScope: 'MODELS_WRITE' },
@@ -160,7 +162,7 @@ builder.mutationFields((t) => ({
     type: ModelVersionRef,
     args: { input: t.arg({ type: UploadModelVersionInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      models.uploadVersion(ctx, {
+      ctx.services.models.upload(ctx.em, viewerId(ctx), {
         modelId: String(input.modelId),
         file: input.file,
         activate: input.activate,
@@ -175,7 +177,7 @@ builder.subscriptionField('modelUpdated', (t) =>
     authScopes: { keyScope: 'MODELS_READ' },
     args: { modelId: t.arg.id() },
     subscribe: (_root, { modelId }, ctx) =>
-      modelStream(ctx, requireUser(ctx.viewer).userId, modelId == null ? null : String(modelId)),
+      modelStream(ctx.services.events, ctx.em, viewerId(ctx), modelId == null ? null : String(modelId)),
     resolve: (model) => model,
   }),
 );

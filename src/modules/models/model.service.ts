@@ -1,14 +1,16 @@
 import { type EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
-import type { Context } from '../../context.ts';
-import { badUserInput, fileTooLarge, notFound } from '../../errors.ts';
+import { badUserInput, fileTooLarge, modelQuarantined, notFound } from '../../errors.ts';
 import { isUuid } from '../../infra/database/uuid7.ts';
+import type { Inference } from '../../infra/inference/inference.ts';
 import { InferenceTimeoutError, WorkerCrashedError } from '../../infra/inference/inference-errors.ts';
 import { UnsupportedModelError } from '../../infra/inference/tensor-spec.ts';
-import { requireUser } from '../auth/viewer.ts';
-import { addVersion } from './add-version.ts';
+import type { EventBus } from '../../infra/pubsub/event-bus.ts';
+import type { Logger } from '../../logger.ts';
+import { addVersion, type NewVersion } from './add-version.ts';
 import { Model } from './model.entity.ts';
 import { modelChanged } from './model.events.ts';
-import type { ModelMetadata, RunnableVersion } from './model-metadata-cache.ts';
+import type { ModelMetadata, ModelMetadataCache, RunnableVersion } from './model-metadata-cache.ts';
+import type { ModelQuotas } from './model-quotas.ts';
 import { ModelVersion } from './model-version.entity.ts';
 
 const MAX_NAME = 100;
@@ -40,151 +42,215 @@ async function flushUniqueName(em: EntityManager, name: string): Promise<void> {
   }
 }
 
-/** The caller's model, or NOT_FOUND, whether it does not exist or belongs to someone else. */
-export async function ownModel(ctx: Context, id: string, options: { lock?: boolean } = {}): Promise<Model> {
-  const { userId } = requireUser(ctx.viewer);
-  const model = isUuid(id)
-    ? await ctx.em.findOne(
-        Model,
-        { id, owner: userId },
-        options.lock ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {},
-      )
-    : null;
-  if (!model) throw notFound('Model');
-  return model;
-}
+export type ModelsDeps = {
+  inference: Inference;
+  metadata: ModelMetadataCache;
+  quotas: ModelQuotas;
+  events: EventBus;
+  logger: Logger;
+  /** The largest ONNX upload (MAX_MODEL_BYTES). */
+  maxUploadBytes: number;
+};
 
-export async function listModels(ctx: Context): Promise<Model[]> {
-  const { userId } = requireUser(ctx.viewer);
-  return ctx.em.find(Model, { owner: userId }, { orderBy: { id: 'desc' } });
-}
+/**
+ * Models and their versions: ownership, names, uploads, the version a caller's prediction runs, and the
+ * bytes behind it. Every method takes the request's entity manager and the caller's user id; what a
+ * model is and how it is stored stays in here.
+ */
+export class Models {
+  readonly #deps: ModelsDeps;
 
-/** Like ownModel, but null instead of NOT_FOUND: `model(id)` reads a missing model as null. */
-export async function findModel(ctx: Context, id: string): Promise<Model | null> {
-  const { userId } = requireUser(ctx.viewer);
-  return isUuid(id) ? ctx.em.findOne(Model, { id, owner: userId }) : null;
-}
+  constructor(deps: ModelsDeps) {
+    this.#deps = deps;
+  }
 
-export async function createModel(ctx: Context, input: { name: string; description?: string | null }) {
-  const { userId } = requireUser(ctx.viewer);
-  const name = checkName(input.name);
-  const description = checkDescription(input.description);
-  return ctx.em.transactional(async (em) => {
-    await ctx.services.modelQuotas.reserve(em, userId, { models: 1 });
-    const model = em.create(Model, { owner: userId, name, description });
-    await flushUniqueName(em, name);
+  /** The caller's model, or NOT_FOUND, whether it does not exist or belongs to someone else. */
+  async own(em: EntityManager, userId: string, id: string, options: { lock?: boolean } = {}): Promise<Model> {
+    const model = isUuid(id)
+      ? await em.findOne(
+          Model,
+          { id, owner: userId },
+          options.lock ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {},
+        )
+      : null;
+    if (!model) throw notFound('Model');
     return model;
-  });
-}
-
-export async function updateModel(
-  ctx: Context,
-  input: { id: string; name?: string | null; description?: string | null; activeVersion?: number | null },
-): Promise<Model> {
-  const model = await ownModel(ctx, input.id);
-  if (input.name != null) model.name = checkName(input.name);
-  if (input.description !== undefined) model.description = checkDescription(input.description);
-  if (input.activeVersion != null) {
-    const exists = await ctx.em.count(ModelVersion, { model, version: input.activeVersion });
-    if (!exists)
-      throw badUserInput(`Version ${input.activeVersion} of this model does not exist`, 'activeVersion');
-    model.activeVersion = input.activeVersion;
   }
-  await flushUniqueName(ctx.em, model.name);
-  await modelChanged(ctx.services, model.owner.id, model);
-  return model;
-}
 
-export async function deleteModel(ctx: Context, id: string): Promise<boolean> {
-  const model = await ownModel(ctx, id);
-  const versions = await ctx.em.find(ModelVersion, { model }, { fields: ['id'] });
-  // Versions and predictions go with it (on delete cascade).
-  await ctx.em.remove(model).flush();
-  for (const version of versions) ctx.services.inference.forget(version.id);
-  await modelChanged(ctx.services, model.owner.id, model, { deleted: true });
-  return true;
-}
+  list(em: EntityManager, userId: string): Promise<Model[]> {
+    return em.find(Model, { owner: userId }, { orderBy: { id: 'desc' } });
+  }
 
-export async function listVersions(ctx: Context, model: Model): Promise<ModelVersion[]> {
-  return ctx.em.find(ModelVersion, { model }, { orderBy: { version: 'asc' } });
-}
+  /** Like own, but null instead of NOT_FOUND: `model(id)` reads a missing model as null. */
+  async find(em: EntityManager, userId: string, id: string): Promise<Model | null> {
+    return isUuid(id) ? em.findOne(Model, { id, owner: userId }) : null;
+  }
 
-export async function findVersion(ctx: Context, model: Model, version: number): Promise<ModelVersion | null> {
-  return ctx.em.findOne(ModelVersion, { model, version });
-}
-
-/**
- * Stores an uploaded ONNX file as the model's next version. The file is loaded by onnxruntime first: what
- * it cannot load, or cannot serve, is refused and nothing is stored.
- */
-export async function uploadVersion(
-  ctx: Context,
-  input: { modelId: string; file: File; activate?: boolean | null },
-): Promise<ModelVersion> {
-  // Checked before the file is read and inspected (NOT_FOUND costs nothing), and again under the lock.
-  await ownModel(ctx, input.modelId);
-  // The multipart parser stops anything over the largest file limit while it streams in (see app.ts).
-  const max = ctx.services.config.models.maxUploadBytes;
-  if (input.file.size > max) throw fileTooLarge('file', input.file.size, max, 'MAX_MODEL_BYTES');
-  if (input.file.size === 0) throw badUserInput('The file is empty', 'file');
-  // Refused before a worker spends time on the file; checked again, under a lock, when it is stored.
-  const { userId } = requireUser(ctx.viewer);
-  const adding = { versions: 1, storedBytes: input.file.size };
-  await ctx.services.modelQuotas.check(ctx.em, userId, adding);
-  const bytes = new Uint8Array(await input.file.arrayBuffer());
-  const specs = await inspectUpload(ctx, bytes);
-  const version = await ctx.em.transactional(async (em) => {
-    const model = await ownModel({ ...ctx, em }, input.modelId, { lock: true });
-    return addVersion(em, ctx.services.modelQuotas, model, {
-      bytes,
-      specs,
-      activate: input.activate ?? true,
+  async create(em: EntityManager, userId: string, input: { name: string; description?: string | null }) {
+    const name = checkName(input.name);
+    const description = checkDescription(input.description);
+    return em.transactional(async (tx) => {
+      await this.#deps.quotas.reserve(tx, userId, { models: 1 });
+      const model = tx.create(Model, { owner: userId, name, description });
+      await flushUniqueName(tx, name);
+      return model;
     });
-  });
-  await modelChanged(ctx.services, version.model.owner.id, version.model);
-  return version;
-}
+  }
 
-/**
- * Checks an upload in an inference worker (never here: decoding and loading a hostile file may take
- * long or allocate much) and reads its inputs and outputs; what cannot be served is BAD_USER_INPUT.
- */
-async function inspectUpload(ctx: Context, bytes: Uint8Array) {
-  const refuse = (reason: string) =>
-    badUserInput(`The file is not an ONNX model mlp can serve: ${reason}`, 'file');
-  try {
-    return await ctx.services.inference.inspect(bytes, requireUser(ctx.viewer).userId);
-  } catch (error) {
-    if (error instanceof UnsupportedModelError) throw refuse(error.message);
-    if (error instanceof InferenceTimeoutError && error.stage !== 'queue') {
-      throw refuse(error.message);
+  async update(
+    em: EntityManager,
+    userId: string,
+    input: { id: string; name?: string | null; description?: string | null; activeVersion?: number | null },
+  ): Promise<Model> {
+    const model = await this.own(em, userId, input.id);
+    if (input.name != null) model.name = checkName(input.name);
+    if (input.description !== undefined) model.description = checkDescription(input.description);
+    if (input.activeVersion != null) {
+      const exists = await em.count(ModelVersion, { model, version: input.activeVersion });
+      if (!exists)
+        throw badUserInput(`Version ${input.activeVersion} of this model does not exist`, 'activeVersion');
+      model.activeVersion = input.activeVersion;
     }
-    if (error instanceof WorkerCrashedError) {
-      throw refuse('loading it exhausted the memory of its sandbox or crashed onnxruntime');
+    await flushUniqueName(em, model.name);
+    await this.changed(model);
+    return model;
+  }
+
+  async delete(em: EntityManager, userId: string, id: string): Promise<boolean> {
+    const model = await this.own(em, userId, id);
+    const versions = await em.find(ModelVersion, { model }, { fields: ['id'] });
+    // Versions and predictions go with it (on delete cascade).
+    await em.remove(model).flush();
+    for (const version of versions) this.#deps.inference.forget(version.id);
+    await this.changed(model, { deleted: true });
+    return true;
+  }
+
+  listVersions(em: EntityManager, model: Model): Promise<ModelVersion[]> {
+    return em.find(ModelVersion, { model }, { orderBy: { version: 'asc' } });
+  }
+
+  findVersion(em: EntityManager, model: Model, version: number): Promise<ModelVersion | null> {
+    return em.findOne(ModelVersion, { model, version });
+  }
+
+  /**
+   * Stores an uploaded ONNX file as the model's next version. The file is checked and loaded in an
+   * inference worker first: what it cannot load, or cannot serve, is refused and nothing is stored.
+   */
+  async upload(
+    em: EntityManager,
+    userId: string,
+    input: { modelId: string; file: File; activate?: boolean | null },
+  ): Promise<ModelVersion> {
+    // Checked before the file is read and inspected (NOT_FOUND costs nothing), and again under the lock.
+    await this.own(em, userId, input.modelId);
+    // The multipart parser stops anything over the largest file limit while it streams in (see app.ts).
+    const max = this.#deps.maxUploadBytes;
+    if (input.file.size > max) throw fileTooLarge('file', input.file.size, max, 'MAX_MODEL_BYTES');
+    if (input.file.size === 0) throw badUserInput('The file is empty', 'file');
+    // Refused before a worker spends time on the file; checked again, under a lock, when it is stored.
+    await this.#deps.quotas.check(em, userId, { versions: 1, storedBytes: input.file.size });
+    const bytes = new Uint8Array(await input.file.arrayBuffer());
+    const specs = await this.#inspectUpload(userId, bytes);
+    const version = await em.transactional(async (tx) => {
+      const model = await this.own(tx, userId, input.modelId, { lock: true });
+      return addVersion(tx, this.#deps.quotas, model, { bytes, specs, activate: input.activate ?? true });
+    });
+    await this.changed(version.model);
+    return version;
+  }
+
+  /**
+   * Adds a version made by mlp itself (training) to `model`, in the caller's transaction that holds the
+   * model's row lock; the file is checked by an inference worker like an upload.
+   */
+  async addTrained(em: EntityManager, model: Model, file: Omit<NewVersion, 'specs' | 'activate'>) {
+    const specs = await this.#deps.inference.inspect(file.bytes, model.owner.id);
+    return addVersion(em, this.#deps.quotas, model, { ...file, specs, activate: true });
+  }
+
+  /**
+   * The version a caller's prediction runs, after checking the model is the caller's and the version is
+   * not quarantined. The active version comes from the model metadata cache (no database read on the
+   * hot path); an explicit one from PostgreSQL.
+   */
+  async versionToRun(
+    em: EntityManager,
+    userId: string,
+    modelId: string,
+    number: number | null,
+  ): Promise<RunnableVersion> {
+    const metadata = isUuid(modelId)
+      ? await this.#deps.metadata.get(modelId, () => this.#loadMetadata(em.fork(), modelId))
+      : null;
+    if (!metadata || metadata.ownerId !== userId) throw notFound('Model');
+    let version: RunnableVersion;
+    if (number === null) {
+      if (!metadata.activeVersion) {
+        throw badUserInput(
+          'This model has no active version yet: upload one with uploadModelVersion',
+          'modelId',
+        );
+      }
+      version = metadata.activeVersion;
+    } else {
+      const found = await em.findOne(ModelVersion, { model: modelId, version: number });
+      if (!found) throw badUserInput(`Version ${number} of this model does not exist`, 'version');
+      version = runnable(found);
     }
-    throw error;
+    if (version.quarantinedUntil !== null && version.quarantinedUntil > Date.now()) {
+      throw modelQuarantined(version.version, new Date(version.quarantinedUntil), version.lastError);
+    }
+    return version;
+  }
+
+  /** The ONNX bytes of a version, read only when an inference worker has to load its session. */
+  async versionBytes(em: EntityManager, versionId: string): Promise<Uint8Array> {
+    const row = await em.fork().findOneOrFail(ModelVersion, versionId, { fields: ['onnx'] });
+    return row.onnx;
+  }
+
+  /**
+   * After a change to a model is committed (a new or activated version, a rename, a deletion): every
+   * instance drops its cached metadata first, then subscribers hear of it.
+   */
+  async changed(model: Model, change: { deleted: boolean } = { deleted: false }): Promise<void> {
+    await modelChanged(this.#deps, model.owner.id, model, change);
+  }
+
+  /**
+   * Checks an upload in an inference worker (never here: decoding and loading a hostile file may take
+   * long or allocate much) and reads its inputs and outputs; what cannot be served is BAD_USER_INPUT.
+   */
+  async #inspectUpload(userId: string, bytes: Uint8Array) {
+    const refuse = (reason: string) =>
+      badUserInput(`The file is not an ONNX model mlp can serve: ${reason}`, 'file');
+    try {
+      return await this.#deps.inference.inspect(bytes, userId);
+    } catch (error) {
+      if (error instanceof UnsupportedModelError) throw refuse(error.message);
+      if (error instanceof InferenceTimeoutError && error.stage !== 'queue') throw refuse(error.message);
+      if (error instanceof WorkerCrashedError) {
+        throw refuse('loading it exhausted the memory of its sandbox or crashed onnxruntime');
+      }
+      throw error;
+    }
+  }
+
+  /** What predict needs of a model, read from PostgreSQL (behind the model metadata cache). */
+  async #loadMetadata(em: EntityManager, modelId: string): Promise<ModelMetadata | null> {
+    const model = await em.findOne(Model, modelId);
+    if (!model) return null;
+    const active =
+      model.activeVersion == null
+        ? null
+        : await em.findOne(ModelVersion, { model, version: model.activeVersion });
+    return { id: model.id, ownerId: model.owner.id, activeVersion: active && runnable(active) };
   }
 }
 
-/** The ONNX bytes of a version, read only when its session has to be loaded. */
-export async function loadVersionBytes(ctx: Context, versionId: string): Promise<Uint8Array> {
-  const row = await ctx.em.fork().findOneOrFail(ModelVersion, versionId, { fields: ['onnx'] });
-  return row.onnx;
-}
-
-/** What predict needs of a model, read from PostgreSQL (behind the model metadata cache). */
-export async function loadModelMetadata(ctx: Context, modelId: string): Promise<ModelMetadata | null> {
-  const em = ctx.em.fork();
-  const model = await em.findOne(Model, modelId);
-  if (!model) return null;
-  const active =
-    model.activeVersion == null
-      ? null
-      : await em.findOne(ModelVersion, { model, version: model.activeVersion });
-  return { id: model.id, ownerId: model.owner.id, activeVersion: active && runnable(active) };
-}
-
-export function runnable(version: ModelVersion): RunnableVersion {
+function runnable(version: ModelVersion): RunnableVersion {
   return {
     id: version.id,
     version: version.version,

@@ -1,4 +1,4 @@
-import type { Context } from '../../context.ts';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { entityStream, userChannel } from '../../infra/pubsub/channel-stream.ts';
 import type { EventBus } from '../../infra/pubsub/event-bus.ts';
 import type { Logger } from '../../logger.ts';
@@ -23,13 +23,14 @@ export function announcePredictions(events: EventBus, logger: Logger, records: P
 
 /** The viewer's predictions as they complete, optionally of one model; filtered before anything is sent. */
 export function predictionStream(
-  ctx: Context,
+  events: EventBus,
+  em: EntityManager,
   userId: string,
   modelId: string | null,
 ): AsyncIterable<Prediction> {
   return entityStream(
-    ctx.services.events,
-    ctx.em,
+    events,
+    em,
     userChannel('predictions', userId),
     (message) => {
       const event = JSON.parse(message) as PredictionEvent;

@@ -1,9 +1,9 @@
 import { builder } from '../../schema/builder.ts';
-import { requireUser } from '../auth/viewer.ts';
+import { viewerId } from '../auth/viewer.ts';
 import { ModelRef, ModelVersionRef } from '../models/model.graphql.ts';
 import type { Prediction } from './prediction.entity.ts';
 import { predictionStream } from './prediction.events.ts';
-import * as predictions from './prediction.service.ts';
+import { type PredictionPage, toCursor } from './prediction.service.ts';
 
 export const PredictionRef = builder.objectRef<Prediction>('Prediction').implement({
   fields: (t) => ({
@@ -34,25 +34,23 @@ const PageInfoRef = builder
 
 const PredictionEdgeRef = builder.objectRef<Prediction>('PredictionEdge').implement({
   fields: (t) => ({
-    cursor: t.string({ resolve: (prediction) => predictions.toCursor(prediction) }),
+    cursor: t.string({ resolve: (prediction) => toCursor(prediction) }),
     node: t.field({ type: PredictionRef, resolve: (prediction) => prediction }),
   }),
 });
 
-const PredictionConnectionRef = builder
-  .objectRef<predictions.PredictionPage>('PredictionConnection')
-  .implement({
-    fields: (t) => ({
-      edges: t.field({ type: [PredictionEdgeRef], resolve: (page) => page.predictions }),
-      pageInfo: t.field({
-        type: PageInfoRef,
-        resolve: ({ predictions: rows, hasNextPage }) => {
-          const last = rows.at(-1);
-          return { hasNextPage, endCursor: last ? predictions.toCursor(last) : null };
-        },
-      }),
+const PredictionConnectionRef = builder.objectRef<PredictionPage>('PredictionConnection').implement({
+  fields: (t) => ({
+    edges: t.field({ type: [PredictionEdgeRef], resolve: (page) => page.predictions }),
+    pageInfo: t.field({
+      type: PageInfoRef,
+      resolve: ({ predictions: rows, hasNextPage }) => {
+        const last = rows.at(-1);
+        return { hasNextPage, endCursor: last ? toCursor(last) : null };
+      },
     }),
-  });
+  }),
+});
 
 const PredictInput = builder.inputType('PredictInput', {
   fields: (t) => ({
@@ -79,7 +77,7 @@ builder.queryField('predictions', (t) =>
     authScopes: { keyScope: 'PREDICT' },
     args: { modelId: t.arg.id(), first: t.arg.int(), after: t.arg.string() },
     resolve: (_root, args, ctx) =>
-      predictions.listPredictions(ctx, {
+      ctx.services.predictions.list(ctx.em, viewerId(ctx), {
         ...args,
         modelId: args.modelId == null ? null : String(args.modelId),
       }),
@@ -93,7 +91,7 @@ builder.mutationField('predict', (t) =>
     directives: { rateLimit: { by: 'tier' } },
     args: { input: t.arg({ type: PredictInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      predictions.predict(ctx, { ...input, modelId: String(input.modelId) }),
+      ctx.services.predictions.predict(ctx.em, viewerId(ctx), { ...input, modelId: String(input.modelId) }),
   }),
 );
 
@@ -104,7 +102,7 @@ builder.subscriptionField('predictionCompleted', (t) =>
     authScopes: { keyScope: 'PREDICT' },
     args: { modelId: t.arg.id() },
     subscribe: (_root, { modelId }, ctx) =>
-      predictionStream(ctx, requireUser(ctx.viewer).userId, modelId == null ? null : String(modelId)),
+      predictionStream(ctx.services.events, ctx.em, viewerId(ctx), modelId == null ? null : String(modelId)),
     resolve: (prediction) => prediction,
   }),
 );

@@ -1,16 +1,15 @@
 import { performance } from 'node:perf_hooks';
 import type { FilterQuery } from '@mikro-orm/core';
-import type { Context } from '../../context.ts';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import {
   badUserInput,
   inferenceFailed,
   inferenceStopped,
   inferenceTimeout,
-  modelQuarantined,
-  notFound,
   outputTooLarge,
 } from '../../errors.ts';
 import { isUuid, uuidv7 } from '../../infra/database/uuid7.ts';
+import type { Inference } from '../../infra/inference/inference.ts';
 import {
   InferenceError,
   InferenceTimeoutError,
@@ -20,44 +19,15 @@ import {
 import type { TensorMap } from '../../infra/inference/tensor-data.ts';
 import { fromTensor, InputError, toFeeds } from '../../infra/inference/tensor-input.ts';
 import { UnsupportedModelError } from '../../infra/inference/tensor-spec.ts';
-import { requireUser } from '../auth/viewer.ts';
-import { loadModelMetadata, loadVersionBytes, ownModel, runnable } from '../models/model.service.ts';
-import type { RunnableVersion } from '../models/model-metadata-cache.ts';
-import { ModelVersion } from '../models/model-version.entity.ts';
+import type { Models } from '../models/model.service.ts';
 import {
   Prediction,
   type PredictionRecord,
   predictionData,
   type TensorOutputs,
 } from './prediction.entity.ts';
-
-/**
- * The version a prediction runs, after checking the model is the caller's. The active version comes from
- * the model metadata cache (no database read on the hot path); an explicit one from PostgreSQL.
- */
-async function versionToRun(
-  ctx: Context,
-  userId: string,
-  modelId: string,
-  number: number | null,
-): Promise<RunnableVersion> {
-  const metadata = isUuid(modelId)
-    ? await ctx.services.modelMetadata.get(modelId, () => loadModelMetadata(ctx, modelId))
-    : null;
-  if (!metadata || metadata.ownerId !== userId) throw notFound('Model');
-  if (number === null) {
-    if (!metadata.activeVersion) {
-      throw badUserInput(
-        'This model has no active version yet: upload one with uploadModelVersion',
-        'modelId',
-      );
-    }
-    return metadata.activeVersion;
-  }
-  const version = await ctx.em.findOne(ModelVersion, { model: modelId, version: number });
-  if (!version) throw badUserInput(`Version ${number} of this model does not exist`, 'version');
-  return runnable(version);
-}
+import type { PredictionCache } from './prediction-cache.ts';
+import type { PredictionHistory } from './prediction-history.ts';
 
 /** What a failed run tells the caller; anything else is unexpected (and masked). */
 function runError(error: unknown): unknown {
@@ -69,57 +39,6 @@ function runError(error: unknown): unknown {
     return inferenceStopped(`this version cannot be loaded (${error.message})`);
   }
   return error;
-}
-
-export async function predict(
-  ctx: Context,
-  input: { modelId: string; version?: number | null; inputs?: unknown; cache?: boolean | null },
-): Promise<Prediction> {
-  const { userId } = requireUser(ctx.viewer);
-  const started = performance.now();
-  const version = await versionToRun(ctx, userId, input.modelId, input.version ?? null);
-  if (version.quarantinedUntil !== null && version.quarantinedUntil > Date.now()) {
-    throw modelQuarantined(version.version, new Date(version.quarantinedUntil), version.lastError);
-  }
-
-  let feeds: ReturnType<typeof toFeeds>;
-  try {
-    feeds = toFeeds(version.inputs, input.inputs, ctx.services.config.predictions.maxInputElements);
-  } catch (error) {
-    if (error instanceof InputError) throw badUserInput(error.message, 'inputs');
-    throw error;
-  }
-  const infer = async (): Promise<TensorOutputs> => {
-    let results: TensorMap;
-    try {
-      results = await ctx.services.inference.run(version, feeds, {
-        userId,
-        loadBytes: () => loadVersionBytes(ctx, version.id),
-      });
-    } catch (error) {
-      throw runError(error);
-    }
-    const outputs: TensorOutputs = {};
-    for (const [name, tensor] of Object.entries(results)) outputs[name] = fromTensor(tensor);
-    return outputs;
-  };
-  const { outputs, cached } =
-    input.cache === false
-      ? { outputs: await infer(), cached: false }
-      : await ctx.services.predictionCache.getOrCompute(version.id, feeds, infer);
-
-  const record: PredictionRecord = {
-    id: uuidv7(),
-    userId,
-    modelId: input.modelId,
-    versionId: version.id,
-    outputs,
-    cached,
-    latencyMs: performance.now() - started,
-    createdAt: new Date(),
-  };
-  await ctx.services.predictionHistory.record(record);
-  return ctx.em.create(Prediction, predictionData(record), { persist: false });
 }
 
 export type PredictionPage = { predictions: Prediction[]; hasNextPage: boolean };
@@ -137,23 +56,93 @@ function fromCursor(cursor: string): string {
   return id;
 }
 
-/** The caller's predictions, newest first, optionally of one model. */
-export async function listPredictions(
-  ctx: Context,
-  args: { modelId?: string | null; first?: number | null; after?: string | null },
-): Promise<PredictionPage> {
-  const { userId } = requireUser(ctx.viewer);
-  const first = args.first ?? 20;
-  if (first < 1 || first > MAX_PAGE) throw badUserInput(`first must be from 1 to ${MAX_PAGE}`, 'first');
-  // This instance's own recent predictions are in history before they are read.
-  await ctx.services.predictionHistory.flush();
-  const where: FilterQuery<Prediction> = { user: userId };
-  if (args.modelId != null) where.model = await ownModel(ctx, args.modelId);
-  if (args.after != null) where.id = { $lt: fromCursor(args.after) };
-  const rows = await ctx.em.find(Prediction, where, {
-    orderBy: { id: 'desc' },
-    limit: first + 1,
-    populate: ['model', 'version'],
-  });
-  return { predictions: rows.slice(0, first), hasNextPage: rows.length > first };
+/** What predictions need of models: whose a model is, which version to run, and its bytes. */
+export type ModelCatalog = Pick<Models, 'own' | 'versionToRun' | 'versionBytes'>;
+
+export type PredictionsDeps = {
+  models: ModelCatalog;
+  inference: Inference;
+  cache: PredictionCache;
+  history: PredictionHistory;
+  /** The most numbers one `predict` call may send across all its inputs. */
+  maxInputElements: number;
+};
+
+/** Running models for their owners: inputs checked, outputs cached, every call recorded. */
+export class Predictions {
+  readonly #deps: PredictionsDeps;
+
+  constructor(deps: PredictionsDeps) {
+    this.#deps = deps;
+  }
+
+  async predict(
+    em: EntityManager,
+    userId: string,
+    input: { modelId: string; version?: number | null; inputs?: unknown; cache?: boolean | null },
+  ): Promise<Prediction> {
+    const { models, inference, cache, history } = this.#deps;
+    const started = performance.now();
+    const version = await models.versionToRun(em, userId, input.modelId, input.version ?? null);
+
+    let feeds: ReturnType<typeof toFeeds>;
+    try {
+      feeds = toFeeds(version.inputs, input.inputs, this.#deps.maxInputElements);
+    } catch (error) {
+      if (error instanceof InputError) throw badUserInput(error.message, 'inputs');
+      throw error;
+    }
+    const infer = async (): Promise<TensorOutputs> => {
+      let results: TensorMap;
+      try {
+        results = await inference.run(version, feeds, {
+          userId,
+          loadBytes: () => models.versionBytes(em, version.id),
+        });
+      } catch (error) {
+        throw runError(error);
+      }
+      const outputs: TensorOutputs = {};
+      for (const [name, tensor] of Object.entries(results)) outputs[name] = fromTensor(tensor);
+      return outputs;
+    };
+    const { outputs, cached } =
+      input.cache === false
+        ? { outputs: await infer(), cached: false }
+        : await cache.getOrCompute(version.id, feeds, infer);
+
+    const record: PredictionRecord = {
+      id: uuidv7(),
+      userId,
+      modelId: input.modelId,
+      versionId: version.id,
+      outputs,
+      cached,
+      latencyMs: performance.now() - started,
+      createdAt: new Date(),
+    };
+    await history.record(record);
+    return em.create(Prediction, predictionData(record), { persist: false });
+  }
+
+  /** The caller's predictions, newest first, optionally of one model. */
+  async list(
+    em: EntityManager,
+    userId: string,
+    args: { modelId?: string | null; first?: number | null; after?: string | null },
+  ): Promise<PredictionPage> {
+    const first = args.first ?? 20;
+    if (first < 1 || first > MAX_PAGE) throw badUserInput(`first must be from 1 to ${MAX_PAGE}`, 'first');
+    // This instance's own recent predictions are in history before they are read.
+    await this.#deps.history.flush();
+    const where: FilterQuery<Prediction> = { user: userId };
+    if (args.modelId != null) where.model = await this.#deps.models.own(em, userId, args.modelId);
+    if (args.after != null) where.id = { $lt: fromCursor(args.after) };
+    const rows = await em.find(Prediction, where, {
+      orderBy: { id: 'desc' },
+      limit: first + 1,
+      populate: ['model', 'version'],
+    });
+    return { predictions: rows.slice(0, first), hasNextPage: rows.length > first };
+  }
 }

@@ -3,9 +3,7 @@ import { ref } from '@mikro-orm/core';
 import { LockMode } from '@mikro-orm/postgresql';
 import { GraphQLError } from 'graphql';
 import type { Services } from '../../services.ts';
-import { addVersion } from '../models/add-version.ts';
 import { Model } from '../models/model.entity.ts';
-import { modelChanged } from '../models/model.events.ts';
 import { ModelVersion } from '../models/model-version.entity.ts';
 import { DatasetError } from './dataset.ts';
 import type { Trainer } from './train-in-process.ts';
@@ -155,7 +153,6 @@ async function publishVersion(
   owner: string,
   { onnx, classes }: TrainingResult,
 ) {
-  const specs = await services.inference.inspect(onnx, job.user.id);
   const published = await services.orm.em.fork().transactional(async (em) => {
     const model = await em.findOne(Model, job.model.id, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (!model) return null; // deleted while training: nothing to publish to
@@ -164,10 +161,8 @@ async function publishVersion(
     let version = await em.findOne(ModelVersion, { trainingJobId: job.id });
     if (!version) {
       try {
-        version = await addVersion(em, services.modelQuotas, model, {
+        version = await services.models.addTrained(em, model, {
           bytes: onnx,
-          specs,
-          activate: true,
           labels: classes,
           trainingJobId: job.id,
         });
@@ -188,5 +183,5 @@ async function publishVersion(
   });
   if (!published) return;
   await publishTrainingJobUpdated(services.events, services.logger, published.stored);
-  await modelChanged(services, published.model.owner.id, published.model);
+  await services.models.changed(published.model);
 }

@@ -4,7 +4,6 @@ import type { Context } from '../../context.ts';
 import { badUserInput, fileTooLarge, notFound } from '../../errors.ts';
 import { isUuid } from '../../infra/database/uuid7.ts';
 import { requireUser } from '../auth/viewer.ts';
-import { ownModel } from '../models/model.service.ts';
 import { User } from '../users/user.entity.ts';
 import { DatasetError, parseDataset } from './dataset.ts';
 import { taskFor } from './train-model.ts';
@@ -76,7 +75,7 @@ function checkSize(size: TrainingSize, tier: Tier, limits: TrainingLimits): void
  */
 export async function startTraining(ctx: Context, input: StartTrainingInput): Promise<TrainingJob> {
   const { userId } = requireUser(ctx.viewer);
-  const model = await ownModel(ctx, input.modelId);
+  const model = await ctx.services.models.own(ctx.em, userId, input.modelId);
   const params = checkParams(input);
   // The version it would publish must fit (checked again when it is published).
   await ctx.services.modelQuotas.check(ctx.em, userId, { versions: 1 });
@@ -167,6 +166,6 @@ export async function findJob(ctx: Context, id: string): Promise<TrainingJob | n
 
 export async function listJobs(ctx: Context, modelId: string | null): Promise<TrainingJob[]> {
   const { userId } = requireUser(ctx.viewer);
-  const model = modelId === null ? undefined : await ownModel(ctx, modelId);
+  const model = modelId === null ? undefined : await ctx.services.models.own(ctx.em, userId, modelId);
   return ctx.em.find(TrainingJob, { user: userId, ...(model ? { model } : {}) }, { orderBy: { id: 'desc' } });
 }

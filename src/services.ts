@@ -10,6 +10,7 @@ import { RedisEventBus } from './infra/pubsub/redis-event-bus.ts';
 import { BeeTrainingQueue, LocalTrainingQueue, type TrainingQueue } from './infra/queue/training-queue.ts';
 import { connectRedis } from './infra/redis.ts';
 import type { Logger } from './logger.ts';
+import { ApiKeys } from './modules/api-keys/api-key.service.ts';
 import { ApiKeyVerifier } from './modules/api-keys/api-key-verifier.ts';
 import { JwtTokens } from './modules/auth/jwt.ts';
 import { Models } from './modules/models/model.service.ts';
@@ -32,7 +33,7 @@ import {
 import { RateLimiter } from './modules/rate-limits/rate-limiter.ts';
 import { runTrainingJob } from './modules/training/run-training-job.ts';
 import { trainInProcess } from './modules/training/train-in-process.ts';
-import { ensureAdmin } from './modules/users/user.service.ts';
+import { ensureAdmin, Users } from './modules/users/user.service.ts';
 import { UserTiers } from './modules/users/user-tiers.ts';
 
 /**
@@ -48,13 +49,15 @@ export type Services = {
   orm: Orm;
   events: EventBus;
   tokens: JwtTokens;
-  apiKeys: ApiKeyVerifier;
+  keyVerifier: ApiKeyVerifier;
+  apiKeys: ApiKeys;
   rateLimiter: RateLimiter;
   predictionCache: PredictionCache;
   predictionHistory: PredictionHistory;
   modelMetadata: ModelMetadataCache;
   modelQuotas: ModelQuotas;
   models: Models;
+  users: Users;
   predictions: Predictions;
   inference: Inference;
   trainingQueue: TrainingQueue;
@@ -94,8 +97,8 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     config.predictionCache,
     logger,
   );
-  const apiKeys = new ApiKeyVerifier(orm, logger);
-  await apiKeys.listen(events);
+  const keyVerifier = new ApiKeyVerifier(orm, logger);
+  await keyVerifier.listen(events);
   const tiers = new UserTiers(orm);
   await tiers.listen(events);
   const modelMetadata = redis
@@ -112,6 +115,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   });
   const inference = new Inference(config.inference, logger, (failure) => void quarantine.record(failure));
   await modelMetadata.listen();
+  const tokens = new JwtTokens(config.jwt, logger);
   const modelQuotas = new ModelQuotas({ quotas: config.models.quotas, tiers });
   const models = new Models({
     inference,
@@ -129,14 +133,16 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     logger,
     orm,
     events,
-    tokens: new JwtTokens(config.jwt, logger),
-    apiKeys,
+    tokens,
+    keyVerifier,
+    apiKeys: new ApiKeys({ events }),
     rateLimiter: new RateLimiter(rateLimitStore, tiers, config.rateLimits),
     predictionCache,
     predictionHistory,
     modelMetadata,
     modelQuotas,
     models,
+    users: new Users({ tokens, events }),
     predictions: new Predictions({
       models,
       inference,
@@ -156,7 +162,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
       // First: the last predictions' history needs PostgreSQL and their events need Redis.
       await services.predictionHistory.close();
       await services.trainingQueue.close();
-      await apiKeys.close();
+      await keyVerifier.close();
       await tiers.close();
       await modelMetadata.close();
       await events.close();

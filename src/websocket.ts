@@ -54,7 +54,7 @@ export function attachWebSocket(
   };
 
   // When a key is revoked or rotated, re-check the sockets that signed in with it.
-  const stopWatchingKeys = services.apiKeys.onKeyChanged(async (hash) => {
+  const stopWatchingKeys = services.keyVerifier.onKeyChanged(async (hash) => {
     for (const [socket, state] of states) {
       if (state.keyHash !== hash) continue;
       const viewer = await authenticate(state.credentials, services);

@@ -1,6 +1,7 @@
 import { builder } from '../../schema/builder.ts';
+import { viewerId } from '../auth/viewer.ts';
 import { API_KEY_SCOPES, type ApiKey, isKeyActive } from './api-key.entity.ts';
-import * as apiKeys from './api-key.service.ts';
+import type { CreatedApiKey } from './api-key.service.ts';
 
 export const ApiKeyScopeEnum = builder.enumType('ApiKeyScope', { values: API_KEY_SCOPES });
 
@@ -33,7 +34,7 @@ const ApiKeyRef = builder.objectRef<ApiKey>('ApiKey').implement({
   }),
 });
 
-const CreateApiKeyPayloadRef = builder.objectRef<apiKeys.CreatedApiKey>('CreateApiKeyPayload').implement({
+const CreateApiKeyPayloadRef = builder.objectRef<CreatedApiKey>('CreateApiKeyPayload').implement({
   fields: (t) => ({
     apiKey: t.expose('apiKey', { type: ApiKeyRef }),
     secret: t.exposeString('secret', {
@@ -65,7 +66,7 @@ builder.queryField('apiKeys', (t) =>
     type: [ApiKeyRef],
     description: 'Your API keys, newest first, revoked ones included.',
     authScopes: { session: true },
-    resolve: (_root, _args, ctx) => apiKeys.listApiKeys(ctx),
+    resolve: (_root, _args, ctx) => ctx.services.apiKeys.list(ctx.em, viewerId(ctx)),
   }),
 );
 
@@ -74,18 +75,19 @@ builder.mutationFields((t) => ({
     type: CreateApiKeyPayloadRef,
     authScopes: { session: true },
     args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
-    resolve: (_root, { input }, ctx) => apiKeys.createApiKey(ctx, input),
+    resolve: (_root, { input }, ctx) => ctx.services.apiKeys.create(ctx.em, viewerId(ctx), input),
   }),
   revokeApiKey: t.field({
     type: ApiKeyRef,
     authScopes: { session: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => apiKeys.revokeApiKey(ctx, String(id)),
+    resolve: (_root, { id }, ctx) => ctx.services.apiKeys.revoke(ctx.em, viewerId(ctx), String(id)),
   }),
   rotateApiKey: t.field({
     type: CreateApiKeyPayloadRef,
     authScopes: { session: true },
     args: { input: t.arg({ type: RotateApiKeyInput, required: true }) },
-    resolve: (_root, { input }, ctx) => apiKeys.rotateApiKey(ctx, { ...input, id: String(input.id) }),
+    resolve: (_root, { input }, ctx) =>
+      ctx.services.apiKeys.rotate(ctx.em, viewerId(ctx), { ...input, id: String(input.id) }),
   }),
 }));

@@ -1,8 +1,7 @@
-import { LockMode } from '@mikro-orm/postgresql';
-import type { Context } from '../../context.ts';
+import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { badUserInput, notFound } from '../../errors.ts';
 import { isUuid } from '../../infra/database/uuid7.ts';
-import { requireUser } from '../auth/viewer.ts';
+import type { EventBus } from '../../infra/pubsub/event-bus.ts';
 import { User } from '../users/user.entity.ts';
 import { ApiKey, type ApiKeyScope, isKeyActive } from './api-key.entity.ts';
 import { KEY_CHANGED_CHANNEL } from './api-key-verifier.ts';
@@ -23,9 +22,69 @@ function checkName(raw: string): string {
   return name;
 }
 
-export async function listApiKeys(ctx: Context): Promise<ApiKey[]> {
-  const { userId } = requireUser(ctx.viewer);
-  return ctx.em.find(ApiKey, { user: userId }, { orderBy: { id: 'desc' } });
+/**
+ * API keys of signed-in users: listing, issuing (at most MAX_ACTIVE_KEYS active), revoking and rotating.
+ * An ended key is announced on `events`, so every instance's verifier forgets it at once.
+ */
+export class ApiKeys {
+  readonly #events: EventBus;
+
+  constructor(deps: { events: EventBus }) {
+    this.#events = deps.events;
+  }
+
+  list(em: EntityManager, userId: string): Promise<ApiKey[]> {
+    return em.find(ApiKey, { user: userId }, { orderBy: { id: 'desc' } });
+  }
+
+  async create(
+    em: EntityManager,
+    userId: string,
+    input: { name: string; scopes?: ApiKeyScope[] | null; expiresAt?: Date | null },
+  ): Promise<CreatedApiKey> {
+    if (input.expiresAt && input.expiresAt <= new Date()) {
+      throw badUserInput('expiresAt must be in the future', 'expiresAt');
+    }
+    const scopes = [...new Set(input.scopes ?? DEFAULT_SCOPES)];
+    if (scopes.length === 0) throw badUserInput('A key needs at least one scope', 'scopes');
+    return issueKey(em, userId, { name: checkName(input.name), scopes, expiresAt: input.expiresAt ?? null });
+  }
+
+  async revoke(em: EntityManager, userId: string, id: string): Promise<ApiKey> {
+    const key = await ownKey(em, userId, id);
+    await this.#end(em, key, new Date());
+    return key;
+  }
+
+  /** A new key with the same name and scopes; the old one works for `gracePeriodSeconds` more. */
+  async rotate(
+    em: EntityManager,
+    userId: string,
+    input: { id: string; gracePeriodSeconds?: number | null },
+  ): Promise<CreatedApiKey> {
+    const grace = input.gracePeriodSeconds ?? 0;
+    if (!Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_SECONDS) {
+      throw badUserInput(`gracePeriodSeconds must be from 0 to ${MAX_GRACE_SECONDS}`, 'gracePeriodSeconds');
+    }
+    const old = await ownKey(em, userId, input.id);
+    if (!isKeyActive(old)) throw badUserInput('Only an active key can be rotated', 'id');
+    const created = await issueKey(
+      em,
+      userId,
+      { name: old.name, scopes: old.scopes, expiresAt: old.expiresAt ?? null },
+      old,
+    );
+    await this.#end(em, old, new Date(Date.now() + grace * 1000));
+    return created;
+  }
+
+  /** Sets when the key stops working, and tells every instance to forget what it cached about it. */
+  async #end(em: EntityManager, key: ApiKey, at: Date): Promise<void> {
+    if (key.revokedAt && key.revokedAt <= at) return;
+    key.revokedAt = at;
+    await em.flush();
+    await this.#events.publish(KEY_CHANGED_CHANNEL, key.hash);
+  }
 }
 
 /**
@@ -33,15 +92,15 @@ export async function listApiKeys(ctx: Context): Promise<ApiKey[]> {
  * exceed the limit of active keys. `replacing` is a key being rotated away: it does not count.
  */
 async function issueKey(
-  ctx: Context,
+  em: EntityManager,
+  userId: string,
   input: { name: string; scopes: ApiKeyScope[]; expiresAt: Date | null },
   replacing?: ApiKey,
 ): Promise<CreatedApiKey> {
-  const { userId } = requireUser(ctx.viewer);
-  return ctx.em.transactional(async (em) => {
-    await em.findOneOrFail(User, userId, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  return em.transactional(async (tx) => {
+    await tx.findOneOrFail(User, userId, { lockMode: LockMode.PESSIMISTIC_WRITE });
     const now = new Date();
-    const active = (await em.find(ApiKey, { user: userId }, { fields: ['revokedAt', 'expiresAt'] })).filter(
+    const active = (await tx.find(ApiKey, { user: userId }, { fields: ['revokedAt', 'expiresAt'] })).filter(
       (key) => key.id !== replacing?.id && isKeyActive(key, now),
     );
     if (active.length >= MAX_ACTIVE_KEYS) {
@@ -50,7 +109,7 @@ async function issueKey(
       );
     }
     const secret = generateApiKey();
-    const apiKey = em.create(ApiKey, {
+    const apiKey = tx.create(ApiKey, {
       user: userId,
       name: input.name,
       prefix: secret.slice(0, DISPLAY_PREFIX_LENGTH),
@@ -64,55 +123,8 @@ async function issueKey(
   });
 }
 
-export async function createApiKey(
-  ctx: Context,
-  input: { name: string; scopes?: ApiKeyScope[] | null; expiresAt?: Date | null },
-): Promise<CreatedApiKey> {
-  if (input.expiresAt && input.expiresAt <= new Date()) {
-    throw badUserInput('expiresAt must be in the future', 'expiresAt');
-  }
-  const scopes = [...new Set(input.scopes ?? DEFAULT_SCOPES)];
-  if (scopes.length === 0) throw badUserInput('A key needs at least one scope', 'scopes');
-  return issueKey(ctx, { name: checkName(input.name), scopes, expiresAt: input.expiresAt ?? null });
-}
-
-async function ownKey(ctx: Context, id: string): Promise<ApiKey> {
-  const { userId } = requireUser(ctx.viewer);
-  const key = isUuid(id) ? await ctx.em.findOne(ApiKey, { id, user: userId }) : null;
+async function ownKey(em: EntityManager, userId: string, id: string): Promise<ApiKey> {
+  const key = isUuid(id) ? await em.findOne(ApiKey, { id, user: userId }) : null;
   if (!key) throw notFound('API key');
   return key;
-}
-
-/** Sets when the key stops working, and tells every instance to forget what it cached about it. */
-async function endKey(ctx: Context, key: ApiKey, at: Date): Promise<void> {
-  if (key.revokedAt && key.revokedAt <= at) return;
-  key.revokedAt = at;
-  await ctx.em.flush();
-  await ctx.services.events.publish(KEY_CHANGED_CHANNEL, key.hash);
-}
-
-export async function revokeApiKey(ctx: Context, id: string): Promise<ApiKey> {
-  const key = await ownKey(ctx, id);
-  await endKey(ctx, key, new Date());
-  return key;
-}
-
-/** A new key with the same name and scopes; the old one works for `gracePeriodSeconds` more. */
-export async function rotateApiKey(
-  ctx: Context,
-  input: { id: string; gracePeriodSeconds?: number | null },
-): Promise<CreatedApiKey> {
-  const grace = input.gracePeriodSeconds ?? 0;
-  if (!Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_SECONDS) {
-    throw badUserInput(`gracePeriodSeconds must be from 0 to ${MAX_GRACE_SECONDS}`, 'gracePeriodSeconds');
-  }
-  const old = await ownKey(ctx, input.id);
-  if (!isKeyActive(old)) throw badUserInput('Only an active key can be rotated', 'id');
-  const created = await issueKey(
-    ctx,
-    { name: old.name, scopes: old.scopes, expiresAt: old.expiresAt ?? null },
-    old,
-  );
-  await endKey(ctx, old, new Date(Date.now() + grace * 1000));
-  return created;
 }

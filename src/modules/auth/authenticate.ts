@@ -10,7 +10,7 @@ import type { Viewer } from './viewer.ts';
  */
 export type Credentials = { authorization: string | null; apiKey: string | null };
 
-export type Authenticators = { tokens: JwtTokens; apiKeys: ApiKeyVerifier };
+export type Authenticators = { tokens: JwtTokens; keyVerifier: ApiKeyVerifier };
 
 const BEARER = /^Bearer\s+(\S+)$/i;
 
@@ -28,13 +28,13 @@ export function presentedApiKey(credentials: Credentials): string | null {
 /** Works out who is calling. Never throws: a bad credential becomes a `rejected` viewer. */
 export async function authenticate(
   credentials: Credentials,
-  { tokens, apiKeys }: Authenticators,
+  { tokens, keyVerifier }: Authenticators,
 ): Promise<Viewer> {
   const authorization = credentials.authorization?.trim() || null;
   const apiKey = credentials.apiKey?.trim() || null;
   if (authorization && apiKey) return { kind: 'rejected', reason: 'conflicting' };
   const key = presentedApiKey(credentials);
-  if (key) return apiKeys.verify(key);
+  if (key) return keyVerifier.verify(key);
   if (!authorization) return { kind: 'anonymous' };
 
   const token = BEARER.exec(authorization)?.[1];

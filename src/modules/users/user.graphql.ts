@@ -1,8 +1,8 @@
 import { TIERS } from '../../config.ts';
 import { builder } from '../../schema/builder.ts';
+import { viewerId } from '../auth/viewer.ts';
 import { ROLES, type User } from './user.entity.ts';
 import type { AuthPayload } from './user.service.ts';
-import * as users from './user.service.ts';
 
 export const TierEnum = builder.enumType('Tier', { values: TIERS });
 export const RoleEnum = builder.enumType('Role', { values: ROLES });
@@ -53,7 +53,7 @@ builder.queryField('me', (t) =>
     type: UserRef,
     description: 'The signed-in user.',
     authScopes: { signedIn: true },
-    resolve: (_root, _args, ctx) => users.currentUser(ctx),
+    resolve: (_root, _args, ctx) => ctx.services.users.current(ctx.em, viewerId(ctx)),
   }),
 );
 
@@ -62,13 +62,13 @@ builder.mutationFields((t) => ({
     type: AuthPayloadRef,
     directives: { rateLimit: { by: 'ip' } },
     args: { input: t.arg({ type: RegisterInput, required: true }) },
-    resolve: (_root, { input }, ctx) => users.register(ctx, input),
+    resolve: (_root, { input }, ctx) => ctx.services.users.register(ctx.em, input),
   }),
   login: t.field({
     type: AuthPayloadRef,
     directives: { rateLimit: { by: 'ip' } },
     args: { input: t.arg({ type: LoginInput, required: true }) },
-    resolve: (_root, { input }, ctx) => users.login(ctx, input),
+    resolve: (_root, { input }, ctx) => ctx.services.users.login(ctx.em, input),
   }),
   setUserTier: t.field({
     authScopes: { session: true },
@@ -76,6 +76,6 @@ builder.mutationFields((t) => ({
     description: 'Admins only.',
     args: { input: t.arg({ type: SetUserTierInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      users.setUserTier(ctx, { userId: String(input.userId), tier: input.tier }),
+      ctx.services.users.setTier(ctx.em, viewerId(ctx), { userId: String(input.userId), tier: input.tier }),
   }),
 }));

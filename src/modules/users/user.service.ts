@@ -1,11 +1,10 @@
 import { type EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import type { Tier } from '../../config.ts';
-import type { Context } from '../../context.ts';
 import { badUserInput, forbidden, notFound, unauthenticated } from '../../errors.ts';
 import { isUuid } from '../../infra/database/uuid7.ts';
+import type { EventBus } from '../../infra/pubsub/event-bus.ts';
 import type { Logger } from '../../logger.ts';
-import type { AccessToken } from '../auth/jwt.ts';
-import { requireUser } from '../auth/viewer.ts';
+import type { AccessToken, JwtTokens } from '../auth/jwt.ts';
 import { burnPasswordCheck, hashPassword, passwordWeakness, verifyPassword } from './password.ts';
 import { User } from './user.entity.ts';
 import { TIER_CHANGED_CHANNEL } from './user-tiers.ts';
@@ -23,56 +22,69 @@ function checkEmail(email: string): void {
   if (email.length > 254 || !EMAIL.test(email)) throw badUserInput('Email address is not valid', 'email');
 }
 
-export async function register(ctx: Context, input: EmailPassword): Promise<AuthPayload> {
-  const email = normaliseEmail(input.email);
-  checkEmail(email);
-  const weakness = passwordWeakness(input.password, email);
-  if (weakness) throw badUserInput(weakness, 'password');
-  const user = ctx.em.create(User, { email, passwordHash: await hashPassword(input.password) });
-  try {
-    await ctx.em.flush();
-  } catch (error) {
-    if (error instanceof UniqueConstraintViolationException) {
-      throw badUserInput('An account with this email already exists', 'email');
+/**
+ * Accounts: registration, sign-in, the current user, tiers. Tokens are signed by `tokens`; a tier
+ * change is announced on `events` so every instance's tier cache drops it.
+ */
+export class Users {
+  readonly #tokens: JwtTokens;
+  readonly #events: EventBus;
+
+  constructor(deps: { tokens: JwtTokens; events: EventBus }) {
+    this.#tokens = deps.tokens;
+    this.#events = deps.events;
+  }
+
+  async register(em: EntityManager, input: EmailPassword): Promise<AuthPayload> {
+    const email = normaliseEmail(input.email);
+    checkEmail(email);
+    const weakness = passwordWeakness(input.password, email);
+    if (weakness) throw badUserInput(weakness, 'password');
+    const user = em.create(User, { email, passwordHash: await hashPassword(input.password) });
+    try {
+      await em.flush();
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException) {
+        throw badUserInput('An account with this email already exists', 'email');
+      }
+      throw error;
     }
-    throw error;
+    return { ...(await this.#tokens.sign(user.id)), user };
   }
-  return { ...(await ctx.services.tokens.sign(user.id)), user };
-}
 
-export async function login(ctx: Context, input: EmailPassword): Promise<AuthPayload> {
-  const user = await ctx.em.findOne(
-    User,
-    { email: normaliseEmail(input.email) },
-    { populate: ['passwordHash'] },
-  );
-  if (!user) {
-    await burnPasswordCheck(input.password);
-    throw unauthenticated('Invalid email or password');
+  async login(em: EntityManager, input: EmailPassword): Promise<AuthPayload> {
+    const user = await em.findOne(
+      User,
+      { email: normaliseEmail(input.email) },
+      { populate: ['passwordHash'] },
+    );
+    if (!user) {
+      await burnPasswordCheck(input.password);
+      throw unauthenticated('Invalid email or password');
+    }
+    if (!(await verifyPassword(input.password, user.passwordHash))) {
+      throw unauthenticated('Invalid email or password');
+    }
+    return { ...(await this.#tokens.sign(user.id)), user };
   }
-  if (!(await verifyPassword(input.password, user.passwordHash))) {
-    throw unauthenticated('Invalid email or password');
+
+  /** The calling user; a token whose user was deleted is as good as an invalid one. */
+  async current(em: EntityManager, userId: string): Promise<User> {
+    const user = await em.findOne(User, userId);
+    if (!user) throw unauthenticated('Invalid credentials');
+    return user;
   }
-  return { ...(await ctx.services.tokens.sign(user.id)), user };
-}
 
-/** The calling user; a token whose user was deleted is as good as an invalid one. */
-export async function currentUser(ctx: Context): Promise<User> {
-  const { userId } = requireUser(ctx.viewer);
-  const user = await ctx.em.findOne(User, userId);
-  if (!user) throw unauthenticated('Invalid credentials');
-  return user;
-}
-
-export async function setUserTier(ctx: Context, input: { userId: string; tier: Tier }): Promise<User> {
-  const caller = await currentUser(ctx);
-  if (caller.role !== 'ADMIN') throw forbidden('Only administrators can change tiers');
-  const user = isUuid(input.userId) ? await ctx.em.findOne(User, input.userId) : null;
-  if (!user) throw notFound('User');
-  user.tier = input.tier;
-  await ctx.em.flush();
-  await ctx.services.events.publish(TIER_CHANGED_CHANNEL, user.id);
-  return user;
+  async setTier(em: EntityManager, callerId: string, input: { userId: string; tier: Tier }): Promise<User> {
+    const caller = await this.current(em, callerId);
+    if (caller.role !== 'ADMIN') throw forbidden('Only administrators can change tiers');
+    const user = isUuid(input.userId) ? await em.findOne(User, input.userId) : null;
+    if (!user) throw notFound('User');
+    user.tier = input.tier;
+    await em.flush();
+    await this.#events.publish(TIER_CHANGED_CHANNEL, user.id);
+    return user;
+  }
 }
 
 /** Makes sure the configured admin exists, is an admin and has the configured password. */

@@ -33,6 +33,7 @@ import {
 import { RateLimiter } from './modules/rate-limits/rate-limiter.ts';
 import { runTrainingJob } from './modules/training/run-training-job.ts';
 import { trainInProcess } from './modules/training/train-in-process.ts';
+import { Training } from './modules/training/training.service.ts';
 import { ensureAdmin, Users } from './modules/users/user.service.ts';
 import { UserTiers } from './modules/users/user-tiers.ts';
 
@@ -59,6 +60,7 @@ export type Services = {
   models: Models;
   users: Users;
   predictions: Predictions;
+  training: Training;
   inference: Inference;
   trainingQueue: TrainingQueue;
   close(): Promise<void>;
@@ -128,6 +130,14 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   const predictionHistory = new PredictionHistory(orm, config.predictions.history, logger, (records) =>
     announcePredictions(events, logger, records),
   );
+  // With Redis, worker processes train; without it, this process does.
+  const trainingQueue: TrainingQueue = config.redisUrl
+    ? new BeeTrainingQueue(config.redisUrl, config.training.queuePrefix, logger)
+    : new LocalTrainingQueue(
+        (jobId) =>
+          runTrainingJob({ orm, events, logger, models, config }, jobId, trainInProcess(config.training)),
+        logger,
+      );
   const services: Services = {
     config,
     logger,
@@ -151,13 +161,15 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
       maxInputElements: config.predictions.maxInputElements,
     }),
     inference,
-    // With Redis, worker processes train; without it, this process does.
-    trainingQueue: config.redisUrl
-      ? new BeeTrainingQueue(config.redisUrl, config.training.queuePrefix, logger)
-      : new LocalTrainingQueue(
-          (jobId) => runTrainingJob(services, jobId, trainInProcess(config.training)),
-          logger,
-        ),
+    trainingQueue,
+    training: new Training({
+      models,
+      quotas: modelQuotas,
+      queue: trainingQueue,
+      events,
+      logger,
+      config: config.training,
+    }),
     async close() {
       // First: the last predictions' history needs PostgreSQL and their events need Redis.
       await services.predictionHistory.close();

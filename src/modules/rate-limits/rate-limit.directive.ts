@@ -9,9 +9,18 @@ import {
   GraphQLString,
 } from 'graphql';
 import type { RateLimitBudget } from '../../config.ts';
-import type { Context } from '../../context.ts';
+import type { Viewer } from '../auth/viewer.ts';
 import type { RateLimitOutcome } from './gcra.ts';
-import { RATE_LIMIT_BUDGETS, type RateLimitRule, type Subject } from './rate-limiter.ts';
+import { RATE_LIMIT_BUDGETS, type RateLimiter, type RateLimitRule, type Subject } from './rate-limiter.ts';
+
+/** What a limited field needs of its request: who calls, from where, and the limiter. */
+type LimitedRequest = {
+  viewer: Viewer;
+  clientIp: string | null;
+  /** The HTTP request, for the response headers; null over a WebSocket. */
+  request: Request | null;
+  services: { rateLimiter: RateLimiter; config: { rateLimits: { enabled: boolean } } };
+};
 
 const RULES: RateLimitRule[] = ['tier', 'ip'];
 
@@ -47,7 +56,7 @@ export function applyRateLimits(schema: GraphQLSchema): GraphQLSchema {
       const resolve = field.resolve ?? defaultFieldResolver;
       return {
         ...field,
-        resolve: async (source, args, context: Context, info) => {
+        resolve: async (source, args, context: LimitedRequest, info) => {
           await enforce(context, rule, budget);
           return resolve(source, args, context, info);
         },
@@ -56,7 +65,7 @@ export function applyRateLimits(schema: GraphQLSchema): GraphQLSchema {
   });
 }
 
-async function enforce(ctx: Context, rule: RateLimitRule, budget: RateLimitBudget): Promise<void> {
+async function enforce(ctx: LimitedRequest, rule: RateLimitRule, budget: RateLimitBudget): Promise<void> {
   const { viewer } = ctx;
   if (!ctx.services.config.rateLimits.enabled) return;
   let subject: Subject;

@@ -2,8 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { ref } from '@mikro-orm/core';
 import { LockMode } from '@mikro-orm/postgresql';
 import { GraphQLError } from 'graphql';
-import type { Services } from '../../services.ts';
+import type { Config } from '../../config.ts';
+import type { Orm } from '../../infra/database/orm.ts';
+import type { EventBus } from '../../infra/pubsub/event-bus.ts';
+import type { Logger } from '../../logger.ts';
 import { Model } from '../models/model.entity.ts';
+import type { Models } from '../models/model.service.ts';
 import { ModelVersion } from '../models/model-version.entity.ts';
 import { DatasetError } from './dataset.ts';
 import type { Trainer } from './train-in-process.ts';
@@ -31,6 +35,15 @@ function metricsOf(report: EpochReport): TrainingMetrics {
   ) as TrainingMetrics;
 }
 
+/** What running a job takes: the database, events, models to publish to, and the training settings. */
+export type TrainingRunDeps = {
+  orm: Orm;
+  events: EventBus;
+  logger: Logger;
+  models: Pick<Models, 'addTrained' | 'changed'>;
+  config: Pick<Config, 'training'>;
+};
+
 type Stop = { kind: 'cancelled' } | { kind: 'timeout'; limitMs: number } | { kind: 'lease-lost' };
 
 /**
@@ -41,8 +54,8 @@ type Stop = { kind: 'cancelled' } | { kind: 'timeout'; limitMs: number } | { kin
  * for the same job: a finished job is left alone, and a job never publishes twice. Throws only for
  * transient trouble (the database, say), and JobLeasedError, which the queue retries.
  */
-export async function runTrainingJob(services: Services, jobId: string, trainer: Trainer): Promise<void> {
-  const { orm, events, logger, config } = services;
+export async function runTrainingJob(deps: TrainingRunDeps, jobId: string, trainer: Trainer): Promise<void> {
+  const { orm, events, logger, config } = deps;
   const owner = randomUUID();
   const claimed = await orm.em.fork().execute<{ attempts: number }[]>(
     `update training_jobs
@@ -122,7 +135,7 @@ export async function runTrainingJob(services: Services, jobId: string, trainer:
     };
     const result = await trainer(input, onEpoch, stop.signal);
     await reports;
-    await publishVersion(services, job, owner, result);
+    await publishVersion(deps, job, owner, result);
   } catch (error) {
     await reports.catch(() => {});
     if (stop.signal.aborted && error === stop.signal.reason) {
@@ -148,12 +161,12 @@ export async function runTrainingJob(services: Services, jobId: string, trainer:
  * SUCCEEDED: the unique training_job_id makes a second publish of the same job impossible.
  */
 async function publishVersion(
-  services: Services,
+  deps: TrainingRunDeps,
   job: TrainingJob,
   owner: string,
   { onnx, classes }: TrainingResult,
 ) {
-  const published = await services.orm.em.fork().transactional(async (em) => {
+  const published = await deps.orm.em.fork().transactional(async (em) => {
     const model = await em.findOne(Model, job.model.id, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (!model) return null; // deleted while training: nothing to publish to
     const stored = await em.findOneOrFail(TrainingJob, job.id, { lockMode: LockMode.PESSIMISTIC_WRITE });
@@ -161,7 +174,7 @@ async function publishVersion(
     let version = await em.findOne(ModelVersion, { trainingJobId: job.id });
     if (!version) {
       try {
-        version = await services.models.addTrained(em, model, {
+        version = await deps.models.addTrained(em, model, {
           bytes: onnx,
           labels: classes,
           trainingJobId: job.id,
@@ -182,6 +195,6 @@ async function publishVersion(
     return { model, stored };
   });
   if (!published) return;
-  await publishTrainingJobUpdated(services.events, services.logger, published.stored);
-  await services.models.changed(published.model);
+  await publishTrainingJobUpdated(deps.events, deps.logger, published.stored);
+  await deps.models.changed(published.model);
 }

@@ -1,5 +1,4 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Context } from '../../context.ts';
 import { entityStream, userChannel } from '../../infra/pubsub/channel-stream.ts';
 import type { EventBus } from '../../infra/pubsub/event-bus.ts';
 import type { Logger } from '../../logger.ts';
@@ -61,13 +60,14 @@ function toEntity(em: EntityManager, userId: string, event: TrainingJobEvent): T
 }
 
 export function trainingJobStream(
-  ctx: Context,
+  events: EventBus,
+  em: EntityManager,
   userId: string,
   jobId: string | null,
 ): AsyncIterable<TrainingJob> {
   return entityStream(
-    ctx.services.events,
-    ctx.em,
+    events,
+    em,
     userChannel('training', userId),
     (message) => {
       const event = JSON.parse(message) as TrainingJobEvent;

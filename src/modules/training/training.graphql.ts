@@ -1,8 +1,7 @@
 import { builder } from '../../schema/builder.ts';
-import { requireUser } from '../auth/viewer.ts';
+import { viewerId } from '../auth/viewer.ts';
 import { ModelRef, ModelVersionRef } from '../models/model.graphql.ts';
 import { trainingJobStream } from './training.events.ts';
-import * as training from './training.service.ts';
 import { TRAINING_ALGORITHMS, TRAINING_STATUSES, type TrainingJob } from './training-job.entity.ts';
 
 const TrainingAlgorithmEnum = builder.enumType('TrainingAlgorithm', { values: TRAINING_ALGORITHMS });
@@ -57,14 +56,15 @@ builder.queryFields((t) => ({
     nullable: true,
     authScopes: { keyScope: 'TRAIN' },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => training.findJob(ctx, String(id)),
+    resolve: (_root, { id }, ctx) => ctx.services.training.find(ctx.em, viewerId(ctx), String(id)),
   }),
   trainingJobs: t.field({
     type: [TrainingJobRef],
     description: 'Your training jobs, newest first.',
     authScopes: { keyScope: 'TRAIN' },
     args: { modelId: t.arg.id() },
-    resolve: (_root, { modelId }, ctx) => training.listJobs(ctx, modelId == null ? null : String(modelId)),
+    resolve: (_root, { modelId }, ctx) =>
+      ctx.services.training.list(ctx.em, viewerId(ctx), modelId == null ? null : String(modelId)),
   }),
 }));
 
@@ -77,13 +77,13 @@ builder.mutationFields((t) => ({
     directives: { rateLimit: { by: 'tier', budget: 'writes' } },
     args: { input: t.arg({ type: StartTrainingInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      training.startTraining(ctx, { ...input, modelId: String(input.modelId) }),
+      ctx.services.training.start(ctx.em, viewerId(ctx), { ...input, modelId: String(input.modelId) }),
   }),
   cancelTraining: t.field({
     type: TrainingJobRef,
     authScopes: { keyScope: 'TRAIN' },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => training.cancelTraining(ctx, String(id)),
+    resolve: (_root, { id }, ctx) => ctx.services.training.cancel(ctx.em, viewerId(ctx), String(id)),
   }),
 }));
 
@@ -95,7 +95,7 @@ builder.subscriptionField('trainingJobUpdated', (t) =>
     authScopes: { keyScope: 'TRAIN' },
     args: { jobId: t.arg.id() },
     subscribe: (_root, { jobId }, ctx) =>
-      trainingJobStream(ctx, requireUser(ctx.viewer).userId, jobId == null ? null : String(jobId)),
+      trainingJobStream(ctx.services.events, ctx.em, viewerId(ctx), jobId == null ? null : String(jobId)),
     resolve: (job) => job,
   }),
 );

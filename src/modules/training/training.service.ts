@@ -1,9 +1,12 @@
-import { LockMode } from '@mikro-orm/postgresql';
-import type { Tier, TrainingLimits } from '../../config.ts';
-import type { Context } from '../../context.ts';
+import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import type { Config, Tier, TrainingLimits } from '../../config.ts';
 import { badUserInput, fileTooLarge, notFound } from '../../errors.ts';
 import { isUuid } from '../../infra/database/uuid7.ts';
-import { requireUser } from '../auth/viewer.ts';
+import type { EventBus } from '../../infra/pubsub/event-bus.ts';
+import type { TrainingQueue } from '../../infra/queue/training-queue.ts';
+import type { Logger } from '../../logger.ts';
+import type { Models } from '../models/model.service.ts';
+import type { ModelQuotas } from '../models/model-quotas.ts';
 import { User } from '../users/user.entity.ts';
 import { DatasetError, parseDataset } from './dataset.ts';
 import { taskFor } from './train-model.ts';
@@ -69,103 +72,113 @@ function checkSize(size: TrainingSize, tier: Tier, limits: TrainingLimits): void
   }
 }
 
-/**
- * Checks everything that can be checked up front (the CSV, the label column, the classes, the
- * parameters, the tier's job limit), stores the job in PostgreSQL and hands it to the queue.
- */
-export async function startTraining(ctx: Context, input: StartTrainingInput): Promise<TrainingJob> {
-  const { userId } = requireUser(ctx.viewer);
-  const model = await ctx.services.models.own(ctx.em, userId, input.modelId);
-  const params = checkParams(input);
-  // The version it would publish must fit (checked again when it is published).
-  await ctx.services.modelQuotas.check(ctx.em, userId, { versions: 1 });
-  const max = ctx.services.config.training.maxDatasetBytes;
-  if (input.dataset.size > max) throw fileTooLarge('dataset', input.dataset.size, max, 'MAX_DATASET_BYTES');
-  const bytes = Buffer.from(await input.dataset.arrayBuffer());
-  let size: TrainingSize;
-  try {
-    const dataset = parseDataset(bytes.toString('utf8'), params.labelColumn);
-    const { classes } = taskFor(dataset, input.algorithm, params.labelColumn);
-    size = {
-      rows: dataset.rows,
-      features: dataset.features.length,
-      classes: classes?.length ?? 1,
-      hiddenUnits: input.algorithm === 'MLP' ? params.hiddenUnits : 0,
-      epochs: params.epochs,
-    };
-  } catch (error) {
-    if (error instanceof DatasetError)
-      throw badUserInput(`The dataset cannot be used: ${error.message}`, 'dataset');
-    throw error;
+export type TrainingDeps = {
+  models: Pick<Models, 'own'>;
+  quotas: Pick<ModelQuotas, 'check'>;
+  queue: TrainingQueue;
+  events: EventBus;
+  logger: Logger;
+  config: Config['training'];
+};
+
+/** Training jobs as their owners see them: started (after every check that can be made up front), cancelled, read. */
+export class Training {
+  readonly #deps: TrainingDeps;
+
+  constructor(deps: TrainingDeps) {
+    this.#deps = deps;
   }
 
-  const { tier } = await ctx.em.findOneOrFail(User, userId, { fields: ['tier'] });
-  checkSize(size, tier as Tier, ctx.services.config.training.limits[tier as Tier]);
-
-  const job = await ctx.em.transactional(async (em) => {
-    // The user's row lock makes concurrent starts count each other.
-    const user = await em.findOneOrFail(User, userId, { lockMode: LockMode.PESSIMISTIC_WRITE });
-    const limit = ctx.services.config.training.maxConcurrentJobs[user.tier as Tier];
-    const active = await em.count(TrainingJob, { user: userId, status: { $in: ACTIVE_STATUSES } });
-    if (active >= limit) {
-      throw badUserInput(
-        `You have ${active} training job${active === 1 ? '' : 's'} queued or running, the most the ${user.tier} tier allows`,
-      );
+  /**
+   * Checks everything that can be checked up front (the CSV, the label column, the classes, the
+   * parameters, the tier's job limit), stores the job in PostgreSQL and hands it to the queue.
+   */
+  async start(em: EntityManager, userId: string, input: StartTrainingInput): Promise<TrainingJob> {
+    const { models, quotas, queue, events, logger, config } = this.#deps;
+    const model = await models.own(em, userId, input.modelId);
+    const params = checkParams(input);
+    // The version it would publish must fit (checked again when it is published).
+    await quotas.check(em, userId, { versions: 1 });
+    const max = config.maxDatasetBytes;
+    if (input.dataset.size > max) throw fileTooLarge('dataset', input.dataset.size, max, 'MAX_DATASET_BYTES');
+    const bytes = Buffer.from(await input.dataset.arrayBuffer());
+    let size: TrainingSize;
+    try {
+      const dataset = parseDataset(bytes.toString('utf8'), params.labelColumn);
+      const { classes } = taskFor(dataset, input.algorithm, params.labelColumn);
+      size = {
+        rows: dataset.rows,
+        features: dataset.features.length,
+        classes: classes?.length ?? 1,
+        hiddenUnits: input.algorithm === 'MLP' ? params.hiddenUnits : 0,
+        epochs: params.epochs,
+      };
+    } catch (error) {
+      if (error instanceof DatasetError)
+        throw badUserInput(`The dataset cannot be used: ${error.message}`, 'dataset');
+      throw error;
     }
-    return em.create(TrainingJob, {
-      user: userId,
-      model,
-      algorithm: input.algorithm,
-      params,
-      dataset: bytes,
+
+    const { tier } = await em.findOneOrFail(User, userId, { fields: ['tier'] });
+    checkSize(size, tier as Tier, config.limits[tier as Tier]);
+
+    const job = await em.transactional(async (tx) => {
+      // The user's row lock makes concurrent starts count each other.
+      const user = await tx.findOneOrFail(User, userId, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      const limit = config.maxConcurrentJobs[user.tier as Tier];
+      const active = await tx.count(TrainingJob, { user: userId, status: { $in: ACTIVE_STATUSES } });
+      if (active >= limit) {
+        throw badUserInput(
+          `You have ${active} training job${active === 1 ? '' : 's'} queued or running, the most the ${user.tier} tier allows`,
+        );
+      }
+      return tx.create(TrainingJob, {
+        user: userId,
+        model,
+        algorithm: input.algorithm,
+        params,
+        dataset: bytes,
+      });
     });
-  });
-  try {
-    await ctx.services.trainingQueue.enqueue(job.id);
-  } catch (error) {
-    ctx.services.logger.error({ err: error }, 'could not queue a training job');
-    const failed = {
-      status: 'FAILED',
-      error: 'The training queue is unavailable; try again later.',
-      finishedAt: new Date(),
-    } as const;
-    await ctx.em.fork().nativeUpdate(TrainingJob, { id: job.id }, failed);
-    Object.assign(job, failed);
+    try {
+      await queue.enqueue(job.id);
+    } catch (error) {
+      logger.error({ err: error }, 'could not queue a training job');
+      const failed = {
+        status: 'FAILED',
+        error: 'The training queue is unavailable; try again later.',
+        finishedAt: new Date(),
+      } as const;
+      await em.fork().nativeUpdate(TrainingJob, { id: job.id }, failed);
+      Object.assign(job, failed);
+    }
+    await publishTrainingJobUpdated(events, logger, job);
+    return job;
   }
-  await publishTrainingJobUpdated(ctx.services.events, ctx.services.logger, job);
-  return job;
-}
 
-async function ownJob(ctx: Context, id: string): Promise<TrainingJob> {
-  const { userId } = requireUser(ctx.viewer);
-  const job = isUuid(id) ? await ctx.em.findOne(TrainingJob, { id, user: userId }) : null;
-  if (!job) throw notFound('Training job');
-  return job;
-}
-
-/** A queued job is cancelled at once; a running one stops at its next epoch boundary. */
-export async function cancelTraining(ctx: Context, id: string): Promise<TrainingJob> {
-  const job = await ownJob(ctx, id);
-  if (!ACTIVE_STATUSES.includes(job.status)) {
-    throw badUserInput(`The job has already finished (${job.status})`, 'id');
+  /** A queued job is cancelled at once; a running one stops at its next epoch boundary. */
+  async cancel(em: EntityManager, userId: string, id: string): Promise<TrainingJob> {
+    const job = await this.find(em, userId, id);
+    if (!job) throw notFound('Training job');
+    if (!ACTIVE_STATUSES.includes(job.status)) {
+      throw badUserInput(`The job has already finished (${job.status})`, 'id');
+    }
+    job.cancelRequestedAt = new Date();
+    if (job.status === 'QUEUED') {
+      job.status = 'CANCELLED';
+      job.finishedAt = new Date();
+    }
+    await em.flush();
+    await publishTrainingJobUpdated(this.#deps.events, this.#deps.logger, job);
+    return job;
   }
-  job.cancelRequestedAt = new Date();
-  if (job.status === 'QUEUED') {
-    job.status = 'CANCELLED';
-    job.finishedAt = new Date();
+
+  async find(em: EntityManager, userId: string, id: string): Promise<TrainingJob | null> {
+    return isUuid(id) ? em.findOne(TrainingJob, { id, user: userId }) : null;
   }
-  await ctx.em.flush();
-  await publishTrainingJobUpdated(ctx.services.events, ctx.services.logger, job);
-  return job;
-}
 
-export async function findJob(ctx: Context, id: string): Promise<TrainingJob | null> {
-  const { userId } = requireUser(ctx.viewer);
-  return isUuid(id) ? ctx.em.findOne(TrainingJob, { id, user: userId }) : null;
-}
-
-export async function listJobs(ctx: Context, modelId: string | null): Promise<TrainingJob[]> {
-  const { userId } = requireUser(ctx.viewer);
-  const model = modelId === null ? undefined : await ctx.services.models.own(ctx.em, userId, modelId);
-  return ctx.em.find(TrainingJob, { user: userId, ...(model ? { model } : {}) }, { orderBy: { id: 'desc' } });
+  async list(em: EntityManager, userId: string, modelId: string | null): Promise<TrainingJob[]> {
+    const model = modelId === null ? undefined : await this.#deps.models.own(em, userId, modelId);
+    return em.find(TrainingJob, { user: userId, ...(model ? { model } : {}) }, { orderBy: { id: 'desc' } });
+  }
 }

@@ -6,7 +6,7 @@ import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-
 import { useBodyLimits } from './body-limits.ts';
 import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
-import { rateLimitHeaders, requestOutcomes } from './modules/rate-limits/rate-limit.directive.ts';
+import { rateLimitHeaders } from './modules/rate-limits/rate-limit.directive.ts';
 import { schema } from './schema/index.ts';
 import type { Services } from './services.ts';
 import { attachWebSocket } from './websocket.ts';
@@ -68,7 +68,7 @@ export function buildYoga(services: Services): YogaServerInstance<Record<string,
       useBodyLimits({ multipart: largestFile(config) + MAX_FIELD_BYTES, other: MAX_REQUEST_BYTES }),
       {
         onResponse({ request, response }) {
-          const outcome = requestOutcomes.get(request);
+          const outcome = services.rateLimiter.outcomeOf(request);
           if (!outcome || response.status >= 400) return;
           for (const [name, value] of Object.entries(rateLimitHeaders(outcome)))
             response.headers.set(name, value);

@@ -25,6 +25,11 @@ type Documents = {
     "\n  query Me {\n    me {\n      id\n      email\n      tier\n      role\n      createdAt\n    }\n  }\n": typeof types.MeDocument,
     "\n  mutation SetUserTier($input: SetUserTierInput!) {\n    setUserTier(input: $input) {\n      id\n      tier\n    }\n  }\n": typeof types.SetUserTierDocument,
     "\n  query ModelVersionStates($id: ID!) {\n    model(id: $id) {\n      versions {\n        version\n        status\n        lastError\n        quarantinedUntil\n      }\n    }\n  }\n": typeof types.ModelVersionStatesDocument,
+    "\n  mutation EmbeddedPredict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      cached\n    }\n  }\n": typeof types.EmbeddedPredictDocument,
+    "\n  subscription EmbeddedPredictions {\n    predictionCompleted {\n      id\n      outputs\n    }\n  }\n": typeof types.EmbeddedPredictionsDocument,
+    "\n  mutation EmbeddedCreateKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n      apiKey {\n        id\n      }\n    }\n  }\n": typeof types.EmbeddedCreateKeyDocument,
+    "\n  mutation EmbeddedRevokeKey($id: ID!) {\n    revokeApiKey(id: $id) {\n      id\n    }\n  }\n": typeof types.EmbeddedRevokeKeyDocument,
+    "\n  query EmbeddedWhoAmI {\n    me {\n      id\n    }\n  }\n": typeof types.EmbeddedWhoAmIDocument,
     "\n  query Models {\n    models {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n      versions {\n        version\n        sha256\n      }\n    }\n  }\n": typeof types.ModelsDocument,
     "\n  query Model($id: ID!) {\n    model(id: $id) {\n      id\n      name\n      description\n      createdAt\n      updatedAt\n      activeVersion {\n        version\n        inputs {\n          name\n          elementType\n          shape\n        }\n      }\n      versions {\n        version\n      }\n    }\n  }\n": typeof types.ModelDocument,
     "\n  mutation UpdateModel($input: UpdateModelInput!) {\n    updateModel(input: $input) {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n    }\n  }\n": typeof types.UpdateModelDocument,
@@ -76,6 +81,11 @@ const documents: Documents = {
     "\n  query Me {\n    me {\n      id\n      email\n      tier\n      role\n      createdAt\n    }\n  }\n": types.MeDocument,
     "\n  mutation SetUserTier($input: SetUserTierInput!) {\n    setUserTier(input: $input) {\n      id\n      tier\n    }\n  }\n": types.SetUserTierDocument,
     "\n  query ModelVersionStates($id: ID!) {\n    model(id: $id) {\n      versions {\n        version\n        status\n        lastError\n        quarantinedUntil\n      }\n    }\n  }\n": types.ModelVersionStatesDocument,
+    "\n  mutation EmbeddedPredict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      cached\n    }\n  }\n": types.EmbeddedPredictDocument,
+    "\n  subscription EmbeddedPredictions {\n    predictionCompleted {\n      id\n      outputs\n    }\n  }\n": types.EmbeddedPredictionsDocument,
+    "\n  mutation EmbeddedCreateKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n      apiKey {\n        id\n      }\n    }\n  }\n": types.EmbeddedCreateKeyDocument,
+    "\n  mutation EmbeddedRevokeKey($id: ID!) {\n    revokeApiKey(id: $id) {\n      id\n    }\n  }\n": types.EmbeddedRevokeKeyDocument,
+    "\n  query EmbeddedWhoAmI {\n    me {\n      id\n    }\n  }\n": types.EmbeddedWhoAmIDocument,
     "\n  query Models {\n    models {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n      versions {\n        version\n        sha256\n      }\n    }\n  }\n": types.ModelsDocument,
     "\n  query Model($id: ID!) {\n    model(id: $id) {\n      id\n      name\n      description\n      createdAt\n      updatedAt\n      activeVersion {\n        version\n        inputs {\n          name\n          elementType\n          shape\n        }\n      }\n      versions {\n        version\n      }\n    }\n  }\n": types.ModelDocument,
     "\n  mutation UpdateModel($input: UpdateModelInput!) {\n    updateModel(input: $input) {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n    }\n  }\n": types.UpdateModelDocument,
@@ -174,6 +184,26 @@ export function graphql(source: "\n  mutation SetUserTier($input: SetUserTierInp
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query ModelVersionStates($id: ID!) {\n    model(id: $id) {\n      versions {\n        version\n        status\n        lastError\n        quarantinedUntil\n      }\n    }\n  }\n"): (typeof documents)["\n  query ModelVersionStates($id: ID!) {\n    model(id: $id) {\n      versions {\n        version\n        status\n        lastError\n        quarantinedUntil\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation EmbeddedPredict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      cached\n    }\n  }\n"): (typeof documents)["\n  mutation EmbeddedPredict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      cached\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription EmbeddedPredictions {\n    predictionCompleted {\n      id\n      outputs\n    }\n  }\n"): (typeof documents)["\n  subscription EmbeddedPredictions {\n    predictionCompleted {\n      id\n      outputs\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation EmbeddedCreateKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n      apiKey {\n        id\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation EmbeddedCreateKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n      apiKey {\n        id\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation EmbeddedRevokeKey($id: ID!) {\n    revokeApiKey(id: $id) {\n      id\n    }\n  }\n"): (typeof documents)["\n  mutation EmbeddedRevokeKey($id: ID!) {\n    revokeApiKey(id: $id) {\n      id\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query EmbeddedWhoAmI {\n    me {\n      id\n    }\n  }\n"): (typeof documents)["\n  query EmbeddedWhoAmI {\n    me {\n      id\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -36,9 +36,6 @@ export const rateLimitDirective = new GraphQLDirective({
   args: { by: { type: new GraphQLNonNull(GraphQLString) }, budget: { type: GraphQLString } },
 });
 
-/** The successful outcome of each HTTP request's limits, for its response headers. */
-export const requestOutcomes = new WeakMap<Request, RateLimitOutcome>();
-
 /** Wraps the resolver of every field that carries `@rateLimit`, so HTTP and WebSocket are limited alike. */
 export function applyRateLimits(schema: GraphQLSchema): GraphQLSchema {
   return mapSchema(schema, {
@@ -74,7 +71,7 @@ async function enforce(ctx: LimitedRequest, rule: RateLimitRule, budget: RateLim
   else return; // not signed in: the field's own authentication refuses it, uncounted
   const outcome = await ctx.services.rateLimiter.consume(rule, budget, subject);
   if (!outcome.allowed) throw rateLimited(outcome);
-  if (ctx.request) requestOutcomes.set(ctx.request, outcome);
+  if (ctx.request) ctx.services.rateLimiter.remember(ctx.request, outcome);
 }
 
 function rateLimited(outcome: RateLimitOutcome): GraphQLError {

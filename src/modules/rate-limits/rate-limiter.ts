@@ -13,6 +13,8 @@ export class RateLimiter {
   readonly #store: RateLimitStore;
   readonly #tiers: UserTiers;
   readonly #config: RateLimitConfig;
+  /** The successful outcome of each HTTP request's limits, for its response headers (see app.ts). */
+  readonly #outcomes = new WeakMap<Request, RateLimitOutcome>();
 
   constructor(store: RateLimitStore, tiers: UserTiers, config: RateLimitConfig) {
     this.#store = store;
@@ -42,6 +44,15 @@ export class RateLimiter {
     return this.#store.consume(budgetKey(subject.userId, budget), this.tierWindows(tier, budget), {
       dryRun: false,
     });
+  }
+
+  remember(request: Request, outcome: RateLimitOutcome): void {
+    this.#outcomes.set(request, outcome);
+  }
+
+  /** What the request's limited fields were told, if any: the response's RateLimit headers. */
+  outcomeOf(request: Request): RateLimitOutcome | undefined {
+    return this.#outcomes.get(request);
   }
 
   /** The user's windows of a budget as they stand, without spending anything. */

@@ -84,3 +84,22 @@ export function entityStream<E, T>(
     return toEntity(em, event);
   });
 }
+
+/**
+ * A user's channel of JSON events as a stream of entities: each message is parsed once, and only the
+ * events that `matches` accepts reach the subscriber.
+ */
+export function userEntityStream<E, T>(
+  bus: EventBus,
+  em: EntityManager,
+  topic: Parameters<typeof userChannel>[0],
+  userId: string,
+  matches: (event: E) => boolean,
+  toEntity: (em: EntityManager, event: E) => T,
+): AsyncIterableIterator<T> {
+  const accept = (message: string) => {
+    const event = JSON.parse(message) as E;
+    return matches(event) ? event : null;
+  };
+  return entityStream(bus, em, userChannel(topic, userId), accept, toEntity);
+}

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { entityStream, userChannel } from '../../infra/pubsub/channel-stream.ts';
+import { userChannel, userEntityStream } from '../../infra/pubsub/channel-stream.ts';
 import type { EventBus } from '../../infra/pubsub/event-bus.ts';
 import type { Logger } from '../../logger.ts';
 import { Model } from './model.entity.ts';
@@ -55,14 +55,12 @@ export function modelStream(
   ownerId: string,
   modelId: string | null,
 ): AsyncIterable<Model> {
-  return entityStream(
+  return userEntityStream<ModelEvent, Model>(
     events,
     em,
-    userChannel('models', ownerId),
-    (message) => {
-      const event = JSON.parse(message) as ModelEvent;
-      return modelId === null || event.id === modelId ? event : null;
-    },
+    'models',
+    ownerId,
+    (event) => modelId === null || event.id === modelId,
     (em, event) => {
       const model = em.merge(Model, {
         id: event.id,

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { entityStream, userChannel } from '../../infra/pubsub/channel-stream.ts';
+import { userChannel, userEntityStream } from '../../infra/pubsub/channel-stream.ts';
 import type { EventBus } from '../../infra/pubsub/event-bus.ts';
 import type { Logger } from '../../logger.ts';
 import { Prediction, type PredictionRecord, predictionData } from './prediction.entity.ts';
@@ -28,14 +28,12 @@ export function predictionStream(
   userId: string,
   modelId: string | null,
 ): AsyncIterable<Prediction> {
-  return entityStream(
+  return userEntityStream<PredictionEvent, Prediction>(
     events,
     em,
-    userChannel('predictions', userId),
-    (message) => {
-      const event = JSON.parse(message) as PredictionEvent;
-      return modelId === null || event.modelId === modelId ? event : null;
-    },
+    'predictions',
+    userId,
+    (event) => modelId === null || event.modelId === modelId,
     (em, event) =>
       em.merge(Prediction, predictionData({ ...event, userId, createdAt: new Date(event.createdAt) })),
   );

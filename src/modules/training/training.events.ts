@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { entityStream, userChannel } from '../../infra/pubsub/channel-stream.ts';
+import { userChannel, userEntityStream } from '../../infra/pubsub/channel-stream.ts';
 import type { EventBus } from '../../infra/pubsub/event-bus.ts';
 import type { Logger } from '../../logger.ts';
 import { TrainingJob, type TrainingMetrics } from './training-job.entity.ts';
@@ -65,14 +65,12 @@ export function trainingJobStream(
   userId: string,
   jobId: string | null,
 ): AsyncIterable<TrainingJob> {
-  return entityStream(
+  return userEntityStream<TrainingJobEvent, TrainingJob>(
     events,
     em,
-    userChannel('training', userId),
-    (message) => {
-      const event = JSON.parse(message) as TrainingJobEvent;
-      return jobId === null || event.id === jobId ? event : null;
-    },
+    'training',
+    userId,
+    (event) => jobId === null || event.id === jobId,
     (em, event) => toEntity(em, userId, event),
   );
 }

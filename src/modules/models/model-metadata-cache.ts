@@ -7,20 +7,36 @@ import type { RedisClientType } from '../../infra/redis.ts';
 import { withTimeout } from '../../infra/timeout.ts';
 import type { Logger } from '../../logger.ts';
 
-/** What `predict` needs of a version: its tensors, and whether it is quarantined (until, in epoch ms). */
+/**
+ * What `predict` needs of a version: its tensors and whether it is quarantined, and what a prediction's
+ * `version` field shows, so answering it reads no database. Times are epoch milliseconds (it is JSON in
+ * Redis).
+ */
 export type RunnableVersion = {
   id: string;
   version: number;
   inputs: TensorSpec[];
   outputs: TensorSpec[];
+  sizeBytes: number;
+  sha256: string;
+  labels: string[] | null;
+  createdAt: number;
   quarantinedUntil: number | null;
   lastError: string | null;
 };
 
-/** What `predict` needs of a model on every call: whose it is and which version runs by default. */
+/**
+ * What `predict` needs of a model on every call (whose it is, which version runs by default) and what a
+ * prediction's `model` field shows. Every change of the model invalidates it.
+ */
 export type ModelMetadata = {
   id: string;
   ownerId: string;
+  name: string;
+  description: string | null;
+  latestVersion: number;
+  createdAt: number;
+  updatedAt: number;
   activeVersion: RunnableVersion | null;
 };
 
@@ -200,5 +216,7 @@ export class RedisModelMetadataCache implements ModelMetadataCache {
 
 function keys(modelId: string): [string, string] {
   // One hash tag, so both keys sit in one Redis Cluster slot and MGET works there too.
-  return [`mlp:model:{${modelId}}:generation`, `mlp:model:{${modelId}}:metadata`];
+  // The entry's key names the shape of ModelMetadata: instances of an older release, sharing the Redis
+  // during a rolling upgrade, neither read nor write entries of another shape.
+  return [`mlp:model:{${modelId}}:generation`, `mlp:model:{${modelId}}:metadata:v2`];
 }

@@ -180,7 +180,7 @@ export class Models {
     userId: string,
     modelId: string,
     number: number | null,
-  ): Promise<RunnableVersion> {
+  ): Promise<{ model: ModelMetadata; version: RunnableVersion }> {
     const metadata = isUuid(modelId)
       ? await this.#deps.metadata.get(modelId, () => this.#loadMetadata(em.fork(), modelId))
       : null;
@@ -202,7 +202,37 @@ export class Models {
     if (version.quarantinedUntil !== null && version.quarantinedUntil > Date.now()) {
       throw modelQuarantined(version.version, new Date(version.quarantinedUntil), version.lastError);
     }
-    return version;
+    return { model: metadata, version };
+  }
+
+  /**
+   * The model and version of a prediction as entities of `em`, made from the metadata in hand: a
+   * prediction's `model` and `version` fields then read no database.
+   */
+  entitiesOf(em: EntityManager, model: ModelMetadata, version: RunnableVersion): void {
+    em.merge(Model, {
+      id: model.id,
+      owner: model.ownerId,
+      name: model.name,
+      description: model.description,
+      activeVersion: model.activeVersion?.version ?? null,
+      latestVersion: model.latestVersion,
+      createdAt: new Date(model.createdAt),
+      updatedAt: new Date(model.updatedAt),
+    });
+    em.merge(ModelVersion, {
+      id: version.id,
+      model: model.id,
+      version: version.version,
+      inputs: version.inputs,
+      outputs: version.outputs,
+      sizeBytes: version.sizeBytes,
+      sha256: version.sha256,
+      labels: version.labels,
+      createdAt: new Date(version.createdAt),
+      quarantinedUntil: version.quarantinedUntil === null ? null : new Date(version.quarantinedUntil),
+      lastError: version.lastError,
+    });
   }
 
   /** The ONNX bytes of a version, read only when an inference worker has to load its session. */
@@ -246,7 +276,16 @@ export class Models {
       model.activeVersion == null
         ? null
         : await em.findOne(ModelVersion, { model, version: model.activeVersion });
-    return { id: model.id, ownerId: model.owner.id, activeVersion: active && runnable(active) };
+    return {
+      id: model.id,
+      ownerId: model.owner.id,
+      name: model.name,
+      description: model.description ?? null,
+      latestVersion: model.latestVersion,
+      createdAt: model.createdAt.getTime(),
+      updatedAt: model.updatedAt.getTime(),
+      activeVersion: active && runnable(active),
+    };
   }
 }
 
@@ -256,6 +295,10 @@ function runnable(version: ModelVersion): RunnableVersion {
     version: version.version,
     inputs: version.inputs,
     outputs: version.outputs,
+    sizeBytes: version.sizeBytes,
+    sha256: version.sha256,
+    labels: version.labels ?? null,
+    createdAt: version.createdAt.getTime(),
     quarantinedUntil: version.quarantinedUntil?.getTime() ?? null,
     lastError: version.lastError ?? null,
   };

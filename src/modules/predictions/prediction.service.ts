@@ -57,7 +57,7 @@ function fromCursor(cursor: string): string {
 }
 
 /** What predictions need of models: whose a model is, which version to run, and its bytes. */
-export type ModelCatalog = Pick<Models, 'own' | 'versionToRun' | 'versionBytes'>;
+export type ModelCatalog = Pick<Models, 'own' | 'versionToRun' | 'versionBytes' | 'entitiesOf'>;
 
 export type PredictionsDeps = {
   models: ModelCatalog;
@@ -83,7 +83,7 @@ export class Predictions {
   ): Promise<Prediction> {
     const { models, inference, cache, history } = this.#deps;
     const started = performance.now();
-    const version = await models.versionToRun(em, userId, input.modelId, input.version ?? null);
+    const { model, version } = await models.versionToRun(em, userId, input.modelId, input.version ?? null);
 
     let feeds: ReturnType<typeof toFeeds>;
     try {
@@ -122,6 +122,7 @@ export class Predictions {
       createdAt: new Date(),
     };
     await history.record(record);
+    models.entitiesOf(em, model, version);
     return em.create(Prediction, predictionData(record), { persist: false });
   }
 

@@ -5,7 +5,7 @@ import type { Orm } from '../../infra/database/orm.ts';
 import type { EventBus } from '../../infra/pubsub/event-bus.ts';
 import type { Logger } from '../../logger.ts';
 import type { Viewer } from '../auth/viewer.ts';
-import { ApiKey, type ApiKeyScope } from './api-key.entity.ts';
+import { ApiKey, type ApiKeyScope, keyState } from './api-key.entity.ts';
 import { hashApiKey, isWellFormedApiKey } from './key-format.ts';
 
 /** Revoked or rotated keys are announced here by hash, so every instance drops them from its cache. */
@@ -71,8 +71,9 @@ export class ApiKeyVerifier {
       return { kind: 'rejected', reason: 'invalid' };
     }
     const now = new Date();
-    if (key.revokedAt && key.revokedAt <= now) return { kind: 'rejected', reason: 'invalid' };
-    if (key.expiresAt && key.expiresAt <= now) return { kind: 'rejected', reason: 'expired' };
+    const state = keyState(key, now);
+    // A revoked key reads as an invalid one: nobody learns that it ever existed.
+    if (state !== 'active') return { kind: 'rejected', reason: state === 'expired' ? 'expired' : 'invalid' };
     this.#touch(key.id, now);
     return {
       kind: 'user',

@@ -30,7 +30,15 @@ export const ApiKey = defineEntity({
 });
 export type ApiKey = InferEntity<typeof ApiKey>;
 
-/** Whether the key works at `now`: neither revoked (or past its grace period) nor expired. */
-export function isKeyActive(key: Pick<ApiKey, 'revokedAt' | 'expiresAt'>, now = new Date()): boolean {
-  return (!key.revokedAt || key.revokedAt > now) && (!key.expiresAt || key.expiresAt > now);
+type KeyDates = { revokedAt?: Date | null; expiresAt?: Date | null };
+
+/** What a key is at `now`: revoked (a rotated key once its grace period is over), expired, or active. */
+export function keyState(key: KeyDates, now = new Date()): 'active' | 'revoked' | 'expired' {
+  if (key.revokedAt && key.revokedAt <= now) return 'revoked';
+  if (key.expiresAt && key.expiresAt <= now) return 'expired';
+  return 'active';
+}
+
+export function isKeyActive(key: KeyDates, now = new Date()): boolean {
+  return keyState(key, now) === 'active';
 }

@@ -2,6 +2,7 @@ import { buildApp } from './app.ts';
 import { loadConfigOrExit } from './config.ts';
 import { createLogger } from './logger.ts';
 import { createServices } from './services.ts';
+import { stopOnSignal } from './shutdown.ts';
 
 const config = loadConfigOrExit();
 
@@ -14,18 +15,4 @@ logger.info(
   `mlp listening on http://localhost:${port}/graphql (GraphiQL in a browser)`,
 );
 
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    app.stop().then(
-      () => process.exit(0),
-      (error) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  });
-}
+stopOnSignal(logger, () => app.stop());

@@ -9,6 +9,7 @@ import { createLogger } from './logger.ts';
 import { runTrainingJob } from './modules/training/run-training-job.ts';
 import { trainInProcess } from './modules/training/train-in-process.ts';
 import { createServices } from './services.ts';
+import { stopOnSignal } from './shutdown.ts';
 
 /** A worker that stops reporting for this long is presumed dead; its job goes to another worker. */
 const STALL_INTERVAL_MS = 5000;
@@ -53,23 +54,9 @@ health.listen(config.port, () =>
   logger.info({ port: (health.address() as AddressInfo).port }, 'training worker ready'),
 );
 
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'worker shutting down');
-    // Waits for the job in hand (up to the timeout), so a clean stop does not strand it.
-    health.close();
-    queue
-      .close(30_000)
-      .then(() => services.close())
-      .then(
-        () => process.exit(0),
-        (error) => {
-          logger.error({ err: error }, 'worker shutdown failed');
-          process.exit(1);
-        },
-      );
-  });
-}
+// Waits for the job in hand (up to the timeout), so a clean stop does not strand it.
+stopOnSignal(logger, async () => {
+  health.close();
+  await queue.close(30_000);
+  await services.close();
+});

@@ -18,6 +18,11 @@ export const Model = defineEntity({
     activeVersion: p.integer().nullable(),
     /** The highest version number handed out, so numbers are never reused after a version is gone. */
     latestVersion: p.integer().default(0),
+    /**
+     * Not stored: true only on the model a `modelUpdated` event announces as deleted (the row is gone by
+     * then; see model.events.ts).
+     */
+    deleted: p.boolean().persist(false).default(false),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p
       .datetime()

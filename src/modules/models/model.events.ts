@@ -16,13 +16,6 @@ type ModelEvent = {
   deleted: boolean;
 };
 
-/** Models announced as deleted: the one event that tells a subscriber its model is gone. */
-const deletedModels = new WeakSet<Model>();
-
-export function isDeletedModel(model: Model): boolean {
-  return deletedModels.has(model);
-}
-
 /**
  * After a change to a model is committed (a new or activated version, a rename, a deletion): every
  * instance drops its cached metadata first, then subscribers hear of it.
@@ -61,8 +54,8 @@ export function modelStream(
     'models',
     ownerId,
     (event) => modelId === null || event.id === modelId,
-    (em, event) => {
-      const model = em.merge(Model, {
+    (em, event) =>
+      em.merge(Model, {
         id: event.id,
         owner: ownerId,
         name: event.name,
@@ -71,9 +64,7 @@ export function modelStream(
         latestVersion: event.latestVersion,
         createdAt: new Date(event.createdAt),
         updatedAt: new Date(event.updatedAt),
-      });
-      if (event.deleted) deletedModels.add(model);
-      return model;
-    },
+        deleted: event.deleted,
+      }),
   );
 }

@@ -2,7 +2,7 @@ import type { TensorSpec } from '../../infra/inference/tensor-spec.ts';
 import { builder } from '../../schema/builder.ts';
 import { viewerId } from '../auth/viewer.ts';
 import type { Model } from './model.entity.ts';
-import { isDeletedModel, modelStream } from './model.events.ts';
+import { modelStream } from './model.events.ts';
 import type { ModelVersion } from './model-version.entity.ts';
 
 const TensorSpecRef = builder.objectRef<TensorSpec>('TensorSpec').implement({
@@ -87,7 +87,7 @@ export const ModelRef = builder.objectRef<Model>('Model').implement({
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     deleted: t.boolean({
       description: 'True only in the `modelUpdated` event that announces the model’s deletion.',
-      resolve: (model) => isDeletedModel(model),
+      resolve: (model) => model.deleted === true,
     }),
   }),
 });

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { Migrator } from '@mikro-orm/migrations';
-import { MikroORM, type Options } from '@mikro-orm/postgresql';
+import { DataloaderType, MikroORM, type Options } from '@mikro-orm/postgresql';
 import { PGliteDialect } from 'kysely';
 import type { DatabaseConfig } from '../../config.ts';
 import { migrations } from './migrations/index.ts';
@@ -18,6 +18,9 @@ function ormOptions(entities: Entities): Options {
     migrations: { migrationsList: migrations, snapshot: false, silent: true },
     // Every request forks its own entity manager; touching the global one is a bug we want to hear about.
     allowGlobalContext: false,
+    // A GraphQL field that must load a related entity (a prediction's model, a job's version) does so
+    // through the request's own batching loader: one query per entity type and tick, not one per row.
+    dataloader: DataloaderType.REFERENCE,
     debug: false,
   };
 }

@@ -43,25 +43,17 @@ import { UserTiers } from './modules/users/user-tiers.ts';
  */
 const MODEL_METADATA_TTL_MS = 60_000;
 
-/** Everything a request or job may use, built once per process. No module-level singletons. */
-export type Services = {
-  config: Config;
-  logger: Logger;
-  orm: Orm;
-  events: EventBus;
+/** Everything a request may use, built once per process. No module-level singletons. */
+export type Services = ModelServices & {
   tokens: JwtTokens;
   keyVerifier: ApiKeyVerifier;
   apiKeys: ApiKeys;
   rateLimiter: RateLimiter;
   predictionCache: PredictionCache;
   predictionHistory: PredictionHistory;
-  modelMetadata: ModelMetadataCache;
-  modelQuotas: ModelQuotas;
-  models: Models;
   users: Users;
   predictions: Predictions;
   training: Training;
-  inference: Inference;
   trainingQueue: TrainingQueue;
   close(): Promise<void>;
 };
@@ -83,24 +75,33 @@ async function connectShared(config: Config, logger: Logger) {
   };
 }
 
-export async function createServices(config: Config, logger: Logger): Promise<Services> {
+/** What the API and the training worker alike need: the database, events, and models with inference. */
+export type ModelServices = {
+  config: Config;
+  logger: Logger;
+  orm: Orm;
+  events: EventBus;
+  modelMetadata: ModelMetadataCache;
+  modelQuotas: ModelQuotas;
+  models: Models;
+  inference: Inference;
+  close(): Promise<void>;
+};
+
+/**
+ * The part both processes share. Inference workers start on first use, so a training worker, which only
+ * checks the models it trains, starts one only then.
+ */
+async function createModelServices(config: Config, logger: Logger) {
   const orm = await openDatabase(config.database, entities);
   try {
     const applied = await migrate(orm, config.database);
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
-    if (config.admin) await ensureAdmin(orm.em.fork(), config.admin, logger);
   } catch (error) {
     await orm.close();
     throw error;
   }
   const { redis, events, rateLimitStore } = await connectShared(config, logger);
-  const predictionCache = new PredictionCache(
-    createKeyvStore(redis?.commands ?? null, 'mlp:predictions', config.predictionCache.memoryEntries),
-    config.predictionCache,
-    logger,
-  );
-  const keyVerifier = new ApiKeyVerifier(orm, logger);
-  await keyVerifier.listen(events);
   const tiers = new UserTiers(orm);
   await tiers.listen(events);
   const modelMetadata = redis
@@ -117,7 +118,6 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   });
   const inference = new Inference(config.inference, logger, (failure) => void quarantine.record(failure));
   await modelMetadata.listen();
-  const tokens = new JwtTokens(config.jwt, logger);
   const modelQuotas = new ModelQuotas({ quotas: config.models.quotas, tiers });
   const models = new Models({
     inference,
@@ -127,6 +127,43 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     logger,
     maxUploadBytes: config.models.maxUploadBytes,
   });
+  const shared: ModelServices = {
+    config,
+    logger,
+    orm,
+    events,
+    modelMetadata,
+    modelQuotas,
+    models,
+    inference,
+    async close() {
+      await tiers.close();
+      await modelMetadata.close();
+      await events.close();
+      await inference.close();
+      await orm.close();
+    },
+  };
+  return { shared, redis, rateLimitStore, tiers };
+}
+
+/** The training worker's services: only what running a training job takes. */
+export async function createWorkerServices(config: Config, logger: Logger): Promise<ModelServices> {
+  return (await createModelServices(config, logger)).shared;
+}
+
+export async function createServices(config: Config, logger: Logger): Promise<Services> {
+  const { shared, redis, rateLimitStore, tiers } = await createModelServices(config, logger);
+  const { orm, events, models, modelQuotas, inference } = shared;
+  if (config.admin) await ensureAdmin(orm.em.fork(), config.admin, logger);
+  const predictionCache = new PredictionCache(
+    createKeyvStore(redis?.commands ?? null, 'mlp:predictions', config.predictionCache.memoryEntries),
+    config.predictionCache,
+    logger,
+  );
+  const keyVerifier = new ApiKeyVerifier(orm, logger);
+  await keyVerifier.listen(events);
+  const tokens = new JwtTokens(config.jwt, logger);
   const predictionHistory = new PredictionHistory(orm, config.predictions.history, logger, (records) =>
     announcePredictions(events, logger, records),
   );
@@ -134,24 +171,17 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   const trainingQueue: TrainingQueue = config.redisUrl
     ? new BeeTrainingQueue(config.redisUrl, config.training.queuePrefix, logger)
     : new LocalTrainingQueue(
-        (jobId) =>
-          runTrainingJob({ orm, events, logger, models, config }, jobId, trainInProcess(config.training)),
+        (jobId) => runTrainingJob(shared, jobId, trainInProcess(config.training)),
         logger,
       );
   const services: Services = {
-    config,
-    logger,
-    orm,
-    events,
+    ...shared,
     tokens,
     keyVerifier,
     apiKeys: new ApiKeys({ events }),
     rateLimiter: new RateLimiter(rateLimitStore, tiers, config.rateLimits),
     predictionCache,
     predictionHistory,
-    modelMetadata,
-    modelQuotas,
-    models,
     users: new Users({ tokens, events }),
     predictions: new Predictions({
       models,
@@ -160,7 +190,6 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
       history: predictionHistory,
       maxInputElements: config.predictions.maxInputElements,
     }),
-    inference,
     trainingQueue,
     training: new Training({
       models,
@@ -172,14 +201,10 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     }),
     async close() {
       // First: the last predictions' history needs PostgreSQL and their events need Redis.
-      await services.predictionHistory.close();
-      await services.trainingQueue.close();
+      await predictionHistory.close();
+      await trainingQueue.close();
       await keyVerifier.close();
-      await tiers.close();
-      await modelMetadata.close();
-      await events.close();
-      await inference.close();
-      await orm.close();
+      await shared.close();
     },
   };
   return services;

@@ -8,7 +8,7 @@ import { openTrainingQueue, parseTrainingPayload } from './infra/queue/training-
 import { createLogger } from './logger.ts';
 import { runTrainingJob } from './modules/training/run-training-job.ts';
 import { trainInProcess } from './modules/training/train-in-process.ts';
-import { createServices } from './services.ts';
+import { createWorkerServices } from './services.ts';
 import { stopOnSignal } from './shutdown.ts';
 
 /** A worker that stops reporting for this long is presumed dead; its job goes to another worker. */
@@ -23,7 +23,7 @@ if (!config.redisUrl) {
 }
 
 const logger = createLogger(config.logLevel);
-const services = await createServices(config, logger);
+const services = await createWorkerServices(config, logger);
 const queue = openTrainingQueue(config.redisUrl, config.training.queuePrefix, logger, {
   stallIntervalMs: STALL_INTERVAL_MS,
 });

@@ -21,9 +21,9 @@ import {
   PredictDocument,
   registerUser,
   type TestUser,
-  UploadModelVersionDocument,
+  tryUploadVersion,
 } from './support/fixtures.ts';
-import { errorCode, execute, run, startServer, type TestServer, uploadFile } from './support/server.ts';
+import { errorCode, execute, run, startServer, type TestServer } from './support/server.ts';
 
 const VersionsDocument = graphql(`
   query ModelVersionStates($id: ID!) {
@@ -40,16 +40,6 @@ const VersionsDocument = graphql(`
 
 const IRIS_ROWS = [[5.1, 3.5, 1.4, 0.2]];
 const DEADLINE_MS = 1000;
-
-function upload(server: TestServer, user: TestUser, modelId: string, bytes: Uint8Array) {
-  return uploadFile(
-    server,
-    UploadModelVersionDocument,
-    { input: { modelId, file: null as unknown as File } },
-    { bytes, name: 'model.onnx' },
-    user.auth,
-  );
-}
 
 function predict(server: TestServer, user: TestUser, modelId: string, inputs: unknown) {
   return execute(server, PredictDocument, { input: { modelId, inputs, cache: false } }, user.auth);
@@ -127,7 +117,7 @@ describe('hostile uploads', () => {
   ])('refuses %s with BAD_USER_INPUT naming the reason, and stores nothing', async (_, build, reason) => {
     const user = await registerUser(server);
     const model = await createModel(server, user);
-    const response = await upload(server, user, model.id, build());
+    const response = await tryUploadVersion(server, user, model.id, build());
     expect(errorCode(response)).toBe('BAD_USER_INPUT');
     expect(response.errors![0]!.message).toMatch(reason);
     const { model: stored } = await run(server, VersionsDocument, { id: model.id }, user.auth);
@@ -138,7 +128,7 @@ describe('hostile uploads', () => {
     const user = await registerUser(server);
     const model = await createModel(server, user);
     // 10^10 floats (40 GB) from a one-element input, materialised by onnxruntime when it can.
-    const uploaded = await upload(server, user, model.id, constantFoldingBombModel(1e10));
+    const uploaded = await tryUploadVersion(server, user, model.id, constantFoldingBombModel(1e10));
     expect(uploaded.errors).toBeUndefined();
     const response = await predict(server, user, model.id, [[1]]);
     expect(errorCode(response)).toBe('INFERENCE_FAILED');

@@ -7,6 +7,7 @@ import {
   modelWithVersion,
   PredictDocument,
   registerUser,
+  tryUploadVersion,
   UploadModelVersionDocument,
   uploadVersion,
 } from './support/fixtures.ts';
@@ -155,13 +156,7 @@ describe('models', () => {
         stranger.auth,
       ),
       await execute(server, DeleteModelDocument, { id: model.id }, stranger.auth),
-      await uploadFile(
-        server,
-        UploadModelVersionDocument,
-        { input: { modelId: model.id, file: null as unknown as File } },
-        { bytes: IRIS, name: 'm.onnx' },
-        stranger.auth,
-      ),
+      await tryUploadVersion(server, stranger, model.id, IRIS),
     ];
     for (const attempt of attempts) expect(errorCode(attempt)).toBe('NOT_FOUND');
     // Not-found looks the same whether the id exists or not.
@@ -258,13 +253,7 @@ describe('versions', () => {
   it('refuses a file over the configured size with a clear error', async () => {
     const user = await registerUser(server);
     const model = await createModel(server, user);
-    const result = await uploadFile(
-      server,
-      UploadModelVersionDocument,
-      { input: { modelId: model.id, file: null as unknown as File } },
-      { bytes: new Uint8Array(8192), name: 'big.onnx' },
-      user.auth,
-    );
+    const result = await tryUploadVersion(server, user, model.id, new Uint8Array(8192));
     expect(errorCode(result)).toBe('REQUEST_ENTITY_TOO_LARGE');
     expect(result.errors?.[0]?.message).toBe(
       'The file is 8192 bytes; the most mlp accepts is 4096 (MAX_MODEL_BYTES)',
@@ -323,13 +312,7 @@ describe('large models', () => {
   it('refuses it as too large when MAX_MODEL_BYTES does not', async () => {
     const user = await registerUser(tight);
     const model = await createModel(tight, user);
-    const result = await uploadFile(
-      tight,
-      UploadModelVersionDocument,
-      { input: { modelId: model.id, file: null as unknown as File } },
-      { bytes: LARGE, name: 'large.onnx' },
-      user.auth,
-    );
+    const result = await tryUploadVersion(tight, user, model.id, LARGE);
     expect(errorCode(result)).toBe('REQUEST_ENTITY_TOO_LARGE');
     expect(result.errors![0]!.message).toMatch(/most mlp accepts is 20971520 \(MAX_MODEL_BYTES\)/);
   });

@@ -9,7 +9,7 @@ import {
   PredictDocument,
   registerUser,
   type TestUser,
-  UploadModelVersionDocument,
+  tryUploadVersion,
   uploadVersion,
 } from './support/fixtures.ts';
 import { errorCode, execute, run, startServer, type TestServer, uploadFile } from './support/server.ts';
@@ -88,13 +88,7 @@ describe('the writes budget', () => {
     expect(errorCode(refused)).toBe('RATE_LIMITED');
     expect(refused.errors![0]!.extensions).toMatchObject({ window: 'minute', limit: 3 });
     expect(refused.errors![0]!.extensions!.retryAfter).toBeGreaterThan(0);
-    const upload = await uploadFile(
-      server,
-      UploadModelVersionDocument,
-      { input: { modelId: model.id, file: null as unknown as File } },
-      { bytes: irisLikeClassifier(), name: 'model.onnx' },
-      user.auth,
-    );
+    const upload = await tryUploadVersion(server, user, model.id, irisLikeClassifier());
     expect(errorCode(upload)).toBe('RATE_LIMITED');
     const training = await uploadFile(
       server,
@@ -167,15 +161,7 @@ describe('quotas', () => {
     await uploadVersion(server, user, a.id, iris);
     await uploadVersion(server, user, a.id, iris);
     await uploadVersion(server, user, b.id, iris);
-    const upload = (modelId: string, bytes: Uint8Array) =>
-      uploadFile(
-        server,
-        UploadModelVersionDocument,
-        { input: { modelId, file: null as unknown as File } },
-        { bytes, name: 'model.onnx' },
-        user.auth,
-      );
-    const fourth = await upload(b.id, iris);
+    const fourth = await tryUploadVersion(server, user, b.id, iris);
     expect(errorCode(fourth)).toBe('QUOTA_EXCEEDED');
     expect(fourth.errors![0]!.extensions).toMatchObject({ quota: 'versions', used: 3, limit: 3 });
 
@@ -187,13 +173,7 @@ describe('quotas', () => {
     const other = await registerUser(server);
     const model = await createModel(server, other, 'big');
     const big = largeLookupModel(100_000, 4);
-    const tooBig = await uploadFile(
-      server,
-      UploadModelVersionDocument,
-      { input: { modelId: model.id, file: null as unknown as File } },
-      { bytes: big, name: 'big.onnx' },
-      other.auth,
-    );
+    const tooBig = await tryUploadVersion(server, other, model.id, big);
     expect(errorCode(tooBig)).toBe('QUOTA_EXCEEDED');
     expect(tooBig.errors![0]!.extensions).toMatchObject({
       quota: 'storedBytes',

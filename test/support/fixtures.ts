@@ -87,6 +87,17 @@ export async function createModel(server: TestServer, user: TestUser, name = `mo
   return createModel;
 }
 
+/** Uploads `bytes` as a new version and returns the response as it comes, errors included. */
+export function tryUploadVersion(server: TestServer, user: TestUser, modelId: string, bytes: Uint8Array) {
+  return uploadFile(
+    server,
+    UploadModelVersionDocument,
+    { input: { modelId, file: null as unknown as File } },
+    { bytes, name: 'model.onnx' },
+    user.auth,
+  );
+}
+
 export async function uploadVersion(
   server: TestServer,
   user: TestUser,

@@ -1,4 +1,5 @@
 import { type EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import DataLoader from 'dataloader';
 import { badUserInput, fileTooLarge, modelQuarantined, notFound } from '../../errors.ts';
 import { isUuid } from '../../infra/database/uuid7.ts';
 import type { Inference } from '../../infra/inference/inference.ts';
@@ -59,6 +60,7 @@ export type ModelsDeps = {
  */
 export class Models {
   readonly #deps: ModelsDeps;
+  readonly #versionLoaders = new WeakMap<EntityManager, DataLoader<string, ModelVersion[]>>();
 
   constructor(deps: ModelsDeps) {
     this.#deps = deps;
@@ -126,12 +128,38 @@ export class Models {
     return true;
   }
 
+  /** A model's versions, oldest first; the models of one request are loaded in one query. */
   listVersions(em: EntityManager, model: Model): Promise<ModelVersion[]> {
-    return em.find(ModelVersion, { model }, { orderBy: { version: 'asc' } });
+    return this.#versionLoader(em).load(model.id);
   }
 
-  findVersion(em: EntityManager, model: Model, version: number): Promise<ModelVersion | null> {
-    return em.findOne(ModelVersion, { model, version });
+  /** A model's version by number, from the same batched load. */
+  async findVersion(em: EntityManager, model: Model, version: number): Promise<ModelVersion | null> {
+    return (await this.listVersions(em, model)).find((found) => found.version === version) ?? null;
+  }
+
+  /**
+   * A loader per request (per entity manager, which lives as long as the request): `models { versions }`
+   * asks for every model's versions in the same tick, and gets them with one query.
+   */
+  #versionLoader(em: EntityManager): DataLoader<string, ModelVersion[]> {
+    let loader = this.#versionLoaders.get(em);
+    if (!loader) {
+      loader = new DataLoader(
+        async (modelIds: readonly string[]) => {
+          const rows = await em.find(
+            ModelVersion,
+            { model: { $in: [...modelIds] } },
+            { orderBy: { version: 'asc' } },
+          );
+          return modelIds.map((id) => rows.filter((row) => row.model.id === id));
+          // Batching only: a write earlier in the same operation must be seen by a later field.
+        },
+        { cache: false },
+      );
+      this.#versionLoaders.set(em, loader);
+    }
+    return loader;
   }
 
   /**

@@ -7,6 +7,7 @@ import { useBodyLimits } from './body-limits.ts';
 import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
 import { rateLimitHeaders } from './modules/rate-limits/rate-limit.directive.ts';
+import { useCodedRequestErrors } from './request-errors.ts';
 import { schema } from './schema/index.ts';
 import type { Services } from './services.ts';
 import { attachWebSocket } from './websocket.ts';
@@ -66,6 +67,7 @@ export function buildYoga(services: Services): YogaServerInstance<Record<string,
     maxRequestBodySize: false,
     plugins: [
       useBodyLimits({ multipart: largestFile(config) + MAX_FIELD_BYTES, other: MAX_REQUEST_BYTES }),
+      useCodedRequestErrors(),
       {
         onResponse({ request, response }) {
           const outcome = services.rateLimiter.outcomeOf(request);

@@ -1,9 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { decodeJwt, SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { graphql } from './gql/index.ts';
 import { PASSWORD, RegisterDocument, registerUser, uniqueEmail } from './support/fixtures.ts';
-import { errorCode, execute, run, startServer, TEST_JWT_SECRET, type TestServer } from './support/server.ts';
+import {
+  errorCode,
+  execute,
+  type GraphQLResponse,
+  run,
+  startServer,
+  TEST_JWT_SECRET,
+  type TestServer,
+} from './support/server.ts';
 
 const LoginDocument = graphql(`
   mutation Login($input: LoginInput!) {
@@ -57,6 +66,14 @@ const sign = (claims: { sub?: string; iss?: string; aud?: string; exp?: number }
     .setIssuedAt()
     .setExpirationTime(claims.exp ?? Math.floor(Date.now() / 1000) + 600)
     .sign(new TextEncoder().encode(secret));
+
+const LimitedCreateDocument = graphql(`
+  mutation GhostCreateModel($input: CreateModelInput!) {
+    createModel(input: $input) {
+      id
+    }
+  }
+`);
 
 describe('register and login', () => {
   it('registers a FREE user with a normalised email and returns a working token', async () => {
@@ -148,6 +165,24 @@ describe('tokens', () => {
     }
   });
 
+  it('treats the token of a deleted user as invalid, on limited fields too', async () => {
+    const user = await registerUser(server);
+    const db = new pg.Client({ connectionString: inject('databaseUrl') });
+    await db.connect();
+    try {
+      await db.query('delete from users where id = $1', [user.id]);
+    } finally {
+      await db.end();
+    }
+    for (const result of [
+      await execute(server, MeDocument, {}, user.auth),
+      await execute(server, LimitedCreateDocument, { input: { name: 'ghost' } }, user.auth),
+    ]) {
+      expect(errorCode(result)).toBe('UNAUTHENTICATED');
+      expect(result.errors![0]!.message).toBe('Invalid credentials');
+    }
+  });
+
   it('does not let a bad token get in the way of logging in', async () => {
     const user = await registerUser(server);
     const { login } = await run(
@@ -157,6 +192,27 @@ describe('tokens', () => {
       { token: 'stale-garbage' },
     );
     expect(login.user.id).toBe(user.id);
+  });
+});
+
+describe('request errors', () => {
+  it('carry a code, whatever went wrong before any resolver ran', async () => {
+    const post = async (body: unknown) => {
+      const response = await fetch(server.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return (await response.json()) as GraphQLResponse<unknown>;
+    };
+    const coercion = await post({
+      query: 'mutation($i: PredictInput!) { predict(input: $i) { id } }',
+      variables: { i: { modelId: 'm', inputs: null } },
+    });
+    expect(coercion.errors![0]!.message).toMatch(/Variable "\$i" got invalid value null at "i.inputs"/);
+    expect(errorCode(coercion)).toBe('BAD_USER_INPUT');
+    expect(errorCode(await post({ query: '{ me { id ' }))).toBe('GRAPHQL_PARSE_FAILED');
+    expect(errorCode(await post({ query: '{ nope }' }))).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 });
 

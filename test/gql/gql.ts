@@ -24,6 +24,7 @@ type Documents = {
     "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      token\n      expiresAt\n      user {\n        id\n        email\n      }\n    }\n  }\n": typeof types.LoginDocument,
     "\n  query Me {\n    me {\n      id\n      email\n      tier\n      role\n      createdAt\n    }\n  }\n": typeof types.MeDocument,
     "\n  mutation SetUserTier($input: SetUserTierInput!) {\n    setUserTier(input: $input) {\n      id\n      tier\n    }\n  }\n": typeof types.SetUserTierDocument,
+    "\n  mutation GhostCreateModel($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n    }\n  }\n": typeof types.GhostCreateModelDocument,
     "\n  query ModelVersionStates($id: ID!) {\n    model(id: $id) {\n      versions {\n        version\n        status\n        lastError\n        quarantinedUntil\n      }\n    }\n  }\n": typeof types.ModelVersionStatesDocument,
     "\n  mutation EmbeddedPredict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      cached\n    }\n  }\n": typeof types.EmbeddedPredictDocument,
     "\n  subscription EmbeddedPredictions {\n    predictionCompleted {\n      id\n      outputs\n    }\n  }\n": typeof types.EmbeddedPredictionsDocument,
@@ -80,6 +81,7 @@ const documents: Documents = {
     "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      token\n      expiresAt\n      user {\n        id\n        email\n      }\n    }\n  }\n": types.LoginDocument,
     "\n  query Me {\n    me {\n      id\n      email\n      tier\n      role\n      createdAt\n    }\n  }\n": types.MeDocument,
     "\n  mutation SetUserTier($input: SetUserTierInput!) {\n    setUserTier(input: $input) {\n      id\n      tier\n    }\n  }\n": types.SetUserTierDocument,
+    "\n  mutation GhostCreateModel($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n    }\n  }\n": types.GhostCreateModelDocument,
     "\n  query ModelVersionStates($id: ID!) {\n    model(id: $id) {\n      versions {\n        version\n        status\n        lastError\n        quarantinedUntil\n      }\n    }\n  }\n": types.ModelVersionStatesDocument,
     "\n  mutation EmbeddedPredict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      cached\n    }\n  }\n": types.EmbeddedPredictDocument,
     "\n  subscription EmbeddedPredictions {\n    predictionCompleted {\n      id\n      outputs\n    }\n  }\n": types.EmbeddedPredictionsDocument,
@@ -180,6 +182,10 @@ export function graphql(source: "\n  query Me {\n    me {\n      id\n      email
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation SetUserTier($input: SetUserTierInput!) {\n    setUserTier(input: $input) {\n      id\n      tier\n    }\n  }\n"): (typeof documents)["\n  mutation SetUserTier($input: SetUserTierInput!) {\n    setUserTier(input: $input) {\n      id\n      tier\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation GhostCreateModel($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n    }\n  }\n"): (typeof documents)["\n  mutation GhostCreateModel($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

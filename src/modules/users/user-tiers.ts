@@ -1,4 +1,5 @@
 import type { Tier } from '../../config.ts';
+import { unauthenticated } from '../../errors.ts';
 import { ExpiringCache } from '../../infra/cache/expiring-cache.ts';
 import type { Orm } from '../../infra/database/orm.ts';
 import type { EventBus } from '../../infra/pubsub/event-bus.ts';
@@ -32,7 +33,9 @@ export class UserTiers {
   async get(userId: string): Promise<Tier> {
     const cached = this.#cache.get(userId);
     if (cached) return cached;
-    const user = await this.#orm.em.fork().findOneOrFail(User, userId, { fields: ['tier'] });
+    const user = await this.#orm.em.fork().findOne(User, userId, { fields: ['tier'] });
+    // A credential whose user was deleted is as good as an invalid one.
+    if (!user) throw unauthenticated('Invalid credentials');
     this.#cache.set(userId, user.tier);
     return user.tier;
   }

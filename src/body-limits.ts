@@ -10,7 +10,7 @@ import type { Plugin } from 'graphql-yoga';
  */
 export function useBodyLimits(limits: { multipart: number; other: number }): Plugin {
   return {
-    onRequestParse({ request, requestParser, setRequestParser }) {
+    onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
       const isMultipart = request.headers.get('content-type')?.startsWith('multipart/') ?? false;
       const limit = isMultipart ? limits.multipart : limits.other;
       const declared = request.headers.get('content-length');
@@ -19,15 +19,25 @@ export function useBodyLimits(limits: { multipart: number; other: number }): Plu
         if (Number(declared) > limit) throw tooLarge(limit);
       }
       if (!requestParser || !request.body) return;
-      setRequestParser((req) => requestParser(limitBody(req, limit)));
+      setRequestParser((req) => requestParser(limitBody(req, limit, fetchAPI)));
     },
   };
 }
 
-function limitBody(request: Request, limit: number): Request {
+/**
+ * The request again, its body counted as it streams. Built with Yoga's own Request class: its form-data
+ * parser streams and applies the per-file limits of app.ts, where the platform's buffers the whole body.
+ */
+function limitBody(
+  request: Request,
+  limit: number,
+  fetchAPI: { Request: typeof Request; TransformStream: typeof TransformStream },
+): Request {
   let read = 0;
+  // A native stream pipes only through a native TransformStream (as in Yoga's own body limit).
+  const Transform = request.body instanceof ReadableStream ? TransformStream : fetchAPI.TransformStream;
   const body = request.body!.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
+    new Transform<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
         read += chunk.byteLength;
         if (read > limit) controller.error(tooLarge(limit));
@@ -35,7 +45,7 @@ function limitBody(request: Request, limit: number): Request {
       },
     }),
   );
-  return new Request(request.url, {
+  return new fetchAPI.Request(request.url, {
     method: request.method,
     headers: request.headers,
     signal: request.signal,

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addModel, irisLikeClassifier, largeLookupModel } from './fixtures/onnx-models.ts';
 import { graphql } from './gql/index.ts';
@@ -295,6 +296,63 @@ describe('large models', () => {
         [ROWS - 1, ROWS, ROWS + 1, ROWS + 2],
       ],
     });
+  });
+
+  it('stops an upload of undeclared length as it streams in, with a coded 413', async () => {
+    const boundary = 'mlp-test-boundary';
+    const operations = JSON.stringify({
+      query: 'mutation($file: File!) { uploadModelVersion(input: {modelId: "x", file: $file}) { id } }',
+      variables: { file: null },
+    });
+    const head = new TextEncoder().encode(
+      `--${boundary}\r\nContent-Disposition: form-data; name="operations"\r\n\r\n${operations}\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="map"\r\n\r\n{"0":["variables.file"]}\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="0"; filename="big.onnx"\r\n\r\n`,
+    );
+    // Up to 256 MiB, chunked (no Content-Length), 1 MiB at a time, until the server answers.
+    const { status, text, sent } = await new Promise<{ status: number; text: string; sent: number }>(
+      (resolve, reject) => {
+        const request = httpRequest(tight.graphqlUrl, {
+          method: 'POST',
+          headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+        });
+        let sent = 0;
+        let answered = false;
+        request.on('response', (response) => {
+          answered = true;
+          let text = '';
+          response.on('data', (part) => {
+            text += part;
+          });
+          response.on('end', () => resolve({ status: response.statusCode!, text, sent }));
+        });
+        // The server closes the connection once it has refused the body; the answer may be lost in the
+        // reset, but not the fact that it stopped reading long before the end.
+        request.on('error', (error) =>
+          answered
+            ? undefined
+            : (error as NodeJS.ErrnoException).code === 'ECONNRESET'
+              ? resolve({ status: 0, text: '', sent })
+              : reject(error),
+        );
+        request.write(head);
+        const chunk = new Uint8Array(1024 * 1024);
+        const pump = () => {
+          while (!answered && sent < 256) {
+            sent++;
+            if (!request.write(chunk)) return void request.once('drain', pump);
+          }
+          if (!answered) request.end();
+        };
+        pump();
+      },
+    );
+    if (status !== 0) {
+      expect(status).toBe(413);
+      expect(errorCode(JSON.parse(text) as GraphQLResponse<unknown>)).toBe('REQUEST_ENTITY_TOO_LARGE');
+    }
+    // The limit is the largest file mlp takes (here 50 MiB, MAX_DATASET_BYTES) plus the other fields.
+    expect(sent).toBeLessThan(128);
   });
 
   it('keeps the smaller limit for requests that are not uploads', async () => {

@@ -7,6 +7,7 @@ import { useBodyLimits } from './body-limits.ts';
 import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
 import { rateLimitHeaders } from './modules/rate-limits/rate-limit.directive.ts';
+import { useOperationLimits } from './operation-limits.ts';
 import { useCodedRequestErrors } from './request-errors.ts';
 import { schema } from './schema/index.ts';
 import type { Services } from './services.ts';
@@ -51,7 +52,7 @@ export function buildYoga(services: Services): YogaServerInstance<Record<string,
     context: (initial) => createContext(services, initial),
     // Served from the package, not a CDN, so GraphiQL works on machines without internet.
     renderGraphiQL,
-    graphiql: {
+    graphiql: config.graphiql && {
       title: 'mlp',
       subscriptionsProtocol: 'WS',
       defaultQuery: '{\n  me {\n    email\n    tier\n  }\n}\n',
@@ -67,6 +68,7 @@ export function buildYoga(services: Services): YogaServerInstance<Record<string,
     maxRequestBodySize: false,
     plugins: [
       useBodyLimits({ multipart: largestFile(config) + MAX_FIELD_BYTES, other: MAX_REQUEST_BYTES }),
+      useOperationLimits(config.operations),
       useCodedRequestErrors(),
       {
         onResponse({ request, response }) {

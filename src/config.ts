@@ -39,6 +39,28 @@ export type RateLimitConfig = {
   dayMs: number;
 };
 
+/** Who may introspect the schema: everyone, signed-in callers only, or nobody. */
+export const INTROSPECTION_POLICIES = ['everyone', 'signed-in', 'nobody'] as const;
+export type IntrospectionPolicy = (typeof INTROSPECTION_POLICIES)[number];
+
+/**
+ * Bounds on one GraphQL document, checked while parsing and validating: before anything runs, so a
+ * hostile document costs microseconds. Defaults leave room for GraphiQL's and codegen's introspection
+ * query (depth 13, about 300 tokens).
+ */
+export type OperationLimits = {
+  /** Characters of the document (UTF-16 code units, as GraphQL counts them). */
+  maxChars: number;
+  /** Lexical tokens: names, punctuation, values. */
+  maxTokens: number;
+  maxDepth: number;
+  maxAliases: number;
+  maxDirectives: number;
+  introspection: IntrospectionPolicy;
+  /** "Did you mean …?" in errors; off whenever introspection is not open to everyone. */
+  suggestions: boolean;
+};
+
 export type BatchingConfig = {
   /** How long the first request of a batch waits for others; 0 gathers what arrives in one turn. */
   windowMs: number;
@@ -121,6 +143,9 @@ export type Config = {
   admin: { email: string; password: string } | null;
   /** Origins allowed to call the API from a browser; empty: no cross-origin access. */
   corsOrigins: string[];
+  /** Serve GraphiQL at /graphql to browsers. */
+  graphiql: boolean;
+  operations: OperationLimits;
   logLevel: LogLevel;
   models: {
     maxUploadBytes: number;
@@ -316,6 +341,25 @@ export function loadConfig(env: Env = process.env): Config {
     dayMs: integer('RATE_LIMIT_DAY_MS', 86_400_000, 100, 7 * 86_400_000),
   };
 
+  // NODE_ENV=production picks the defaults of a public server: introspection for signed-in callers, no GraphiQL.
+  const production = read('NODE_ENV') === 'production';
+  const introspectionRaw = read('INTROSPECTION') ?? (production ? 'signed-in' : 'everyone');
+  const introspection = INTROSPECTION_POLICIES.find((policy) => policy === introspectionRaw);
+  if (!introspection) {
+    problems.push(
+      `INTROSPECTION must be one of ${INTROSPECTION_POLICIES.join(', ')}, got "${introspectionRaw}"`,
+    );
+  }
+  const operations: OperationLimits = {
+    maxChars: integer('MAX_DOCUMENT_CHARS', 100_000, 100, 10_000_000),
+    maxTokens: integer('MAX_DOCUMENT_TOKENS', 2_000, 50, 1_000_000),
+    maxDepth: integer('MAX_DEPTH', 15, 2, 1000),
+    maxAliases: integer('MAX_ALIASES', 30, 0, 100_000),
+    maxDirectives: integer('MAX_DIRECTIVES', 20, 0, 100_000),
+    introspection: introspection ?? 'nobody',
+    suggestions: (introspection ?? 'nobody') === 'everyone',
+  };
+
   const logLevelRaw = read('LOG_LEVEL') ?? 'info';
   const logLevel = LOG_LEVELS.find((level) => level === logLevelRaw);
   if (!logLevel) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevelRaw}"`);
@@ -372,6 +416,8 @@ export function loadConfig(env: Env = process.env): Config {
     jwt,
     admin,
     corsOrigins,
+    graphiql: flag('GRAPHIQL', !production),
+    operations,
     logLevel: logLevel ?? 'info',
     models: {
       maxUploadBytes: integer('MAX_MODEL_BYTES', 100 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024 - 1),

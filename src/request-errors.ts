@@ -1,3 +1,4 @@
+import { isAsyncIterable } from '@graphql-tools/utils';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
@@ -5,9 +6,22 @@ import type { Plugin } from 'graphql-yoga';
  * Errors of a request that never reached a resolver carry a code, as clients expect: syntax and
  * validation errors get theirs from Yoga; this gives BAD_USER_INPUT to the rest, the variables that
  * could not be coerced (`inputs: null` for `JSON!`, a string for an `Int!`).
+ *
+ * Such a request answers 400 whatever the client accepts. (Yoga answers 200 to `Accept: application/json`,
+ * as the GraphQL-over-HTTP spec allows for that legacy type; a public API is clearer with one answer,
+ * and load balancers and dashboards count it as the client's error it is.)
  */
 export function useCodedRequestErrors(): Plugin {
   return {
+    onResultProcess({ result, setResult }) {
+      if (Array.isArray(result) || isAsyncIterable(result)) return;
+      if (!result.errors?.length || 'data' in result) return;
+      const statuses = result.errors.map(
+        (error) => (error.extensions?.http as { status?: number })?.status ?? 0,
+      );
+      const http = { ...(result.extensions?.http as object), status: Math.max(400, ...statuses) };
+      setResult({ ...result, extensions: { ...result.extensions, http } });
+    },
     onExecute() {
       return {
         onExecuteDone({ result, setResult }) {

@@ -6,7 +6,7 @@ import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-
 import { useBodyLimits } from './body-limits.ts';
 import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
-import { rateLimitHeaders } from './modules/rate-limits/rate-limit.directive.ts';
+import { useOperationCost } from './operation-cost.ts';
 import { useOperationLimits } from './operation-limits.ts';
 import { useCodedRequestErrors } from './request-errors.ts';
 import { schema } from './schema/index.ts';
@@ -70,14 +70,7 @@ export function buildYoga(services: Services): YogaServerInstance<Record<string,
       useBodyLimits({ multipart: largestFile(config) + MAX_FIELD_BYTES, other: MAX_REQUEST_BYTES }),
       useOperationLimits(config.operations),
       useCodedRequestErrors(),
-      {
-        onResponse({ request, response }) {
-          const outcome = services.rateLimiter.outcomeOf(request);
-          if (!outcome || response.status >= 400) return;
-          for (const [name, value] of Object.entries(rateLimitHeaders(outcome)))
-            response.headers.set(name, value);
-        },
-      },
+      useOperationCost(),
       useReadinessCheck({
         endpoint: '/ready',
         check: async () => {

@@ -32,6 +32,8 @@ export type RateLimitConfig = {
   /** False switches every @rateLimit off (for a trusted internal deployment, or to measure its cost). */
   enabled: boolean;
   budgets: Record<RateLimitBudget, Record<Tier, TierLimit>>;
+  /** Points per minute of the cost budget that every operation is charged from (see operation-cost.ts). */
+  points: Record<Tier, number>;
   /** Calls per minute from one IP address to the fields that guess passwords (login, register). */
   authPerMinute: number;
   /** The lengths of the "minute" and "day" windows; shortened only by tests. */
@@ -335,6 +337,11 @@ export function loadConfig(env: Env = process.env): Config {
         PRO: tierLimit('RATE_LIMIT_WRITES_PRO', { perMinute: 30, perDay: 2_000 }),
         ENTERPRISE: tierLimit('RATE_LIMIT_WRITES_ENTERPRISE', { perMinute: 300, perDay: 50_000 }),
       },
+    },
+    points: {
+      FREE: integer('COST_BUDGET_FREE', 20_000, 1, 1_000_000_000),
+      PRO: integer('COST_BUDGET_PRO', 200_000, 1, 1_000_000_000),
+      ENTERPRISE: integer('COST_BUDGET_ENTERPRISE', 2_000_000, 1, 1_000_000_000),
     },
     authPerMinute: integer('RATE_LIMIT_AUTH_PER_MINUTE', 10, 1, 1_000_000),
     minuteMs: integer('RATE_LIMIT_MINUTE_MS', 60_000, 100, 3_600_000),

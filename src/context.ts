@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { YogaInitialContext } from 'graphql-yoga';
 import { authenticate } from './modules/auth/authenticate.ts';
 import type { Viewer } from './modules/auth/viewer.ts';
+import { Admission } from './modules/rate-limits/admission.ts';
 import type { Services } from './services.ts';
 
 export type Context = {
@@ -14,6 +15,8 @@ export type Context = {
   request: Request | null;
   /** The caller's address, for per-IP limits (behind trusted proxies, from X-Forwarded-For). */
   clientIp: string | null;
+  /** What this operation spends of the caller's budgets. */
+  admission: Admission;
 };
 
 /** What the WebSocket server passes for an operation: the socket was authenticated once, on connection. */
@@ -36,13 +39,10 @@ export async function createContext(
 ): Promise<Context> {
   const em = services.orm.em.fork();
   if (initial.socketViewer) {
-    return {
-      services,
-      em,
-      viewer: initial.socketViewer,
-      request: null,
-      clientIp: initial.socketClientIp ?? null,
-    };
+    const clientIp = initial.socketClientIp ?? null;
+    const viewer = initial.socketViewer;
+    const admission = new Admission(services.rateLimiter, viewer, clientIp);
+    return { services, em, viewer, request: null, clientIp, admission };
   }
   const { request } = initial;
   const viewer = await authenticate(
@@ -54,5 +54,6 @@ export async function createContext(
     request.headers.get('x-forwarded-for'),
     services.config.trustProxyHops,
   );
-  return { services, em, viewer, request, clientIp };
+  const admission = new Admission(services.rateLimiter, viewer, clientIp);
+  return { services, em, viewer, request, clientIp, admission };
 }

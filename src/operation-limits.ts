@@ -3,6 +3,7 @@ import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import {
   type DocumentNode,
+  type ExecutionArgs,
   type FragmentDefinitionNode,
   GraphQLError,
   Kind,
@@ -35,6 +36,10 @@ export function useOperationLimits(limits: OperationLimits): Plugin<{ viewer: Vi
     maxAliasesRule({ ...armor, n: limits.maxAliases }),
     maxDirectivesRule({ ...armor, n: limits.maxDirectives }),
   ];
+  const gateIntrospection = ({ args, setResultAndStopExecution }: GatePayload) => {
+    const refusal = introspectionRefusal(limits, args.contextValue.viewer, args.document, args.operationName);
+    if (refusal) setResultAndStopExecution({ errors: [refusal] });
+  };
   return {
     onParse({ setParseFn }) {
       setParseFn((source, options) =>
@@ -50,26 +55,15 @@ export function useOperationLimits(limits: OperationLimits): Plugin<{ viewer: Vi
         );
       }
     },
-    onExecute({ args, setResultAndStopExecution }) {
-      const refusal = introspectionRefusal(
-        limits,
-        args.contextValue.viewer,
-        args.document,
-        args.operationName,
-      );
-      if (refusal) setResultAndStopExecution({ errors: [refusal] });
-    },
-    onSubscribe({ args, setResultAndStopExecution }) {
-      const refusal = introspectionRefusal(
-        limits,
-        args.contextValue.viewer,
-        args.document,
-        args.operationName,
-      );
-      if (refusal) setResultAndStopExecution({ errors: [refusal] });
-    },
+    onExecute: gateIntrospection,
+    onSubscribe: gateIntrospection,
   };
 }
+
+type GatePayload = {
+  args: ExecutionArgs & { contextValue: { viewer: Viewer } };
+  setResultAndStopExecution: (result: { errors: GraphQLError[] }) => void;
+};
 
 function introspectionRefusal(
   limits: OperationLimits,

@@ -1,23 +1,36 @@
 import SchemaBuilder from '@pothos/core';
+import ComplexityPlugin from '@pothos/plugin-complexity';
 import DirectivesPlugin from '@pothos/plugin-directives';
 import ScopeAuthPlugin, { type AuthFailure } from '@pothos/plugin-scope-auth';
+import { type GraphQLField, getNamedType, getNullableType, isLeafType, isListType } from 'graphql';
 import type { RateLimitBudget } from '../config.ts';
 import type { Context } from '../context.ts';
-import { forbidden } from '../errors.ts';
+import { forbidden, notFound } from '../errors.ts';
 import type { ApiKeyScope } from '../modules/api-keys/api-key.entity.ts';
 import { authenticationError } from '../modules/auth/viewer.ts';
 import type { RateLimitRule } from '../modules/rate-limits/rate-limiter.ts';
+import './admission-plugin.ts';
 
-/** The API key scope a failed check asked for, wherever it sits in the plugin's tree of failures. */
-function missingKeyScope(failure: AuthFailure): string | null {
-  if (failure.kind === 'AuthScope') return failure.scope === 'keyScope' ? String(failure.parameter) : null;
+/** The first failed check of a scope, wherever it sits in the plugin's tree of failures. */
+function failedScope(failure: AuthFailure, scope: string): string | null {
+  if (failure.kind === 'AuthScope') return failure.scope === scope ? String(failure.parameter) : null;
   if (failure.kind === 'AnyAuthScopes' || failure.kind === 'AllAuthScopes') {
     for (const inner of failure.failures) {
-      const scope = missingKeyScope(inner);
-      if (scope) return scope;
+      const parameter = failedScope(inner, scope);
+      if (parameter) return parameter;
     }
   }
   return null;
+}
+
+/**
+ * What a field costs unless it declares its own `complexity`: data already loaded with its parent
+ * (scalars, enums and lists of them) nothing; an object 1; a list of objects its items times 10, until it
+ * says how many it can return.
+ */
+function defaultCost(field: GraphQLField<unknown, Context>) {
+  if (isLeafType(getNamedType(field.type))) return 0;
+  return { field: 1, multiplier: isListType(getNullableType(field.type)) ? 10 : 1 };
 }
 
 export const builder = new SchemaBuilder<{
@@ -30,7 +43,8 @@ export const builder = new SchemaBuilder<{
   };
   // What a field may declare it needs (`authScopes`): any signed-in caller; a signed-in session (a JWT,
   // never an API key); or, for API keys, one scope (JWT sessions hold every scope).
-  AuthScopes: { signedIn: boolean; session: boolean; keyScope: ApiKeyScope };
+  // `modelOwner`: the caller owns the model of this id (checked before a call spends any budget).
+  AuthScopes: { signedIn: boolean; session: boolean; keyScope: ApiKeyScope; modelOwner: string };
   // Declared on fields, printed in schema.graphql, enforced by rate-limit.directive.ts.
   Directives: {
     rateLimit: { locations: 'FIELD_DEFINITION'; args: { by: RateLimitRule; budget?: RateLimitBudget } };
@@ -39,23 +53,31 @@ export const builder = new SchemaBuilder<{
   DefaultFieldNullability: false;
 }>({
   defaultFieldNullability: false,
-  plugins: [ScopeAuthPlugin, DirectivesPlugin],
+  // Order matters: each plugin wraps the ones after it, so scopes are checked before admission spends.
+  plugins: [ScopeAuthPlugin, DirectivesPlugin, ComplexityPlugin, 'admission'],
+  // Costs are declared here and next to fields; operation-cost.ts computes and charges them.
+  complexity: { disabled: true, fieldComplexity: (_args, _ctx, field) => defaultCost(field) },
   // Stores applied directives the way @graphql-tools reads them back (for printing and enforcing).
   directives: { useGraphQLToolsUnorderedDirectives: true },
   scopeAuth: {
     // Check a subscription's scopes once, when it starts, rather than on every event.
     authorizeOnSubscribe: true,
-    authScopes: ({ viewer }) => ({
+    authScopes: ({ viewer, services, em }) => ({
       signedIn: viewer.kind === 'user',
       session: viewer.kind === 'user' && viewer.credential.kind === 'jwt',
       keyScope: (scope) =>
         viewer.kind === 'user' &&
         (viewer.credential.kind === 'jwt' || viewer.credential.scopes.includes(scope)),
+      modelOwner: async (modelId) =>
+        viewer.kind === 'user' && (await services.models.owns(em, viewer.userId, modelId)),
     }),
     unauthorizedError: (_parent, { viewer }, _info, result) => {
       if (viewer.kind !== 'user') return authenticationError(viewer)!;
+      // Other users' models are not found, never forbidden: nobody learns that they exist.
+      if (failedScope(result.failure, 'modelOwner') && !failedScope(result.failure, 'keyScope'))
+        return notFound('Model');
       if (viewer.credential.kind === 'apiKey') {
-        const missing = missingKeyScope(result.failure);
+        const missing = failedScope(result.failure, 'keyScope');
         if (missing) return forbidden(`This API key lacks the ${missing} scope`);
         return forbidden('This operation needs a signed-in session (a JWT); API keys cannot do it');
       }
@@ -64,6 +86,13 @@ export const builder = new SchemaBuilder<{
   },
 });
 
-builder.queryType({});
-builder.mutationType({});
-builder.subscriptionType({});
+const COSTS =
+  'Every operation is charged its cost, in points, from the caller’s budget per minute (`rateLimit { points }`; ' +
+  'FREE 20,000, PRO 200,000, ENTERPRISE 2,000,000 unless configured), before it runs: a field returning an ' +
+  'object costs 1, scalars and enums nothing, a list its items times the cost of each (10 unless the field ' +
+  'says how many it can return; connections: `first`), a mutation 10 unless it says otherwise. Every response ' +
+  'reports it in `extensions.cost`.';
+
+builder.queryType({ description: COSTS });
+builder.mutationType({ description: COSTS });
+builder.subscriptionType({ description: `${COSTS} A subscription is charged once, when it starts.` });

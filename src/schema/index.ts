@@ -1,6 +1,6 @@
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { lexicographicSortSchema } from 'graphql';
-import { applyRateLimits, rateLimitDirective } from '../modules/rate-limits/rate-limit.directive.ts';
+import { rateLimitDirective } from '../modules/rate-limits/rate-limit.directive.ts';
 import { builder } from './builder.ts';
 import './scalars.ts';
 import '../modules/users/user.graphql.ts';
@@ -11,9 +11,7 @@ import '../modules/predictions/prediction.graphql.ts';
 import '../modules/rate-limits/rate-limit.graphql.ts';
 import '../modules/training/training.graphql.ts';
 
-export const schema = applyRateLimits(
-  builder.toSchema({ sortSchema: true, directives: [rateLimitDirective] }),
-);
+export const schema = builder.toSchema({ sortSchema: true, directives: [rateLimitDirective] });
 
 /** The committed `schema.graphql`: sorted, with the directives applied to fields, so a diff shows real changes. */
 export function printSortedSchema(): string {

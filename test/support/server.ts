@@ -26,6 +26,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     // sets real limits and its own client addresses.
     RATE_LIMIT_FREE: '100000,10000000',
     RATE_LIMIT_WRITES_FREE: '100000,10000000',
+    COST_BUDGET_FREE: '100000000',
     // Likewise the quotas: test/write-limits.test.ts sets real ones.
     QUOTA_FREE: '100000,100000,100000',
     RATE_LIMIT_AUTH_PER_MINUTE: '100000',

@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { gcra, type Window } from '../../src/modules/rate-limits/gcra.ts';
 
-const MINUTE: Window = { name: 'minute', limit: 10, windowMs: 60_000 };
-const DAY: Window = { name: 'day', limit: 100, windowMs: 86_400_000 };
+const MINUTE: Window = { key: 'calls', name: 'minute', limit: 10, windowMs: 60_000, cost: 1 };
+const DAY: Window = { key: 'calls', name: 'day', limit: 100, windowMs: 86_400_000, cost: 1 };
 
 /** Calls `count` times at `now`, storing the TATs as the stores do; returns the last outcome and TATs. */
 function callsAt(now: number, count: number, windows: Window[], tats: (number | null)[]) {
@@ -54,12 +54,23 @@ describe('gcra', () => {
   });
 
   it('spends nothing in any window when one of them refuses', () => {
-    const tight: Window = { name: 'day', limit: 2, windowMs: 86_400_000 };
+    const tight: Window = { key: 'calls', name: 'day', limit: 2, windowMs: 86_400_000, cost: 1 };
     const { tats } = callsAt(0, 2, [MINUTE, tight], [null, null]);
     const refused = gcra([MINUTE, tight], tats, 1_000, false);
     expect(refused.outcome.allowed).toBe(false);
     expect(refused.newTats).toBeNull();
     expect(refused.outcome.windows.map((w) => w.remaining)).toEqual([8, 0]);
+  });
+
+  it('charges a call of cost n as n calls at once, and refuses it whole when fewer are left', () => {
+    const points: Window = { key: 'points', name: 'minute', limit: 100, windowMs: 60_000, cost: 30 };
+    const { last, tats } = callsAt(0, 3, [points], [null]);
+    expect(last.outcome.windows[0]!.remaining).toBe(10);
+    const refused = gcra([points], tats, 0, false);
+    expect(refused.outcome.allowed).toBe(false);
+    // 20 more points must come back (at 100 a minute: 12 s) before 30 fit again.
+    expect(refused.outcome.windows[0]!.retryAfterMs).toBe(12_000);
+    expect(gcra([{ ...points, cost: 10 }], tats, 0, false).outcome.allowed).toBe(true);
   });
 
   it('answers a dry run as the next call would be answered, without spending', () => {

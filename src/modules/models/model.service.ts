@@ -203,15 +203,23 @@ export class Models {
    * not quarantined. The active version comes from the model metadata cache (no database read on the
    * hot path); an explicit one from PostgreSQL.
    */
+  /** Whether the user owns the model, from the metadata cache (no database read, usually no round trip). */
+  async owns(em: EntityManager, userId: string, modelId: string): Promise<boolean> {
+    return (await this.#metadataOf(em, modelId))?.ownerId === userId;
+  }
+
+  #metadataOf(em: EntityManager, modelId: string): Promise<ModelMetadata | null> {
+    if (!isUuid(modelId)) return Promise.resolve(null);
+    return this.#deps.metadata.get(modelId, () => this.#loadMetadata(em.fork(), modelId));
+  }
+
   async versionToRun(
     em: EntityManager,
     userId: string,
     modelId: string,
     number: number | null,
   ): Promise<{ model: ModelMetadata; version: RunnableVersion }> {
-    const metadata = isUuid(modelId)
-      ? await this.#deps.metadata.get(modelId, () => this.#loadMetadata(em.fork(), modelId))
-      : null;
+    const metadata = await this.#metadataOf(em, modelId);
     if (!metadata || metadata.ownerId !== userId) throw notFound('Model');
     let version: RunnableVersion;
     if (number === null) {

@@ -84,11 +84,28 @@ builder.queryField('predictions', (t) =>
   }),
 );
 
+const PREDICT_COST = 10;
+const ROWS_PER_POINT = 10;
+
+/** The rows a call sends: the longest first dimension of its inputs (a map of them, or one bare array). */
+function rowsSent(inputs: unknown): number {
+  if (Array.isArray(inputs)) return inputs.length;
+  if (typeof inputs !== 'object' || inputs === null) return 0;
+  let rows = 0;
+  for (const input of Object.values(inputs)) if (Array.isArray(input)) rows = Math.max(rows, input.length);
+  return rows;
+}
+
 builder.mutationField('predict', (t) =>
   t.field({
     type: PredictionRef,
-    authScopes: { keyScope: 'PREDICT' },
+    description: `Runs a model version on your inputs. Costs ${PREDICT_COST} points plus one per ${ROWS_PER_POINT} rows sent.`,
+    // Scope and ownership first: a call for someone else's model spends nothing.
+    authScopes: (_root, { input }) => ({
+      $all: { keyScope: 'PREDICT', modelOwner: String(input.modelId) },
+    }),
     directives: { rateLimit: { by: 'tier' } },
+    complexity: ({ input }) => PREDICT_COST + Math.ceil(rowsSent(input.inputs) / ROWS_PER_POINT),
     args: { input: t.arg({ type: PredictInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       ctx.services.predictions.predict(ctx.em, viewerId(ctx), { ...input, modelId: String(input.modelId) }),

@@ -7,8 +7,19 @@
 // `window / limit`, and says exactly when the next call would pass. The same arithmetic runs in Redis
 // (rate-limit-script.lua, atomic for every instance) and in memory (the embedded default and the
 // fallback while Redis is down).
+//
+// A call may weigh more than one: the cost budget charges an operation its points (`cost`), so it moves
+// the TAT by `cost` intervals and passes only if all of them fit.
 
-export type Window = { name: string; limit: number; windowMs: number };
+export type Window = {
+  /** Tells the subject's windows apart in storage (the budget), with the window's length. */
+  key: string;
+  /** What a client is told: "minute", "day". */
+  name: string;
+  limit: number;
+  windowMs: number;
+  cost: number;
+};
 
 export type WindowState = {
   name: string;
@@ -36,7 +47,7 @@ export function gcra(
   const steps = windows.map((window, i) => {
     const interval = window.windowMs / window.limit;
     const tat = Math.max(tats[i] ?? now, now);
-    const next = tat + interval;
+    const next = tat + interval * window.cost;
     return { window, interval, tat, next, retryAfterMs: Math.max(0, next - window.windowMs - now) };
   });
   const allowed = steps.every((step) => step.retryAfterMs === 0);

@@ -1,5 +1,5 @@
 -- GCRA over several windows, atomically (see gcra.ts, which this mirrors line for line).
--- KEYS[i]: the TAT of window i. ARGV[1]: "1" for a dry run; then limit and window (ms) for each window.
+-- KEYS[i]: the TAT of window i. ARGV[1]: "1" for a dry run; then limit, window (ms) and cost for each window.
 -- Returns: allowed (1/0), then remaining, reset ms and retry-after ms for each window.
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
@@ -7,12 +7,13 @@ local dry = ARGV[1] == '1'
 local steps = {}
 local allowed = 1
 for i = 1, #KEYS do
-  local limit = tonumber(ARGV[2 * i])
-  local window = tonumber(ARGV[2 * i + 1])
+  local limit = tonumber(ARGV[3 * i - 1])
+  local window = tonumber(ARGV[3 * i])
+  local cost = tonumber(ARGV[3 * i + 1])
   local interval = window / limit
   local tat = tonumber(redis.call('GET', KEYS[i])) or now
   if tat < now then tat = now end
-  local nextTat = tat + interval
+  local nextTat = tat + interval * cost
   local retry = nextTat - window - now
   if retry < 0 then retry = 0 end
   if retry > 0 then allowed = 0 end

@@ -13,7 +13,7 @@ export interface RateLimitStore {
 
 /** A TAT means something only for one window length, so the length is part of its key. */
 function windowKey(window: Window): string {
-  return `${window.name}:${window.windowMs}`;
+  return `${window.key}:${window.name}:${window.windowMs}`;
 }
 
 /** One process's limits: the embedded default, and the stand-in while Redis is unreachable. */
@@ -59,7 +59,7 @@ export class RedisRateLimitStore implements RateLimitStore {
     const keys = windows.map((window) => `mlp:rl:{${subject}}:${windowKey(window)}`);
     const args = [
       dryRun ? '1' : '0',
-      ...windows.flatMap((window) => [String(window.limit), String(window.windowMs)]),
+      ...windows.flatMap((window) => [String(window.limit), String(window.windowMs), String(window.cost)]),
     ];
     let reply: unknown;
     try {

@@ -39,12 +39,22 @@ const RateLimitStatusRef = builder
         description: 'The budget of uploadModelVersion, createModel and startTraining.',
         resolve: ({ userId }, _args, ctx) => budgetState(ctx.services.rateLimiter, userId, 'writes'),
       }),
+      points: t.field({
+        type: RateLimitWindowRef,
+        description:
+          'The cost budget: points per minute that every operation is charged its cost from (see ' +
+          '`extensions.cost` of any response, and the field descriptions for what costs what).',
+        resolve: async ({ userId }, _args, ctx) => {
+          const { points } = await ctx.services.rateLimiter.status(userId, 'points');
+          return points!;
+        },
+      }),
     }),
   });
 
 async function budgetState(limiter: RateLimiter, userId: string, budget: RateLimitBudget) {
-  const { tier, outcome } = await limiter.status(userId, budget);
-  const [minute, day] = outcome.windows as [WindowState, WindowState];
+  const { tier, calls } = await limiter.status(userId, budget);
+  const [minute, day] = calls!.windows as [WindowState, WindowState];
   return { tier, minute, day };
 }
 

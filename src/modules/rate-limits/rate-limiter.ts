@@ -1,20 +1,38 @@
 import type { RateLimitBudget, RateLimitConfig, Tier } from '../../config.ts';
 import type { UserTiers } from '../users/user-tiers.ts';
-import type { RateLimitOutcome, Window } from './gcra.ts';
+import type { RateLimitOutcome, Window, WindowState } from './gcra.ts';
 import type { RateLimitStore } from './rate-limit-store.ts';
 
 /** Who a `@rateLimit` directive counts: the signed-in user (by tier), or the client address (sign-in). */
 export type RateLimitRule = 'tier' | 'ip';
 export const RATE_LIMIT_BUDGETS: readonly RateLimitBudget[] = ['predict', 'writes'];
 
+/** What a `@rateLimit` directive asks of each call of its field. */
+export type FieldLimit = { by: RateLimitRule; budget: RateLimitBudget };
+
 export type Subject = { kind: 'user'; userId: string } | { kind: 'ip'; ip: string };
+
+/** What one charge spends of one subject's allowances, checked and counted together. */
+export type Charge = {
+  subject: Subject;
+  /** Points of the cost budget (the operation's cost; 0: none). */
+  points: number;
+  /** One call of a field limited by tier (`tier`) or of the sign-in fields (`auth`); null: none. */
+  calls: RateLimitBudget | 'auth' | null;
+};
+
+/** A charge's outcome: the points window and the calls windows apart, as responses report them. */
+export type ChargeOutcome = {
+  allowed: boolean;
+  tier: Tier;
+  points: WindowState | null;
+  calls: RateLimitOutcome | null;
+};
 
 export class RateLimiter {
   readonly #store: RateLimitStore;
   readonly #tiers: UserTiers;
   readonly #config: RateLimitConfig;
-  /** The successful outcome of each HTTP request's limits, for its response headers (see app.ts). */
-  readonly #outcomes = new WeakMap<Request, RateLimitOutcome>();
 
   constructor(store: RateLimitStore, tiers: UserTiers, config: RateLimitConfig) {
     this.#store = store;
@@ -22,50 +40,73 @@ export class RateLimiter {
     this.#config = config;
   }
 
-  tierWindows(tier: Tier, budget: RateLimitBudget): Window[] {
-    const limit = this.#config.budgets[budget][tier];
-    return [
-      { name: 'minute', limit: limit.perMinute, windowMs: this.#config.minuteMs },
-      { name: 'day', limit: limit.perDay, windowMs: this.#config.dayMs },
-    ];
+  get enabled(): boolean {
+    return this.#config.enabled;
   }
 
-  /** Checks and counts one call. Users are counted however they authenticate (keys share the budget). */
-  async consume(rule: RateLimitRule, budget: RateLimitBudget, subject: Subject): Promise<RateLimitOutcome> {
-    if (rule === 'ip') {
-      const ip = subject.kind === 'ip' ? subject.ip : 'unknown';
-      const windows = [
-        { name: 'minute', limit: this.#config.authPerMinute, windowMs: this.#config.minuteMs },
-      ];
-      return this.#store.consume(`ip:${ip}`, windows, { dryRun: false });
-    }
-    if (subject.kind !== 'user') throw new Error('tier limits need a signed-in user');
-    const tier = await this.#tiers.get(subject.userId);
-    return this.#store.consume(budgetKey(subject.userId, budget), this.tierWindows(tier, budget), {
-      dryRun: false,
-    });
+  /** Anonymous callers spend the cost budget of the FREE tier, per address. */
+  async tierOf(subject: Subject): Promise<Tier> {
+    return subject.kind === 'user' ? this.#tiers.get(subject.userId) : 'FREE';
   }
 
-  remember(request: Request, outcome: RateLimitOutcome): void {
-    this.#outcomes.set(request, outcome);
+  /** The most points one operation may cost: the whole budget of the tier. */
+  maxPoints(tier: Tier): number {
+    return this.#config.points[tier];
   }
 
-  /** What the request's limited fields were told, if any: the response's RateLimit headers. */
-  outcomeOf(request: Request): RateLimitOutcome | undefined {
-    return this.#outcomes.get(request);
+  /** Points the budget of a tier earns back per second. */
+  restoreRate(tier: Tier): number {
+    return this.#config.points[tier] / (this.#config.minuteMs / 1000);
+  }
+
+  /**
+   * Checks and counts a charge atomically: every window passes and is counted, or none is (a refused call
+   * costs nothing). Users are counted however they authenticate (keys share the budgets).
+   */
+  async charge(charge: Charge, options: { dryRun: boolean } = { dryRun: false }): Promise<ChargeOutcome> {
+    const tier = await this.tierOf(charge.subject);
+    const windows: Window[] = [];
+    if (charge.points > 0) windows.push(this.#pointsWindow(tier, charge.points));
+    if (charge.calls) windows.push(...this.#callWindows(tier, charge.calls));
+    if (windows.length === 0) return { allowed: true, tier, points: null, calls: null };
+    const outcome = await this.#store.consume(subjectKey(charge.subject), windows, options);
+    const [points, ...calls] = charge.points > 0 ? outcome.windows : [null, ...outcome.windows];
+    return {
+      allowed: outcome.allowed,
+      tier,
+      points: points ?? null,
+      calls: charge.calls ? { allowed: outcome.allowed, windows: calls as WindowState[] } : null,
+    };
   }
 
   /** The user's windows of a budget as they stand, without spending anything. */
-  async status(userId: string, budget: RateLimitBudget): Promise<{ tier: Tier; outcome: RateLimitOutcome }> {
-    const tier = await this.#tiers.get(userId);
-    const outcome = await this.#store.consume(budgetKey(userId, budget), this.tierWindows(tier, budget), {
-      dryRun: true,
-    });
-    return { tier, outcome };
+  async status(userId: string, budget: RateLimitBudget | 'points'): Promise<ChargeOutcome> {
+    const subject: Subject = { kind: 'user', userId };
+    return budget === 'points'
+      ? this.charge({ subject, points: 1, calls: null }, { dryRun: true })
+      : this.charge({ subject, points: 0, calls: budget }, { dryRun: true });
+  }
+
+  #pointsWindow(tier: Tier, cost: number): Window {
+    const limit = this.#config.points[tier];
+    return { key: 'points', name: 'minute', limit, windowMs: this.#config.minuteMs, cost };
+  }
+
+  #callWindows(tier: Tier, calls: RateLimitBudget | 'auth'): Window[] {
+    const { minuteMs, dayMs } = this.#config;
+    if (calls === 'auth') {
+      return [
+        { key: 'auth', name: 'minute', limit: this.#config.authPerMinute, windowMs: minuteMs, cost: 1 },
+      ];
+    }
+    const limit = this.#config.budgets[calls][tier];
+    return [
+      { key: calls, name: 'minute', limit: limit.perMinute, windowMs: minuteMs, cost: 1 },
+      { key: calls, name: 'day', limit: limit.perDay, windowMs: dayMs, cost: 1 },
+    ];
   }
 }
 
-/** predict keeps the key it always had, so counts survive an upgrade. */
-function budgetKey(userId: string, budget: RateLimitBudget): string {
-  return budget === 'predict' ? `user:${userId}` : `user:${userId}:${budget}`;
+function subjectKey(subject: Subject): string {
+  return subject.kind === 'user' ? `user:${subject.userId}` : `ip:${subject.ip}`;
 }

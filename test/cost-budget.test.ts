@@ -28,7 +28,7 @@ const MODEL = linearModel([[1], [1]], [0]);
 const PREDICT = 'mutation ($input: PredictInput!) { predict(input: $input) { id outputs } }';
 const STANDING = '{ rateLimit { day { remaining } points { limit remaining } } }';
 type Standing = { rateLimit: { day: { remaining: number }; points: { limit: number; remaining: number } } };
-const HISTORY = '{ predictions(first: 100) { edges { node { id } } } }';
+const HISTORY = '{ predictions(first: 10) { edges { node { id } } } }';
 const rows = (count: number) => Array.from({ length: count }, (_, i) => [i, 1]);
 
 describe('the cost budget', () => {

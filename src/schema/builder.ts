@@ -1,6 +1,7 @@
 import SchemaBuilder from '@pothos/core';
 import ComplexityPlugin from '@pothos/plugin-complexity';
 import DirectivesPlugin from '@pothos/plugin-directives';
+import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin, { type AuthFailure } from '@pothos/plugin-scope-auth';
 import { type GraphQLField, getNamedType, getNullableType, isLeafType, isListType } from 'graphql';
 import type { RateLimitBudget } from '../config.ts';
@@ -10,6 +11,7 @@ import type { ApiKeyScope } from '../modules/api-keys/api-key.entity.ts';
 import { authenticationError } from '../modules/auth/viewer.ts';
 import type { RateLimitRule } from '../modules/rate-limits/rate-limiter.ts';
 import './admission-plugin.ts';
+import { connectionCost } from './connections.ts';
 
 /** The first failed check of a scope, wherever it sits in the plugin's tree of failures. */
 function failedScope(failure: AuthFailure, scope: string): string | null {
@@ -25,11 +27,14 @@ function failedScope(failure: AuthFailure, scope: string): string | null {
 
 /**
  * What a field costs unless it declares its own `complexity`: data already loaded with its parent
- * (scalars, enums and lists of them) nothing; an object 1; a list of objects its items times 10, until it
- * says how many it can return.
+ * (scalars, enums and lists of them) nothing; an object 1; a connection 1 plus its page (`first`) times
+ * each item; a list of objects its items times 10, until it says how many it can return.
  */
-function defaultCost(field: GraphQLField<unknown, Context>) {
-  if (isLeafType(getNamedType(field.type))) return 0;
+function defaultCost(args: Record<string, unknown>, field: GraphQLField<unknown, Context>) {
+  const named = getNamedType(field.type);
+  if (isLeafType(named)) return 0;
+  if (named.name.endsWith('Connection') && field.args.some((arg) => arg.name === 'first'))
+    return connectionCost(args);
   return { field: 1, multiplier: isListType(getNullableType(field.type)) ? 10 : 1 };
 }
 
@@ -51,12 +56,22 @@ export const builder = new SchemaBuilder<{
   };
   // Non-null unless a field says otherwise: the contract's fields are mostly non-null.
   DefaultFieldNullability: false;
+  DefaultEdgesNullability: false;
+  DefaultNodeNullability: false;
 }>({
   defaultFieldNullability: false,
   // Order matters: each plugin wraps the ones after it, so scopes are checked before admission spends.
-  plugins: [ScopeAuthPlugin, DirectivesPlugin, ComplexityPlugin, 'admission'],
+  plugins: [ScopeAuthPlugin, DirectivesPlugin, RelayPlugin, ComplexityPlugin, 'admission'],
+  // Connections only (cursors, `first` ≤ 100); ids stay the plain ids of the contract, no global `node`.
+  relay: {
+    nodeQueryOptions: false,
+    nodesQueryOptions: false,
+    // The connection's `first` already counts its items: `edges` does not multiply them again.
+    edgesFieldOptions: { nullable: false, complexity: { field: 0, multiplier: 1 } },
+    nodeFieldOptions: { nullable: false },
+  },
   // Costs are declared here and next to fields; operation-cost.ts computes and charges them.
-  complexity: { disabled: true, fieldComplexity: (_args, _ctx, field) => defaultCost(field) },
+  complexity: { disabled: true, fieldComplexity: (args, _ctx, field) => defaultCost(args, field) },
   // Stores applied directives the way @graphql-tools reads them back (for printing and enforcing).
   directives: { useGraphQLToolsUnorderedDirectives: true },
   scopeAuth: {

@@ -1,4 +1,5 @@
 import { builder } from '../../schema/builder.ts';
+import { idConnection, LEGACY_LIST_CAP, MAX_PAGE } from '../../schema/connections.ts';
 import { viewerId } from '../auth/viewer.ts';
 import { API_KEY_SCOPES, type ApiKey, isKeyActive } from './api-key.entity.ts';
 import type { CreatedApiKey } from './api-key.service.ts';
@@ -61,14 +62,28 @@ const RotateApiKeyInput = builder.inputType('RotateApiKeyInput', {
   }),
 });
 
-builder.queryField('apiKeys', (t) =>
-  t.field({
+builder.queryFields((t) => ({
+  apiKeys: t.field({
     type: [ApiKeyRef],
-    description: 'Your API keys, newest first, revoked ones included.',
+    description: `Your ${LEGACY_LIST_CAP} newest API keys, revoked ones included.`,
+    deprecationReason: `Returns at most ${LEGACY_LIST_CAP}: page through apiKeysConnection instead.`,
+    complexity: { field: 1, multiplier: LEGACY_LIST_CAP },
     authScopes: { session: true },
-    resolve: (_root, _args, ctx) => ctx.services.apiKeys.list(ctx.em, viewerId(ctx)),
+    resolve: (_root, _args, ctx) =>
+      ctx.services.apiKeys.page(ctx.em, viewerId(ctx), { limit: LEGACY_LIST_CAP, inverted: false }),
   }),
-);
+  apiKeysConnection: t.connection(
+    {
+      type: ApiKeyRef,
+      description: `Your API keys, newest first, revoked ones included, at most ${MAX_PAGE} a page.`,
+      authScopes: { session: true },
+      resolve: (_root, args, ctx) =>
+        idConnection(args, (page) => ctx.services.apiKeys.page(ctx.em, viewerId(ctx), page)),
+    },
+    { name: 'ApiKeyConnection' },
+    { name: 'ApiKeyEdge' },
+  ),
+}));
 
 builder.mutationFields((t) => ({
   createApiKey: t.field({

@@ -1,5 +1,6 @@
 import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { badUserInput, notFound } from '../../errors.ts';
+import { type KeysetPage, keysetQuery } from '../../infra/database/keyset.ts';
 import { isUuid } from '../../infra/database/uuid7.ts';
 import type { EventBus } from '../../infra/pubsub/event-bus.ts';
 import { User } from '../users/user.entity.ts';
@@ -33,8 +34,10 @@ export class ApiKeys {
     this.#events = deps.events;
   }
 
-  list(em: EntityManager, userId: string): Promise<ApiKey[]> {
-    return em.find(ApiKey, { user: userId }, { orderBy: { id: 'desc' } });
+  /** The user's keys, newest first, revoked ones included, a page at a time. */
+  page(em: EntityManager, userId: string, page: KeysetPage<string>): Promise<ApiKey[]> {
+    const { where, orderBy, limit } = keysetQuery('id', 'desc', page);
+    return em.find(ApiKey, { user: userId, ...where }, { orderBy, limit });
   }
 
   async create(

@@ -1,5 +1,12 @@
 import type { TensorSpec } from '../../infra/inference/tensor-spec.ts';
 import { builder } from '../../schema/builder.ts';
+import {
+  idConnection,
+  keysetConnection,
+  LEGACY_LIST_CAP,
+  MAX_PAGE,
+  numberKeys,
+} from '../../schema/connections.ts';
 import { viewerId } from '../auth/viewer.ts';
 import type { Model } from './model.entity.ts';
 import { modelStream } from './model.events.ts';
@@ -80,9 +87,27 @@ export const ModelRef = builder.objectRef<Model>('Model').implement({
     }),
     versions: t.field({
       type: [ModelVersionRef],
-      description: 'Every version, oldest first.',
-      resolve: (model, _args, ctx) => ctx.services.models.listVersions(ctx.em, model),
+      description: `The first ${LEGACY_LIST_CAP} versions, oldest first.`,
+      deprecationReason: `Returns at most ${LEGACY_LIST_CAP}: page through versionsConnection instead.`,
+      complexity: { field: 1, multiplier: LEGACY_LIST_CAP },
+      resolve: async (model, _args, ctx) =>
+        (await ctx.services.models.listVersions(ctx.em, model)).slice(0, LEGACY_LIST_CAP),
     }),
+    versionsConnection: t.connection(
+      {
+        type: ModelVersionRef,
+        description: `The versions, oldest first, at most ${MAX_PAGE} a page.`,
+        resolve: (model, args, ctx) =>
+          keysetConnection(
+            args,
+            numberKeys,
+            (page) => ctx.services.models.versionPage(ctx.em, model, page),
+            (version) => version.version,
+          ),
+      },
+      { name: 'ModelVersionConnection' },
+      { name: 'ModelVersionEdge' },
+    ),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     deleted: t.boolean({
@@ -124,9 +149,23 @@ builder.queryFields((t) => ({
   models: t.field({
     authScopes: { keyScope: 'MODELS_READ' },
     type: [ModelRef],
-    description: 'Your models, newest first.',
-    resolve: (_root, _args, ctx) => ctx.services.models.list(ctx.em, viewerId(ctx)),
+    description: `Your ${LEGACY_LIST_CAP} newest models.`,
+    deprecationReason: `Returns at most ${LEGACY_LIST_CAP}: page through modelsConnection instead.`,
+    complexity: { field: 1, multiplier: LEGACY_LIST_CAP },
+    resolve: (_root, _args, ctx) =>
+      ctx.services.models.page(ctx.em, viewerId(ctx), { limit: LEGACY_LIST_CAP, inverted: false }),
   }),
+  modelsConnection: t.connection(
+    {
+      authScopes: { keyScope: 'MODELS_READ' },
+      type: ModelRef,
+      description: `Your models, newest first, at most ${MAX_PAGE} a page.`,
+      resolve: (_root, args, ctx) =>
+        idConnection(args, (page) => ctx.services.models.page(ctx.em, viewerId(ctx), page)),
+    },
+    { name: 'ModelConnection' },
+    { name: 'ModelEdge' },
+  ),
   model: t.field({
     authScopes: { keyScope: 'MODELS_READ' },
     type: ModelRef,

@@ -1,6 +1,7 @@
 import { type EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
 import { badUserInput, fileTooLarge, modelQuarantined, notFound } from '../../errors.ts';
+import { type KeysetPage, keysetQuery } from '../../infra/database/keyset.ts';
 import { isUuid } from '../../infra/database/uuid7.ts';
 import type { Inference } from '../../infra/inference/inference.ts';
 import { InferenceTimeoutError, WorkerCrashedError } from '../../infra/inference/inference-errors.ts';
@@ -79,8 +80,16 @@ export class Models {
     return model;
   }
 
-  list(em: EntityManager, userId: string): Promise<Model[]> {
-    return em.find(Model, { owner: userId }, { orderBy: { id: 'desc' } });
+  /** The user's models, newest first, a page at a time. */
+  page(em: EntityManager, userId: string, page: KeysetPage<string>): Promise<Model[]> {
+    const { where, orderBy, limit } = keysetQuery('id', 'desc', page);
+    return em.find(Model, { owner: userId, ...where }, { orderBy, limit });
+  }
+
+  /** A model's versions, oldest first, a page at a time. */
+  versionPage(em: EntityManager, model: Model, page: KeysetPage<number>): Promise<ModelVersion[]> {
+    const { where, orderBy, limit } = keysetQuery('version', 'asc', page);
+    return em.find(ModelVersion, { model: model.id, ...where }, { orderBy, limit });
   }
 
   /** Like own, but null instead of NOT_FOUND: `model(id)` reads a missing model as null. */

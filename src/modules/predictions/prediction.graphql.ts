@@ -1,9 +1,9 @@
 import { builder } from '../../schema/builder.ts';
+import { idConnection, MAX_PAGE } from '../../schema/connections.ts';
 import { viewerId } from '../auth/viewer.ts';
 import { ModelRef, ModelVersionRef } from '../models/model.graphql.ts';
 import type { Prediction } from './prediction.entity.ts';
 import { predictionStream } from './prediction.events.ts';
-import { type PredictionPage, toCursor } from './prediction.service.ts';
 
 export const PredictionRef = builder.objectRef<Prediction>('Prediction').implement({
   fields: (t) => ({
@@ -20,35 +20,6 @@ export const PredictionRef = builder.objectRef<Prediction>('Prediction').impleme
     }),
     latencyMs: t.exposeFloat('latencyMs'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-  }),
-});
-
-const PageInfoRef = builder
-  .objectRef<{ hasNextPage: boolean; endCursor: string | null }>('PageInfo')
-  .implement({
-    fields: (t) => ({
-      hasNextPage: t.exposeBoolean('hasNextPage'),
-      endCursor: t.exposeString('endCursor', { nullable: true }),
-    }),
-  });
-
-const PredictionEdgeRef = builder.objectRef<Prediction>('PredictionEdge').implement({
-  fields: (t) => ({
-    cursor: t.string({ resolve: (prediction) => toCursor(prediction) }),
-    node: t.field({ type: PredictionRef, resolve: (prediction) => prediction }),
-  }),
-});
-
-const PredictionConnectionRef = builder.objectRef<PredictionPage>('PredictionConnection').implement({
-  fields: (t) => ({
-    edges: t.field({ type: [PredictionEdgeRef], resolve: (page) => page.predictions }),
-    pageInfo: t.field({
-      type: PageInfoRef,
-      resolve: ({ predictions: rows, hasNextPage }) => {
-        const last = rows.at(-1);
-        return { hasNextPage, endCursor: last ? toCursor(last) : null };
-      },
-    }),
   }),
 });
 
@@ -71,17 +42,25 @@ const PredictInput = builder.inputType('PredictInput', {
 });
 
 builder.queryField('predictions', (t) =>
-  t.field({
-    type: PredictionConnectionRef,
-    description: 'Your predictions, newest first.',
-    authScopes: { keyScope: 'PREDICT' },
-    args: { modelId: t.arg.id(), first: t.arg.int(), after: t.arg.string() },
-    resolve: (_root, args, ctx) =>
-      ctx.services.predictions.list(ctx.em, viewerId(ctx), {
-        ...args,
-        modelId: args.modelId == null ? null : String(args.modelId),
-      }),
-  }),
+  t.connection(
+    {
+      type: PredictionRef,
+      description: `Your predictions, newest first, optionally of one model, at most ${MAX_PAGE} a page.`,
+      authScopes: { keyScope: 'PREDICT' },
+      args: { modelId: t.arg.id() },
+      resolve: (_root, args, ctx) =>
+        idConnection(args, (page) =>
+          ctx.services.predictions.page(
+            ctx.em,
+            viewerId(ctx),
+            args.modelId == null ? null : String(args.modelId),
+            page,
+          ),
+        ),
+    },
+    { name: 'PredictionConnection' },
+    { name: 'PredictionEdge' },
+  ),
 );
 
 const PREDICT_COST = 10;

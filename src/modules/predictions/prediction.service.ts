@@ -1,5 +1,4 @@
 import { performance } from 'node:perf_hooks';
-import type { FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import {
   badUserInput,
@@ -8,7 +7,8 @@ import {
   inferenceTimeout,
   outputTooLarge,
 } from '../../errors.ts';
-import { isUuid, uuidv7 } from '../../infra/database/uuid7.ts';
+import { type KeysetPage, keysetQuery } from '../../infra/database/keyset.ts';
+import { uuidv7 } from '../../infra/database/uuid7.ts';
 import type { Inference } from '../../infra/inference/inference.ts';
 import {
   InferenceError,
@@ -39,21 +39,6 @@ function runError(error: unknown): unknown {
     return inferenceStopped(`this version cannot be loaded (${error.message})`);
   }
   return error;
-}
-
-export type PredictionPage = { predictions: Prediction[]; hasNextPage: boolean };
-
-const MAX_PAGE = 100;
-
-/** Opaque to clients; inside it is the id of the last prediction seen (ids sort by time). */
-export function toCursor(prediction: Prediction): string {
-  return Buffer.from(prediction.id).toString('base64url');
-}
-
-function fromCursor(cursor: string): string {
-  const id = Buffer.from(cursor, 'base64url').toString();
-  if (!isUuid(id)) throw badUserInput('The cursor is not valid', 'after');
-  return id;
 }
 
 /** What predictions need of models: whose a model is, which version to run, and its bytes. */
@@ -126,24 +111,21 @@ export class Predictions {
     return em.create(Prediction, predictionData(record), { persist: false });
   }
 
-  /** The caller's predictions, newest first, optionally of one model. */
-  async list(
+  /** The caller's predictions, newest first, optionally of one model, a page at a time. */
+  async page(
     em: EntityManager,
     userId: string,
-    args: { modelId?: string | null; first?: number | null; after?: string | null },
-  ): Promise<PredictionPage> {
-    const first = args.first ?? 20;
-    if (first < 1 || first > MAX_PAGE) throw badUserInput(`first must be from 1 to ${MAX_PAGE}`, 'first');
+    modelId: string | null,
+    page: KeysetPage<string>,
+  ): Promise<Prediction[]> {
     // This instance's own recent predictions are in history before they are read.
     await this.#deps.history.flush();
-    const where: FilterQuery<Prediction> = { user: userId };
-    if (args.modelId != null) where.model = await this.#deps.models.own(em, userId, args.modelId);
-    if (args.after != null) where.id = { $lt: fromCursor(args.after) };
-    const rows = await em.find(Prediction, where, {
-      orderBy: { id: 'desc' },
-      limit: first + 1,
-      populate: ['model', 'version'],
-    });
-    return { predictions: rows.slice(0, first), hasNextPage: rows.length > first };
+    const model = modelId === null ? undefined : await this.#deps.models.own(em, userId, modelId);
+    const { where, orderBy, limit } = keysetQuery('id', 'desc', page);
+    return em.find(
+      Prediction,
+      { user: userId, ...(model ? { model } : {}), ...where },
+      { orderBy, limit, populate: ['model', 'version'] },
+    );
   }
 }

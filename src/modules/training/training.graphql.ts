@@ -1,4 +1,5 @@
 import { builder } from '../../schema/builder.ts';
+import { idConnection, LEGACY_LIST_CAP, MAX_PAGE } from '../../schema/connections.ts';
 import { viewerId } from '../auth/viewer.ts';
 import { ModelRef, ModelVersionRef } from '../models/model.graphql.ts';
 import { trainingJobStream } from './training.events.ts';
@@ -60,12 +61,36 @@ builder.queryFields((t) => ({
   }),
   trainingJobs: t.field({
     type: [TrainingJobRef],
-    description: 'Your training jobs, newest first.',
+    description: `Your ${LEGACY_LIST_CAP} newest training jobs.`,
+    deprecationReason: `Returns at most ${LEGACY_LIST_CAP}: page through trainingJobsConnection instead.`,
+    complexity: { field: 1, multiplier: LEGACY_LIST_CAP },
     authScopes: { keyScope: 'TRAIN' },
     args: { modelId: t.arg.id() },
     resolve: (_root, { modelId }, ctx) =>
-      ctx.services.training.list(ctx.em, viewerId(ctx), modelId == null ? null : String(modelId)),
+      ctx.services.training.page(ctx.em, viewerId(ctx), modelId == null ? null : String(modelId), {
+        limit: LEGACY_LIST_CAP,
+        inverted: false,
+      }),
   }),
+  trainingJobsConnection: t.connection(
+    {
+      type: TrainingJobRef,
+      description: `Your training jobs, newest first, optionally of one model, at most ${MAX_PAGE} a page.`,
+      authScopes: { keyScope: 'TRAIN' },
+      args: { modelId: t.arg.id() },
+      resolve: (_root, args, ctx) =>
+        idConnection(args, (page) =>
+          ctx.services.training.page(
+            ctx.em,
+            viewerId(ctx),
+            args.modelId == null ? null : String(args.modelId),
+            page,
+          ),
+        ),
+    },
+    { name: 'TrainingJobConnection' },
+    { name: 'TrainingJobEdge' },
+  ),
 }));
 
 builder.mutationFields((t) => ({

@@ -1,6 +1,7 @@
 import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
 import type { Config, Tier, TrainingLimits } from '../../config.ts';
 import { badUserInput, fileTooLarge, notFound } from '../../errors.ts';
+import { type KeysetPage, keysetQuery } from '../../infra/database/keyset.ts';
 import { isUuid } from '../../infra/database/uuid7.ts';
 import type { EventBus } from '../../infra/pubsub/event-bus.ts';
 import type { TrainingQueue } from '../../infra/queue/training-queue.ts';
@@ -177,8 +178,15 @@ export class Training {
     return isUuid(id) ? em.findOne(TrainingJob, { id, user: userId }) : null;
   }
 
-  async list(em: EntityManager, userId: string, modelId: string | null): Promise<TrainingJob[]> {
+  /** The user's jobs, newest first, optionally of one model, a page at a time. */
+  async page(
+    em: EntityManager,
+    userId: string,
+    modelId: string | null,
+    page: KeysetPage<string>,
+  ): Promise<TrainingJob[]> {
     const model = modelId === null ? undefined : await this.#deps.models.own(em, userId, modelId);
-    return em.find(TrainingJob, { user: userId, ...(model ? { model } : {}) }, { orderBy: { id: 'desc' } });
+    const { where, orderBy, limit } = keysetQuery('id', 'desc', page);
+    return em.find(TrainingJob, { user: userId, ...(model ? { model } : {}), ...where }, { orderBy, limit });
   }
 }

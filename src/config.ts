@@ -147,6 +147,12 @@ export type Config = {
   corsOrigins: string[];
   /** Serve GraphiQL at /graphql to browsers. */
   graphiql: boolean;
+  websockets: {
+    /** Sockets one user may have open at once, across every instance, by tier. */
+    maxSocketsPerUser: Record<Tier, number>;
+    /** Subscriptions running at once on one socket. */
+    maxSubscriptionsPerSocket: number;
+  };
   operations: OperationLimits;
   logLevel: LogLevel;
   models: {
@@ -424,6 +430,14 @@ export function loadConfig(env: Env = process.env): Config {
     admin,
     corsOrigins,
     graphiql: flag('GRAPHIQL', !production),
+    websockets: {
+      maxSocketsPerUser: {
+        FREE: integer('SOCKETS_FREE', 5, 1, 100_000),
+        PRO: integer('SOCKETS_PRO', 25, 1, 100_000),
+        ENTERPRISE: integer('SOCKETS_ENTERPRISE', 100, 1, 100_000),
+      },
+      maxSubscriptionsPerSocket: integer('SUBSCRIPTIONS_PER_SOCKET', 20, 1, 10_000),
+    },
     operations,
     logLevel: logLevel ?? 'info',
     models: {

@@ -4,11 +4,13 @@ import { modelQuarantined } from './errors.ts';
 import { createKeyvStore } from './infra/cache/keyv-store.ts';
 import { migrate, type Orm, openDatabase } from './infra/database/orm.ts';
 import { Inference } from './infra/inference/inference.ts';
+import { DecodedChannels } from './infra/pubsub/decoded-channels.ts';
 import type { EventBus } from './infra/pubsub/event-bus.ts';
 import { LocalEventBus } from './infra/pubsub/local-event-bus.ts';
 import { RedisEventBus } from './infra/pubsub/redis-event-bus.ts';
 import { BeeTrainingQueue, LocalTrainingQueue, type TrainingQueue } from './infra/queue/training-queue.ts';
 import { connectRedis } from './infra/redis.ts';
+import { MemorySocketLeases, RedisSocketLeases, type SocketLeases } from './infra/sockets/socket-leases.ts';
 import type { Logger } from './logger.ts';
 import { ApiKeys } from './modules/api-keys/api-key.service.ts';
 import { ApiKeyVerifier } from './modules/api-keys/api-key-verifier.ts';
@@ -49,6 +51,10 @@ export type Services = ModelServices & {
   keyVerifier: ApiKeyVerifier;
   apiKeys: ApiKeys;
   rateLimiter: RateLimiter;
+  tiers: UserTiers;
+  /** This process's live subscriptions' view of the event bus: each event decoded once per channel. */
+  liveEvents: DecodedChannels;
+  socketLeases: SocketLeases;
   predictionCache: PredictionCache;
   predictionHistory: PredictionHistory;
   users: Users;
@@ -180,6 +186,9 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     keyVerifier,
     apiKeys: new ApiKeys({ events }),
     rateLimiter: new RateLimiter(rateLimitStore, tiers, config.rateLimits),
+    tiers,
+    liveEvents: new DecodedChannels(events),
+    socketLeases: redis ? new RedisSocketLeases(redis.commands, logger) : new MemorySocketLeases(),
     predictionCache,
     predictionHistory,
     users: new Users({ tokens, events }),

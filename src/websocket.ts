@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
-import type { ExecutionArgs } from 'graphql';
+import { type ExecutionArgs, GraphQLError } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
@@ -12,11 +13,16 @@ import type { Services } from './services.ts';
 
 /** A client that has not read this much of what we sent it is too slow to keep. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
+/** Pings, and renewals of the sockets' leases (SOCKET_LEASE_MS is three of these). */
 const HEARTBEAT_MS = 15_000;
+/** WebSocket's own "policy violation": a client that opens one socket too many is told why. */
+const TOO_MANY_SOCKETS = 1008;
 
 type SocketState = {
   viewer: Viewer;
   credentials: Credentials;
+  /** The socket's place among its user's sockets on every instance (socket-leases.ts). */
+  lease: { userId: string; socketId: string };
   expiryTimer?: NodeJS.Timeout;
   keyHash?: string;
 };
@@ -47,10 +53,14 @@ export function attachWebSocket(
   const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: 1024 * 1024 });
   const states = new Map<WebSocket, SocketState>();
 
+  const { maxSocketsPerUser, maxSubscriptionsPerSocket } = services.config.websockets;
+
   const forget = (socket: WebSocket) => {
     const state = states.get(socket);
-    if (state?.expiryTimer) clearTimeout(state.expiryTimer);
+    if (!state) return;
+    if (state.expiryTimer) clearTimeout(state.expiryTimer);
     states.delete(socket);
+    void services.socketLeases.release(state.lease.userId, state.lease.socketId);
   };
 
   // When a key is revoked or rotated, re-check the sockets that signed in with it.
@@ -69,7 +79,18 @@ export function attachWebSocket(
         const viewer = await authenticate(credentials, services);
         if (viewer.kind !== 'user') return false; // graphql-ws closes with 4403 Forbidden
         const { socket } = ctx.extra;
-        const state: SocketState = { viewer, credentials };
+        const max = maxSocketsPerUser[await services.tiers.get(viewer.userId)];
+        const lease = { userId: viewer.userId, socketId: randomUUID() };
+        if (!(await services.socketLeases.acquire(lease.userId, lease.socketId, max))) {
+          socket.close(TOO_MANY_SOCKETS, `Too many sockets: at most ${max} open at once per user`);
+          return false;
+        }
+        if (socket.readyState !== socket.OPEN) {
+          // Gone while we counted: its close event has passed, so give its place back here.
+          void services.socketLeases.release(lease.userId, lease.socketId);
+          return false;
+        }
+        const state: SocketState = { viewer, credentials, lease };
         const expiresAt = viewer.credential.expiresAt;
         if (expiresAt) {
           // setTimeout waits at most about 24.8 days, so a longer-lived credential is waited for in steps.
@@ -86,6 +107,17 @@ export function attachWebSocket(
         return true;
       },
       onSubscribe: async (ctx, _id, payload) => {
+        // This operation is already among them.
+        if (Object.keys(ctx.subscriptions).length > maxSubscriptionsPerSocket) {
+          return [
+            new GraphQLError(
+              `Too many operations on this socket: at most ${maxSubscriptionsPerSocket} at once`,
+              {
+                extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', limit: maxSubscriptionsPerSocket },
+              },
+            ),
+          ];
+        }
         const viewer = states.get(ctx.extra.socket)?.viewer ?? { kind: 'anonymous' };
         const initial: SocketContext = {
           socketViewer: viewer,
@@ -134,6 +166,7 @@ export function attachWebSocket(
     socket.on('close', () => forget(socket));
   });
   const heartbeat = setInterval(() => {
+    void services.socketLeases.renew([...states.values()].map((state) => state.lease));
     for (const socket of wss.clients) {
       if (!alive.has(socket)) {
         socket.terminate();

@@ -1,27 +1,25 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { EventBus } from './event-bus.ts';
+import type { DecodedChannels } from './decoded-channels.ts';
 
 /**
- * A channel of the event bus as an async iterator, for a GraphQL subscription. `accept` parses and
- * filters each message as it arrives; `deliver` turns an event into what the subscriber gets, when the
- * subscriber takes it. At most `capacity` events wait for a slow consumer; beyond that the oldest are
+ * A channel of events as an async iterator, for a GraphQL subscription. `accept` filters each event as
+ * it arrives (decoded once for all of the channel's subscribers); `deliver` turns an event into what the
+ * subscriber gets, when the subscriber takes it. At most `capacity` events wait for a slow consumer; beyond that the oldest are
  * dropped, so one slow client cannot make the server buffer without bound. Ending the iteration (the
  * client unsubscribes or disconnects) unsubscribes at once.
  */
 export function channelStream<E, T>(
-  bus: EventBus,
+  channels: DecodedChannels,
   channel: string,
-  accept: (message: string) => E | null,
+  accept: (event: E) => boolean,
   deliver: (event: E) => T,
   capacity = 100,
 ): AsyncIterableIterator<T> {
   const queue: E[] = [];
   let waiting: ((result: IteratorResult<T>) => void) | null = null;
   let done = false;
-  const subscription = bus.subscribe(channel, (message) => {
-    if (done) return;
-    const event = accept(message);
-    if (event === null) return;
+  const subscription = channels.subscribe<E>(channel, (event) => {
+    if (done || !accept(event)) return;
     if (waiting) {
       waiting({ value: deliver(event), done: false });
       waiting = null;
@@ -73,33 +71,26 @@ export function userChannel(topic: 'predictions' | 'models' | 'training', userId
  * reads, a model's name say, is current, not what was loaded for an earlier event.
  */
 export function entityStream<E, T>(
-  bus: EventBus,
+  channels: DecodedChannels,
   em: EntityManager,
   channel: string,
-  accept: (message: string) => E | null,
+  accept: (event: E) => boolean,
   toEntity: (em: EntityManager, event: E) => T,
 ): AsyncIterableIterator<T> {
-  return channelStream(bus, channel, accept, (event) => {
+  return channelStream(channels, channel, accept, (event) => {
     em.clear();
     return toEntity(em, event);
   });
 }
 
-/**
- * A user's channel of JSON events as a stream of entities: each message is parsed once, and only the
- * events that `matches` accepts reach the subscriber.
- */
+/** A user's channel of events as a stream of entities: only the events that `matches` accepts reach the subscriber. */
 export function userEntityStream<E, T>(
-  bus: EventBus,
+  channels: DecodedChannels,
   em: EntityManager,
   topic: Parameters<typeof userChannel>[0],
   userId: string,
   matches: (event: E) => boolean,
   toEntity: (em: EntityManager, event: E) => T,
 ): AsyncIterableIterator<T> {
-  const accept = (message: string) => {
-    const event = JSON.parse(message) as E;
-    return matches(event) ? event : null;
-  };
-  return entityStream(bus, em, userChannel(topic, userId), accept, toEntity);
+  return entityStream(channels, em, userChannel(topic, userId), matches, toEntity);
 }

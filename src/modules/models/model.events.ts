@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { userChannel, userEntityStream } from '../../infra/pubsub/channel-stream.ts';
+import type { DecodedChannels } from '../../infra/pubsub/decoded-channels.ts';
 import type { EventBus } from '../../infra/pubsub/event-bus.ts';
 import type { Logger } from '../../logger.ts';
 import { Model } from './model.entity.ts';
@@ -43,13 +44,13 @@ export async function modelChanged(
 }
 
 export function modelStream(
-  events: EventBus,
+  channels: DecodedChannels,
   em: EntityManager,
   ownerId: string,
   modelId: string | null,
 ): AsyncIterable<Model> {
   return userEntityStream<ModelEvent, Model>(
-    events,
+    channels,
     em,
     'models',
     ownerId,

@@ -216,7 +216,7 @@ builder.subscriptionField('modelUpdated', (t) =>
     authScopes: { keyScope: 'MODELS_READ' },
     args: { modelId: t.arg.id() },
     subscribe: (_root, { modelId }, ctx) =>
-      modelStream(ctx.services.events, ctx.em, viewerId(ctx), modelId == null ? null : String(modelId)),
+      modelStream(ctx.services.liveEvents, ctx.em, viewerId(ctx), modelId == null ? null : String(modelId)),
     resolve: (model) => model,
   }),
 );

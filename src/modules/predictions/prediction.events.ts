@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { userChannel, userEntityStream } from '../../infra/pubsub/channel-stream.ts';
+import type { DecodedChannels } from '../../infra/pubsub/decoded-channels.ts';
 import type { EventBus } from '../../infra/pubsub/event-bus.ts';
 import type { Logger } from '../../logger.ts';
 import { Prediction, type PredictionRecord, predictionData } from './prediction.entity.ts';
@@ -23,13 +24,13 @@ export function announcePredictions(events: EventBus, logger: Logger, records: P
 
 /** The viewer's predictions as they complete, optionally of one model; filtered before anything is sent. */
 export function predictionStream(
-  events: EventBus,
+  channels: DecodedChannels,
   em: EntityManager,
   userId: string,
   modelId: string | null,
 ): AsyncIterable<Prediction> {
   return userEntityStream<PredictionEvent, Prediction>(
-    events,
+    channels,
     em,
     'predictions',
     userId,

@@ -98,7 +98,12 @@ builder.subscriptionField('predictionCompleted', (t) =>
     authScopes: { keyScope: 'PREDICT' },
     args: { modelId: t.arg.id() },
     subscribe: (_root, { modelId }, ctx) =>
-      predictionStream(ctx.services.events, ctx.em, viewerId(ctx), modelId == null ? null : String(modelId)),
+      predictionStream(
+        ctx.services.liveEvents,
+        ctx.em,
+        viewerId(ctx),
+        modelId == null ? null : String(modelId),
+      ),
     resolve: (prediction) => prediction,
   }),
 );

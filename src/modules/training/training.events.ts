@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { userChannel, userEntityStream } from '../../infra/pubsub/channel-stream.ts';
+import type { DecodedChannels } from '../../infra/pubsub/decoded-channels.ts';
 import type { EventBus } from '../../infra/pubsub/event-bus.ts';
 import type { Logger } from '../../logger.ts';
 import { TrainingJob, type TrainingMetrics } from './training-job.entity.ts';
@@ -60,13 +61,13 @@ function toEntity(em: EntityManager, userId: string, event: TrainingJobEvent): T
 }
 
 export function trainingJobStream(
-  events: EventBus,
+  channels: DecodedChannels,
   em: EntityManager,
   userId: string,
   jobId: string | null,
 ): AsyncIterable<TrainingJob> {
   return userEntityStream<TrainingJobEvent, TrainingJob>(
-    events,
+    channels,
     em,
     'training',
     userId,

@@ -120,7 +120,7 @@ builder.subscriptionField('trainingJobUpdated', (t) =>
     authScopes: { keyScope: 'TRAIN' },
     args: { jobId: t.arg.id() },
     subscribe: (_root, { jobId }, ctx) =>
-      trainingJobStream(ctx.services.events, ctx.em, viewerId(ctx), jobId == null ? null : String(jobId)),
+      trainingJobStream(ctx.services.liveEvents, ctx.em, viewerId(ctx), jobId == null ? null : String(jobId)),
     resolve: (job) => job,
   }),
 );

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createClient, type RedisClientType } from '@redis/client';
 import type { Logger } from '../logger.ts';
 
@@ -39,4 +40,25 @@ export async function connectRedis(
   const connected = client.connect().catch(() => undefined);
   await Promise.race([connected, new Promise((resolve) => setTimeout(resolve, STARTUP_WAIT_MS).unref())]);
   return client;
+}
+
+/** A Lua script, sent by its SHA (its source only when Redis does not know it yet, or forgot it in a restart). */
+export class RedisScript {
+  readonly #source: string;
+  readonly #sha: string;
+
+  constructor(source: string) {
+    this.#source = source;
+    this.#sha = createHash('sha1').update(source).digest('hex');
+  }
+
+  async run(redis: RedisClientType, keys: string[], args: string[]): Promise<unknown> {
+    const options = { keys, arguments: args };
+    try {
+      return await redis.evalSha(this.#sha, options);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return redis.eval(this.#source, options);
+    }
+  }
 }

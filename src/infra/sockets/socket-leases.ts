@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { Logger } from '../../logger.ts';
 import { OutageGuard } from '../outage-guard.ts';
-import type { RedisClientType } from '../redis.ts';
+import { type RedisClientType, RedisScript } from '../redis.ts';
 
 /**
  * Which sockets each user has open, on every instance, so "at most N sockets per user" holds however
@@ -39,7 +38,7 @@ export class MemorySocketLeases implements SocketLeases {
 
 // Drops expired leases, then takes one if there is room: atomically, so two instances never both take
 // the last place. KEYS[1]: the user's sorted set (socket id → lease end). ARGV: socket id, max, lease ms.
-const ACQUIRE = `
+const ACQUIRE = new RedisScript(`
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
@@ -49,15 +48,14 @@ end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
 return 1
-`;
-const ACQUIRE_SHA = createHash('sha1').update(ACQUIRE).digest('hex');
+`);
 // Extends a lease that still exists, by Redis's clock like ACQUIRE. ARGV: socket id, lease ms.
-const RENEW = `
+const RENEW = new RedisScript(`
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[1])
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
-`;
+`);
 const REDIS_TIMEOUT_MS = 250;
 /** How long a lease lasts unless renewed: three heartbeats of websocket.ts, so one missed renewal is harmless. */
 export const SOCKET_LEASE_MS = 45_000;
@@ -83,15 +81,8 @@ export class RedisSocketLeases implements SocketLeases {
   }
 
   async acquire(userId: string, socketId: string, max: number): Promise<boolean> {
-    const options = { keys: [leaseKey(userId)], arguments: [socketId, String(max), String(this.#leaseMs)] };
-    const shared = await this.#guard.attempt(async () => {
-      try {
-        return await this.#redis.evalSha(ACQUIRE_SHA, options);
-      } catch (error) {
-        if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-        return this.#redis.eval(ACQUIRE, options);
-      }
-    });
+    const args = [socketId, String(max), String(this.#leaseMs)];
+    const shared = await this.#guard.attempt(() => ACQUIRE.run(this.#redis, [leaseKey(userId)], args));
     if (!shared.ok) return this.#fallback.acquire(userId, socketId, max);
     return Number(shared.value) === 1;
   }
@@ -102,7 +93,7 @@ export class RedisSocketLeases implements SocketLeases {
     await this.#guard.attempt(() =>
       Promise.all(
         leases.map(({ userId, socketId }) =>
-          this.#redis.eval(RENEW, { keys: [leaseKey(userId)], arguments: [socketId, String(this.#leaseMs)] }),
+          RENEW.run(this.#redis, [leaseKey(userId)], [socketId, String(this.#leaseMs)]),
         ),
       ),
     );

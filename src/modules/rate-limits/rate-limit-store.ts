@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { BoundedMap } from '../../infra/cache/bounded-map.ts';
 import { OutageGuard } from '../../infra/outage-guard.ts';
-import type { RedisClientType } from '../../infra/redis.ts';
+import { type RedisClientType, RedisScript } from '../../infra/redis.ts';
 import type { Logger } from '../../logger.ts';
 import { gcra, type RateLimitOutcome, type Window } from './gcra.ts';
 
@@ -39,8 +38,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
   }
 }
 
-const SCRIPT = readFileSync(new URL('./rate-limit-script.lua', import.meta.url), 'utf8');
-const SCRIPT_SHA = createHash('sha1').update(SCRIPT).digest('hex');
+const SCRIPT = new RedisScript(readFileSync(new URL('./rate-limit-script.lua', import.meta.url), 'utf8'));
 
 /** Shared by every instance: one round trip, checked and counted atomically by a Lua script. */
 export class RedisRateLimitStore implements RateLimitStore {
@@ -61,13 +59,7 @@ export class RedisRateLimitStore implements RateLimitStore {
       dryRun ? '1' : '0',
       ...windows.flatMap((window) => [String(window.limit), String(window.windowMs), String(window.cost)]),
     ];
-    let reply: unknown;
-    try {
-      reply = await this.#redis.evalSha(SCRIPT_SHA, { keys, arguments: args });
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      reply = await this.#redis.eval(SCRIPT, { keys, arguments: args });
-    }
+    const reply = await SCRIPT.run(this.#redis, keys, args);
     const numbers = (reply as number[]).map(Number);
     return {
       allowed: numbers[0] === 1,

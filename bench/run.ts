@@ -14,6 +14,7 @@ import pg from 'pg';
 import { irisLikeClassifier, mlpModel } from '../test/fixtures/onnx-models.ts';
 import { freePort } from '../test/support/redis-server.ts';
 import type { LoopDelay } from './event-loop-probe.ts';
+import { measureOperationOverhead, measureRefusals, type OverheadRow } from './operation-overhead.ts';
 
 const POSTGRES = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -176,7 +177,7 @@ function medianOf(rounds: Measured[]): Measured & { roundsRps: number[] } {
 type Target = { target: string; measured: string; met: boolean };
 
 /** The issue's targets, read off this run's results (each at every connection count measured). */
-function checkTargets(results: Measured[]): Target[] {
+function checkTargets(results: Measured[], overhead: OverheadRow[]): Target[] {
   const at = (name: string, connections: number) =>
     results.find((r) => r.name === name && r.connections === connections);
   const targets: Target[] = [];
@@ -210,6 +211,35 @@ function checkTargets(results: Measured[]): Target[] {
         met: ratio >= 0.5,
       });
     }
+  }
+  // Fair use: the charge (one atomic Redis script, shared with predict's own limit) against the same
+  // server with limits off, and the per-request CPU of pricing against the time a request takes.
+  for (const connections of CONNECTIONS) {
+    for (const [on, off] of [
+      ['signed-in query, key', 'signed-in query, key, limiter off'],
+      ['predict small, miss, key', 'predict small, miss, key, limiter off'],
+    ] as const) {
+      const limited = at(on, connections);
+      const unlimited = at(off, connections);
+      if (!limited || !unlimited) continue;
+      const cost = unlimited.rps / limited.rps - 1;
+      targets.push({
+        target: `cost budget and limits cost < 5%: ${on} vs limiter off (${connections} conns)`,
+        measured: `${(cost * 100).toFixed(1)}% (${limited.rps.toFixed(0)} vs ${unlimited.rps.toFixed(0)} req/s)`,
+        met: cost < 0.05,
+      });
+    }
+  }
+  const trivial = at('trivial query, API key', CONNECTIONS[0]!);
+  if (trivial) {
+    // The server's one event loop spends 1 / rps of a second on each request.
+    const budgetUs = 1e6 / trivial.rps;
+    const worst = overhead.reduce((a, b) => (b.pricingUs > a.pricingUs ? b : a));
+    targets.push({
+      target: 'pricing an operation < 5% of a trivial request’s time on the event loop',
+      measured: `${((worst.pricingUs / budgetUs) * 100).toFixed(1)}% (${worst.pricingUs.toFixed(1)} µs for ${worst.document}, of ${budgetUs.toFixed(0)} µs)`,
+      met: worst.pricingUs / budgetUs < 0.05,
+    });
   }
   const batched = at('predict large, miss, key', 64);
   const unbatched = at('predict large, miss, key, batching off', 64);
@@ -254,6 +284,7 @@ async function main() {
       // Real limits would stop the benchmark within a second; these still run the full check per call.
       RATE_LIMIT_ENTERPRISE: '1000000000,1000000000',
       RATE_LIMIT_AUTH_PER_MINUTE: '1000000',
+      COST_BUDGET_ENTERPRISE: '1000000000',
     };
     const mlp = await startMlp({ ...env, PORT: String(mlpPort) });
     const unlimited = await startMlp({ ...env, PORT: String(unlimitedPort), RATE_LIMITS_ENABLED: 'false' });
@@ -334,6 +365,8 @@ async function main() {
         });
     };
     const trivial = () => JSON.stringify({ query: '{ __typename }' });
+    // Charged from the cost budget, unlike `{ __typename }`, which touches no field of mlp's.
+    const signedIn = () => JSON.stringify({ query: '{ me { id } }' });
     const bareOnnx = (width: number, rows = 1) => {
       const inputs = rowsOf(rows, width);
       return () => JSON.stringify({ inputs });
@@ -460,6 +493,21 @@ async function main() {
         body: predictBody('large', 64, true, 64),
       },
       {
+        name: 'signed-in query, key',
+        url,
+        headers: key,
+        body: signedIn,
+        fixed: true,
+      },
+      {
+        name: 'signed-in query, key, limiter off',
+        baseline: 'signed-in query, key',
+        url: unlimitedUrl,
+        headers: key,
+        body: signedIn,
+        fixed: true,
+      },
+      {
         name: 'predict small, miss, key, limiter off',
         baseline: 'predict small, miss, key',
         url: unlimitedUrl,
@@ -510,15 +558,37 @@ async function main() {
         `| ${row.name} | ${row.connections} | ${row.rps.toFixed(0)} | ${row.p50} | ${row.p99} | ${row.errors} | ${loop} | ${ratio} |`,
       );
     }
-    const targets = checkTargets(results);
+    const overhead = measureOperationOverhead();
+    const refusals = measureRefusals();
+    const targets = checkTargets(results, overhead);
     const targetLines = targets.map((t) => `- ${t.met ? 'met' : 'NOT met'}: ${t.target}: ${t.measured}`);
     const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}`;
+    const overheadLines = [
+      '| document | parse + validate µs | armor rules µs (first sight) | pricing µs (every request) |',
+      '| --- | ---: | ---: | ---: |',
+      ...overhead.map(
+        (row) =>
+          `| ${row.document} | ${row.parseValidateUs.toFixed(1)} | ${row.armorUs.toFixed(1)} | ${row.pricingUs.toFixed(1)} |`,
+      ),
+    ];
+    const refusalLines = refusals.map(
+      (row) => `- ${row.document}: refused in ${(row.refusedUs / 1000).toFixed(2)} ms`,
+    );
     console.log(
-      `\n${machine}, median of ${ROUNDS} rounds of ${DURATION} s per scenario\n\n${lines.join('\n')}\n\nTargets:\n${targetLines.join('\n')}`,
+      `\n${machine}, median of ${ROUNDS} rounds of ${DURATION} s per scenario\n\n${lines.join('\n')}\n\nFair-use CPU per request (in-process):\n\n${overheadLines.join('\n')}\n\nHostile documents (in-process, parse and validate):\n${refusalLines.join('\n')}\n\nTargets:\n${targetLines.join('\n')}`,
     );
     mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
     const report = JSON.stringify(
-      { date: new Date().toISOString(), machine, durationSeconds: DURATION, rounds: ROUNDS, rows, targets },
+      {
+        date: new Date().toISOString(),
+        machine,
+        durationSeconds: DURATION,
+        rounds: ROUNDS,
+        rows,
+        overhead,
+        refusals,
+        targets,
+      },
       null,
       2,
     );

@@ -1,6 +1,6 @@
 import { isAsyncIterable } from '@graphql-tools/utils';
-import { createComplexityRule } from '@pothos/plugin-complexity';
-import { type ExecutionArgs, validate } from 'graphql';
+import { complexityFromQuery } from '@pothos/plugin-complexity';
+import { type DocumentNode, type ExecutionArgs, Kind } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Admission } from './modules/rate-limits/admission.ts';
 import { rateLimitHeaders } from './modules/rate-limits/rate-limit.directive.ts';
@@ -41,17 +41,33 @@ export function useOperationCost(): Plugin<Admitted> {
 }
 
 function price(args: ExecutionArgs): void {
-  let cost = 0;
-  const rule = createComplexityRule({
-    context: args.contextValue as object,
-    variableValues: (args.variableValues as Record<string, unknown> | undefined) ?? {},
-    operationName: args.operationName,
-    onResult: (result) => {
-      cost = result.complexity;
-    },
-  });
-  // Variables that do not fit are reported by execution; here they only leave the cost at 0, which
-  // costs nothing because such an operation never reaches a resolver.
-  validate(args.schema, args.document, [rule]);
-  (args.contextValue as Admitted).admission.price(cost);
+  (args.contextValue as Admitted).admission.price(operationCost(args));
+}
+
+/** The operation's cost from the costs its fields declare (0 when its variables do not fit). */
+export function operationCost(args: ExecutionArgs): number {
+  // The plugin measures the first operation of a document: keep only the one to run, and the fragments.
+  const { definitions } = args.document;
+  const operations = definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION);
+  const chosen = args.operationName
+    ? operations.find((operation) => operation.name?.value === args.operationName)
+    : operations[0];
+  if (!chosen) return 0;
+  const document: DocumentNode =
+    operations.length === 1
+      ? args.document
+      : {
+          ...args.document,
+          definitions: [chosen, ...definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION)],
+        };
+  try {
+    return complexityFromQuery(document, {
+      schema: args.schema,
+      ctx: args.contextValue as object,
+      variables: (args.variableValues as Record<string, unknown> | undefined) ?? {},
+    }).complexity;
+  } catch {
+    // Variables that do not fit: execution reports them, and such an operation never reaches a resolver.
+    return 0;
+  }
 }

@@ -11,6 +11,7 @@ import {
   parse,
   type SelectionSetNode,
   type ValidationContext,
+  type ValidationRule,
   validate,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
@@ -24,18 +25,7 @@ import type { Viewer } from './modules/auth/viewer.ts';
  * GRAPHQL_VALIDATION_FAILED. Introspection is gated by the configured policy once the caller is known.
  */
 export function useOperationLimits(limits: OperationLimits): Plugin<{ viewer: Viewer }> {
-  // Reported like any validation error (Armor would otherwise throw out of validation, uncoded).
-  const armor = {
-    exposeLimits: true,
-    propagateOnRejection: false,
-    onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(error)],
-  };
-  const rules = [
-    // Introspection counts too: `__schema { types { fields { type { fields … } } } }` is the classic bomb.
-    maxDepthRule({ ...armor, n: limits.maxDepth, ignoreIntrospection: false, flattenFragments: true }),
-    maxAliasesRule({ ...armor, n: limits.maxAliases }),
-    maxDirectivesRule({ ...armor, n: limits.maxDirectives }),
-  ];
+  const rules = armorRules(limits);
   const gateIntrospection = ({ args, setResultAndStopExecution }: GatePayload) => {
     const refusal = introspectionRefusal(limits, args.contextValue.viewer, args.document, args.operationName);
     if (refusal) setResultAndStopExecution({ errors: [refusal] });
@@ -64,6 +54,22 @@ type GatePayload = {
   args: ExecutionArgs & { contextValue: { viewer: Viewer } };
   setResultAndStopExecution: (result: { errors: GraphQLError[] }) => void;
 };
+
+/** GraphQL Armor's depth, alias and directive limits, as validation rules. */
+export function armorRules(limits: OperationLimits): ValidationRule[] {
+  // Reported like any validation error (Armor would otherwise throw out of validation, uncoded).
+  const armor = {
+    exposeLimits: true,
+    propagateOnRejection: false,
+    onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(error)],
+  };
+  return [
+    // Introspection counts too: `__schema { types { fields { type { fields … } } } }` is the classic bomb.
+    maxDepthRule({ ...armor, n: limits.maxDepth, ignoreIntrospection: false, flattenFragments: true }),
+    maxAliasesRule({ ...armor, n: limits.maxAliases }),
+    maxDirectivesRule({ ...armor, n: limits.maxDirectives }),
+  ];
+}
 
 function introspectionRefusal(
   limits: OperationLimits,

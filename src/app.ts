@@ -11,6 +11,7 @@ import { useOperationLimits } from './operation-limits.ts';
 import { useCodedRequestErrors } from './request-errors.ts';
 import { schema } from './schema/index.ts';
 import type { Services } from './services.ts';
+import { useStreamLimits } from './stream-limits.ts';
 import { attachWebSocket } from './websocket.ts';
 
 export type App = {
@@ -71,6 +72,7 @@ export function buildYoga(services: Services): YogaServerInstance<Record<string,
       useOperationLimits(config.operations),
       useCodedRequestErrors(),
       useOperationCost(),
+      useStreamLimits(services),
       useReadinessCheck({
         endpoint: '/ready',
         check: async () => {

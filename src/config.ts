@@ -141,8 +141,11 @@ export type Config = {
   /** Null: in-process stand-ins for Redis (single instance only). */
   redisUrl: string | null;
   jwt: JwtConfig;
-  /** Both set or neither: the admin account to ensure at start. */
-  admin: { email: string; password: string } | null;
+  /**
+   * Both set or neither: the admin account to ensure at start. An account that already has the address
+   * and is not an admin is promoted only when `promoteExisting` says so (anyone could have registered it).
+   */
+  admin: { email: string; password: string; promoteExisting: boolean } | null;
   /** Origins allowed to call the API from a browser; empty: no cross-origin access. */
   corsOrigins: string[];
   /** Serve GraphiQL at /graphql to browsers. */
@@ -246,6 +249,10 @@ export function loadConfig(env: Env = process.env): Config {
     return raw;
   };
 
+  // NODE_ENV=production asks for what a public server needs: a JWT secret of its own, introspection for
+  // signed-in callers only, no GraphiQL.
+  const production = read('NODE_ENV') === 'production';
+
   const port = integer('PORT', 4000, 0, 65535);
 
   const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:']);
@@ -260,6 +267,11 @@ export function loadConfig(env: Env = process.env): Config {
   if (jwtSecret !== undefined && Buffer.byteLength(jwtSecret) < 32) {
     problems.push('JWT_SECRET must be at least 32 bytes long (HS256 needs a 256-bit key)');
   }
+  if (jwtSecret === undefined && production) {
+    problems.push(
+      'JWT_SECRET must be set in production (NODE_ENV=production): without it each process signs with a random secret of its own, and tokens die with it',
+    );
+  }
   const jwt: JwtConfig = {
     secret: jwtSecret ? new TextEncoder().encode(jwtSecret) : null,
     issuer: read('JWT_ISSUER') ?? 'mlp',
@@ -272,7 +284,10 @@ export function loadConfig(env: Env = process.env): Config {
   if ((adminEmail === undefined) !== (adminPassword === undefined)) {
     problems.push('ADMIN_EMAIL and ADMIN_PASSWORD must be set together');
   }
-  const admin = adminEmail && adminPassword ? { email: adminEmail, password: adminPassword } : null;
+  const admin =
+    adminEmail && adminPassword
+      ? { email: adminEmail, password: adminPassword, promoteExisting: flag('ADMIN_PROMOTE_EXISTING', false) }
+      : null;
 
   const corsOrigins = (read('CORS_ORIGINS') ?? '')
     .split(',')
@@ -354,8 +369,6 @@ export function loadConfig(env: Env = process.env): Config {
     dayMs: integer('RATE_LIMIT_DAY_MS', 86_400_000, 100, 7 * 86_400_000),
   };
 
-  // NODE_ENV=production picks the defaults of a public server: introspection for signed-in callers, no GraphiQL.
-  const production = read('NODE_ENV') === 'production';
   const introspectionRaw = read('INTROSPECTION') ?? (production ? 'signed-in' : 'everyone');
   const introspection = INTROSPECTION_POLICIES.find((policy) => policy === introspectionRaw);
   if (!introspection) {

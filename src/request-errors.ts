@@ -20,7 +20,9 @@ export function useCodedRequestErrors(): Plugin {
         (error) => (error.extensions?.http as { status?: number })?.status ?? 0,
       );
       const http = { ...(result.extensions?.http as object), status: Math.max(400, ...statuses) };
-      setResult({ ...result, extensions: { ...result.extensions, http } });
+      // Nothing ran, so nothing was charged: clients read the cost of every response the same way.
+      const cost = result.extensions?.cost ?? { requested: 0 };
+      setResult({ ...result, extensions: { ...result.extensions, cost, http } });
     },
     onExecute() {
       return {

@@ -161,7 +161,14 @@ export async function createWorkerServices(config: Config, logger: Logger): Prom
 export async function createServices(config: Config, logger: Logger): Promise<Services> {
   const { shared, redis, rateLimitStore, tiers } = await createModelServices(config, logger);
   const { orm, events, models, modelQuotas, inference } = shared;
-  if (config.admin) await ensureAdmin(orm.em.fork(), config.admin, logger);
+  if (config.admin) {
+    try {
+      await ensureAdmin(orm.em.fork(), config.admin, logger);
+    } catch (error) {
+      await shared.close();
+      throw error;
+    }
+  }
   const predictionCache = new PredictionCache(
     createKeyvStore(redis?.commands ?? null, 'mlp:predictions', config.predictionCache.memoryEntries),
     config.predictionCache,
@@ -180,6 +187,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
         (jobId) => runTrainingJob(shared, jobId, trainInProcess(config.training)),
         logger,
       );
+  const socketLeases = redis ? new RedisSocketLeases(redis.commands, logger) : new MemorySocketLeases();
   const services: Services = {
     ...shared,
     tokens,
@@ -188,7 +196,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     rateLimiter: new RateLimiter(rateLimitStore, tiers, config.rateLimits),
     tiers,
     liveEvents: new DecodedChannels(events),
-    socketLeases: redis ? new RedisSocketLeases(redis.commands, logger) : new MemorySocketLeases(),
+    socketLeases,
     predictionCache,
     predictionHistory,
     users: new Users({ tokens, events }),
@@ -213,6 +221,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
       await predictionHistory.close();
       await trainingQueue.close();
       await keyVerifier.close();
+      await socketLeases.close();
       await shared.close();
     },
   };

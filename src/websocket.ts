@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import { type ExecutionArgs, GraphQLError } from 'graphql';
 import { CloseCode } from 'graphql-ws';
@@ -6,14 +5,15 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { type Context, clientAddress, type SocketContext } from './context.ts';
+import type { Lease } from './infra/sockets/socket-leases.ts';
 import { hashApiKey } from './modules/api-keys/key-format.ts';
 import { authenticate, type Credentials, presentedApiKey } from './modules/auth/authenticate.ts';
 import type { Viewer } from './modules/auth/viewer.ts';
 import type { Services } from './services.ts';
+import { tooManyConnections } from './stream-limits.ts';
 
 /** A client that has not read this much of what we sent it is too slow to keep. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
-/** Pings, and renewals of the sockets' leases (SOCKET_LEASE_MS is three of these). */
 const HEARTBEAT_MS = 15_000;
 /** WebSocket's own "policy violation": a client that opens one socket too many is told why. */
 const TOO_MANY_SOCKETS = 1008;
@@ -21,8 +21,8 @@ const TOO_MANY_SOCKETS = 1008;
 type SocketState = {
   viewer: Viewer;
   credentials: Credentials;
-  /** The socket's place among its user's sockets on every instance (socket-leases.ts). */
-  lease: { userId: string; socketId: string };
+  /** The socket's place among its user's live connections on every instance (socket-leases.ts). */
+  lease: Lease;
   expiryTimer?: NodeJS.Timeout;
   keyHash?: string;
 };
@@ -60,7 +60,7 @@ export function attachWebSocket(
     if (!state) return;
     if (state.expiryTimer) clearTimeout(state.expiryTimer);
     states.delete(socket);
-    void services.socketLeases.release(state.lease.userId, state.lease.socketId);
+    void state.lease.release();
   };
 
   // When a key is revoked or rotated, re-check the sockets that signed in with it.
@@ -80,14 +80,14 @@ export function attachWebSocket(
         if (viewer.kind !== 'user') return false; // graphql-ws closes with 4403 Forbidden
         const { socket } = ctx.extra;
         const max = maxSocketsPerUser[await services.tiers.get(viewer.userId)];
-        const lease = { userId: viewer.userId, socketId: randomUUID() };
-        if (!(await services.socketLeases.acquire(lease.userId, lease.socketId, max))) {
-          socket.close(TOO_MANY_SOCKETS, `Too many sockets: at most ${max} open at once per user`);
+        const lease = await services.socketLeases.acquire(viewer.userId, max);
+        if (!lease) {
+          socket.close(TOO_MANY_SOCKETS, tooManyConnections(max));
           return false;
         }
         if (socket.readyState !== socket.OPEN) {
           // Gone while we counted: its close event has passed, so give its place back here.
-          void services.socketLeases.release(lease.userId, lease.socketId);
+          void lease.release();
           return false;
         }
         const state: SocketState = { viewer, credentials, lease };
@@ -166,7 +166,6 @@ export function attachWebSocket(
     socket.on('close', () => forget(socket));
   });
   const heartbeat = setInterval(() => {
-    void services.socketLeases.renew([...states.values()].map((state) => state.lease));
     for (const socket of wss.clients) {
       if (!alive.has(socket)) {
         socket.terminate();

@@ -5,7 +5,11 @@ import { startServer, type TestServer } from './support/server.ts';
 
 type Answer = {
   status: number;
-  body: { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] };
+  body: {
+    data?: unknown;
+    errors?: { message: string; extensions?: { code?: string } }[];
+    extensions?: Record<string, unknown>;
+  };
 };
 
 /** A raw document, as an attacker sends it (no typed documents: most of these do not validate). */
@@ -78,6 +82,8 @@ describe('operation limits (development defaults)', () => {
     const huge = await send(server, `{ me { id } }${' '.repeat(5 * 1024 * 1024)}`);
     expect(huge.status).toBe(400);
     expect(codes(huge)).toEqual(['GRAPHQL_PARSE_FAILED']);
+    // A refused document is charged nothing, and says so like every response.
+    expect(huge.body.extensions).toEqual({ cost: { requested: 0 } });
   });
 
   it('still answers what a client sends within the limits, GraphiQL’s introspection query included', async () => {

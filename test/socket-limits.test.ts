@@ -18,6 +18,7 @@ describe('sockets within limits', () => {
   let a: TestServer;
   let b: TestServer;
   const open: SocketClient[] = [];
+  const streams: AbortController[] = [];
 
   /** A socket of the user's, once the server has accepted it (it answered a query). */
   const accepted = async (server: TestServer, user: TestUser) => {
@@ -34,6 +35,7 @@ describe('sockets within limits', () => {
   });
   afterAll(async () => {
     for (const socket of open) await socket.client.dispose();
+    for (const controller of streams) controller.abort();
     await Promise.all([a?.stop(), b?.stop()]);
   });
 
@@ -46,7 +48,7 @@ describe('sockets within limits', () => {
     open.push(third);
     expect(await third.closed).toEqual({
       code: 1008,
-      reason: 'Too many sockets: at most 2 open at once per user',
+      reason: 'Too many live connections: at most 2 open at once per user (WebSockets and event streams)',
     });
 
     // Another user is not affected.
@@ -69,6 +71,44 @@ describe('sockets within limits', () => {
         return outcome;
       })
       .toBe('accepted');
+  });
+
+  it('counts Server-Sent Events streams among the live connections, on any instance', async () => {
+    const user = await registerUser(a, 'streams');
+    /** A subscription over HTTP, as Yoga serves it to EventSource-style clients. */
+    const stream = async (server: TestServer) => {
+      const controller = new AbortController();
+      streams.push(controller);
+      const response = await fetch(server.graphqlUrl, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'text/event-stream',
+          authorization: `Bearer ${user.token}`,
+        },
+        body: JSON.stringify({ query: 'subscription { predictionCompleted { id } }' }),
+        signal: controller.signal,
+      });
+      return { response, controller };
+    };
+
+    await accepted(a, user);
+    const first = await stream(b);
+    expect(first.response.status).toBe(200);
+
+    const refused = await stream(a);
+    expect(refused.response.status).toBe(429);
+    expect(await refused.response.text()).toContain('TOO_MANY_CONNECTIONS');
+
+    // Closing the stream gives its place back.
+    first.controller.abort();
+    await expect
+      .poll(async () => {
+        const next = await stream(b);
+        if (next.response.status !== 200) await next.response.text();
+        return next.response.status;
+      })
+      .toBe(200);
   });
 
   it('refuses a subscription beyond the limit per socket with a coded error, and keeps the others', async () => {

@@ -61,8 +61,14 @@ async function run(task: RunTask & { id: number }, config: WorkerOptions, cache:
 /** After onnxruntime failed to allocate, or gave up half-way through a load, its state is not trusted. */
 const OUT_OF_MEMORY = /bad_alloc|alloc|out of memory/i;
 
+/** A file path in a message, directories and all: only its last part is kept. */
+const PATH = /(?:[A-Za-z]:)?(?:[\\/][^\s\\/:'"]+)+[\\/]([^\s\\/:'"]+)/g;
+
 function fail(id: number, kind: FailureKind, error: unknown): void {
-  const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+  // onnxruntime names its source files and the paths it looked at: the client learns none of the
+  // machine's directories (`/onnxruntime_src/…/gather.cc:123` becomes `gather.cc:123`).
+  const text = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+  const message = text.replace(PATH, '$1');
   // mlp's own checks refuse a file before onnxruntime allocates anything for it.
   const fromLoader = kind === 'model' && !(error instanceof UnsupportedModelError);
   // Outputs over the cap were allocated all the same, and onnxruntime's arena keeps what it allocated.

@@ -49,12 +49,14 @@ export function modelStream(
   ownerId: string,
   modelId: string | null,
 ): AsyncIterable<Model> {
+  // Ids are UUIDs, which clients may write in either case; events carry them in lower case.
+  const wanted = modelId?.toLowerCase() ?? null;
   return userEntityStream<ModelEvent, Model>(
     channels,
     em,
     'models',
     ownerId,
-    (event) => modelId === null || event.id === modelId,
+    (event) => wanted === null || event.id === wanted,
     (em, event) =>
       em.merge(Model, {
         id: event.id,

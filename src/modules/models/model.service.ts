@@ -219,7 +219,9 @@ export class Models {
 
   #metadataOf(em: EntityManager, modelId: string): Promise<ModelMetadata | null> {
     if (!isUuid(modelId)) return Promise.resolve(null);
-    return this.#deps.metadata.get(modelId, () => this.#loadMetadata(em.fork(), modelId));
+    // PostgreSQL reads a UUID in any case; the cache must too, or `ABC…` would miss the invalidations of `abc…`.
+    const id = modelId.toLowerCase();
+    return this.#deps.metadata.get(id, () => this.#loadMetadata(em.fork(), id));
   }
 
   async versionToRun(

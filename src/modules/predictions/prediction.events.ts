@@ -29,12 +29,14 @@ export function predictionStream(
   userId: string,
   modelId: string | null,
 ): AsyncIterable<Prediction> {
+  // Ids are UUIDs, which clients may write in either case; events carry them in lower case.
+  const wanted = modelId?.toLowerCase() ?? null;
   return userEntityStream<PredictionEvent, Prediction>(
     channels,
     em,
     'predictions',
     userId,
-    (event) => modelId === null || event.modelId === modelId,
+    (event) => wanted === null || event.modelId === wanted,
     (em, event) =>
       em.merge(Prediction, predictionData({ ...event, userId, createdAt: new Date(event.createdAt) })),
   );

@@ -99,7 +99,7 @@ export class Predictions {
     const record: PredictionRecord = {
       id: uuidv7(),
       userId,
-      modelId: input.modelId,
+      modelId: model.id,
       versionId: version.id,
       outputs,
       cached,

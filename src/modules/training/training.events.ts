@@ -66,12 +66,14 @@ export function trainingJobStream(
   userId: string,
   jobId: string | null,
 ): AsyncIterable<TrainingJob> {
+  // Ids are UUIDs, which clients may write in either case; events carry them in lower case.
+  const wanted = jobId?.toLowerCase() ?? null;
   return userEntityStream<TrainingJobEvent, TrainingJob>(
     channels,
     em,
     'training',
     userId,
-    (event) => jobId === null || event.id === jobId,
+    (event) => wanted === null || event.id === wanted,
     (em, event) => toEntity(em, userId, event),
   );
 }

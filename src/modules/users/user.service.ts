@@ -12,6 +12,9 @@ import { TIER_CHANGED_CHANNEL } from './user-tiers.ts';
 export type AuthPayload = AccessToken & { user: User };
 type EmailPassword = { email: string; password: string };
 
+/** The configured admin account cannot be ensured safely: the process must not start. */
+export class AdminBootstrapError extends Error {}
+
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export function normaliseEmail(email: string): string {
@@ -88,11 +91,22 @@ export class Users {
 }
 
 /** Makes sure the configured admin exists, is an admin and has the configured password. */
-export async function ensureAdmin(em: EntityManager, admin: EmailPassword, logger: Logger): Promise<void> {
+export async function ensureAdmin(
+  em: EntityManager,
+  admin: EmailPassword & { promoteExisting: boolean },
+  logger: Logger,
+): Promise<void> {
   const email = normaliseEmail(admin.email);
   checkEmail(email);
   const existing = await em.findOne(User, { email }, { populate: ['passwordHash'] });
   if (existing) {
+    if (existing.role !== 'ADMIN' && !admin.promoteExisting) {
+      // Whoever registered the address before it was configured (an impostor, perhaps) would become admin.
+      throw new AdminBootstrapError(
+        `ADMIN_EMAIL ${email} belongs to an account that is not an admin: refusing to promote it. Delete that ` +
+          'account, choose another address, or set ADMIN_PROMOTE_EXISTING=true if it is yours.',
+      );
+    }
     existing.role = 'ADMIN';
     if (!(await verifyPassword(admin.password, existing.passwordHash))) {
       existing.passwordHash = await hashPassword(admin.password);

@@ -17,7 +17,12 @@ async function send(server: TestServer, token: string, query: string, variables 
 
 describe('configuration that would be unsafe', () => {
   it('refuses to start in production without a JWT secret, and says why', () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', DATA_DIR: ':memory:', PORT: '0' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      NODE_ENV: 'production',
+      DATA_DIR: ':memory:',
+      PORT: '0',
+    };
     for (const name of ['JWT_SECRET', 'DATABASE_URL', 'REDIS_URL']) delete env[name];
     const started = spawnSync(process.execPath, ['src/main.ts'], { env, encoding: 'utf8', timeout: 60_000 });
     expect(started.status).toBe(1);

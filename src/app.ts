@@ -6,12 +6,12 @@ import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-
 import { useBodyLimits } from './body-limits.ts';
 import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
+import { useEventStreams } from './event-streams.ts';
 import { useOperationCost } from './operation-cost.ts';
 import { useOperationLimits } from './operation-limits.ts';
 import { useCodedRequestErrors } from './request-errors.ts';
 import { schema } from './schema/index.ts';
 import type { Services } from './services.ts';
-import { useStreamLimits } from './stream-limits.ts';
 import { attachWebSocket } from './websocket.ts';
 
 export type App = {
@@ -72,7 +72,7 @@ export function buildYoga(services: Services): YogaServerInstance<Record<string,
       useOperationLimits(config.operations),
       useCodedRequestErrors(),
       useOperationCost(),
-      useStreamLimits(services),
+      useEventStreams(services),
       useReadinessCheck({
         endpoint: '/ready',
         check: async () => {

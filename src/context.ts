@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { YogaInitialContext } from 'graphql-yoga';
-import { authenticate } from './modules/auth/authenticate.ts';
+import { authenticate, requestCredentials } from './modules/auth/authenticate.ts';
 import type { Viewer } from './modules/auth/viewer.ts';
 import { Admission } from './modules/rate-limits/admission.ts';
 import type { Services } from './services.ts';
@@ -45,10 +45,7 @@ export async function createContext(
     return { services, em, viewer, request: null, clientIp, admission };
   }
   const { request } = initial;
-  const viewer = await authenticate(
-    { authorization: request.headers.get('authorization'), apiKey: request.headers.get('x-api-key') },
-    services,
-  );
+  const viewer = await authenticate(requestCredentials(request.headers), services);
   const clientIp = clientAddress(
     initial.req?.socket.remoteAddress,
     request.headers.get('x-forwarded-for'),

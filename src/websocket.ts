@@ -5,12 +5,12 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { type Context, clientAddress, type SocketContext } from './context.ts';
+import { watchCredential } from './credential-watch.ts';
+import { tooManyConnections } from './event-streams.ts';
 import type { Lease } from './infra/sockets/socket-leases.ts';
-import { hashApiKey } from './modules/api-keys/key-format.ts';
-import { authenticate, type Credentials, presentedApiKey } from './modules/auth/authenticate.ts';
+import { authenticate, type Credentials } from './modules/auth/authenticate.ts';
 import type { Viewer } from './modules/auth/viewer.ts';
 import type { Services } from './services.ts';
-import { tooManyConnections } from './stream-limits.ts';
 
 /** A client that has not read this much of what we sent it is too slow to keep. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
@@ -20,11 +20,10 @@ const TOO_MANY_SOCKETS = 1008;
 
 type SocketState = {
   viewer: Viewer;
-  credentials: Credentials;
   /** The socket's place among its user's live connections on every instance (socket-leases.ts). */
   lease: Lease;
-  expiryTimer?: NodeJS.Timeout;
-  keyHash?: string;
+  /** Stops the watch that closes the socket when its credential ends (credential-watch.ts). */
+  stopWatching: () => void;
 };
 
 function headerValue(value: string | string[] | undefined): string | null {
@@ -42,8 +41,8 @@ function credentialsFrom(params: Record<string, unknown> | undefined): Credentia
 
 /**
  * GraphQL over WebSocket (the graphql-transport-ws protocol) on the HTTP server's `/graphql`. Operations
- * run through the same Yoga/Envelop plugins as HTTP. Sockets authenticate once, in `connection_init`,
- * and are closed with 4403 when their JWT expires or their API key is revoked.
+ * run through the same Yoga/Envelop plugins as HTTP. Sockets authenticate in `connection_init`, and are
+ * closed with 4403 when their credential ends (expiry, revocation, the end of a rotation's grace).
  */
 export function attachWebSocket(
   server: Server,
@@ -58,19 +57,10 @@ export function attachWebSocket(
   const forget = (socket: WebSocket) => {
     const state = states.get(socket);
     if (!state) return;
-    if (state.expiryTimer) clearTimeout(state.expiryTimer);
+    state.stopWatching();
     states.delete(socket);
     void state.lease.release();
   };
-
-  // When a key is revoked or rotated, re-check the sockets that signed in with it.
-  const stopWatchingKeys = services.keyVerifier.onKeyChanged(async (hash) => {
-    for (const [socket, state] of states) {
-      if (state.keyHash !== hash) continue;
-      const viewer = await authenticate(state.credentials, services);
-      if (viewer.kind !== 'user') socket.close(CloseCode.Forbidden, 'API key revoked');
-    }
-  });
 
   useServer<Record<string, unknown>, { socket: WebSocket; request: IncomingMessage }>(
     {
@@ -90,20 +80,10 @@ export function attachWebSocket(
           void lease.release();
           return false;
         }
-        const state: SocketState = { viewer, credentials, lease };
-        const expiresAt = viewer.credential.expiresAt;
-        if (expiresAt) {
-          // setTimeout waits at most about 24.8 days, so a longer-lived credential is waited for in steps.
-          const closeWhenExpired = () => {
-            const left = expiresAt.getTime() - Date.now();
-            if (left <= 0) socket.close(CloseCode.Forbidden, 'Credentials expired');
-            else state.expiryTimer = setTimeout(closeWhenExpired, Math.min(left, 2 ** 31 - 1)).unref();
-          };
-          closeWhenExpired();
-        }
-        const apiKey = presentedApiKey(credentials);
-        if (apiKey) state.keyHash = hashApiKey(apiKey);
-        states.set(socket, state);
+        const stopWatching = watchCredential(services, credentials, viewer, (reason) =>
+          socket.close(CloseCode.Forbidden, reason),
+        );
+        states.set(socket, { viewer, lease, stopWatching });
         return true;
       },
       onSubscribe: async (ctx, _id, payload) => {
@@ -181,7 +161,6 @@ export function attachWebSocket(
     /** Closes every socket with 1001 (going away), as clients expect from a server that shuts down. */
     async close(): Promise<void> {
       clearInterval(heartbeat);
-      stopWatchingKeys();
       for (const socket of wss.clients) socket.close(1001, 'Server shutting down');
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },

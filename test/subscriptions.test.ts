@@ -240,6 +240,40 @@ describe('socket authentication', () => {
     await run(a, RevokeKeyDocument, { id: createApiKey.apiKey.id }, user.auth);
     expect(await socket.closed).toEqual({ code: 4403, reason: 'API key revoked' });
   });
+
+  it('ends a socket and an event stream opened with a key when its rotation grace ends, on any instance', async () => {
+    const user = await registerUser(a);
+    const { createApiKey } = await run(a, IssueKeyDocument, { input: { name: 'rotated' } }, user.auth);
+    const key = { 'x-api-key': createApiKey.secret };
+    const socket = open(b, key);
+    await subscribe(socket, ModelUpdatedDocument, {}).ready;
+    const stream = await fetch(b.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...key },
+      body: JSON.stringify({ query: 'subscription { modelUpdated { id } }' }),
+    });
+    expect(stream.status).toBe(200);
+    // Resolves only when the server ends the stream.
+    const streamEnded = stream.text().then(() => Date.now());
+    const socketClosed = socket.closed.then((closed) => ({ ...closed, at: Date.now() }));
+
+    const rotatedAt = Date.now();
+    const rotation = await fetch(a.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${user.token}` },
+      body: JSON.stringify({
+        query: 'mutation ($id: ID!) { rotateApiKey(input: { id: $id, gracePeriodSeconds: 2 }) { secret } }',
+        variables: { id: createApiKey.apiKey.id },
+      }),
+    });
+    expect(((await rotation.json()) as { errors?: unknown }).errors).toBeUndefined();
+
+    const closed = await socketClosed;
+    expect(closed).toMatchObject({ code: 4403, reason: 'Credentials expired' });
+    // The grace was honoured, and no more than that.
+    expect(closed.at - rotatedAt).toBeGreaterThanOrEqual(1_900);
+    expect((await streamEnded) - rotatedAt).toBeGreaterThanOrEqual(1_900);
+  });
 });
 
 describe('shutdown', () => {

@@ -21,6 +21,12 @@ type KnownKey = {
 };
 
 const CACHE_TTL_MS = 30_000;
+
+/** When a working key stops working: its expiry, or the end of a rotation's grace, whichever is first. */
+function endOf(key: KnownKey): Date | null {
+  const ends = [key.expiresAt, key.revokedAt].filter((at): at is Date => at !== null);
+  return ends.length ? new Date(Math.min(...ends.map((at) => at.getTime()))) : null;
+}
 const CACHE_SIZE = 10_000;
 const LAST_USED_INTERVAL_MS = 60_000;
 
@@ -78,7 +84,7 @@ export class ApiKeyVerifier {
     return {
       kind: 'user',
       userId: key.userId,
-      credential: { kind: 'apiKey', keyId: key.id, scopes: key.scopes, expiresAt: key.expiresAt },
+      credential: { kind: 'apiKey', keyId: key.id, scopes: key.scopes, expiresAt: endOf(key) },
     };
   }
 

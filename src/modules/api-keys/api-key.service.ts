@@ -83,9 +83,11 @@ export class ApiKeys {
 
   /** Sets when the key stops working, and tells every instance to forget what it cached about it. */
   async #end(em: EntityManager, key: ApiKey, at: Date): Promise<void> {
-    if (key.revokedAt && key.revokedAt <= at) return;
-    key.revokedAt = at;
-    await em.flush();
+    if (!key.revokedAt || key.revokedAt > at) {
+      key.revokedAt = at;
+      await em.flush();
+    }
+    // Announced even when the key had already ended: an earlier announcement may have been lost.
     await this.#events.publish(KEY_CHANGED_CHANNEL, key.hash);
   }
 }

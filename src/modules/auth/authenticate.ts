@@ -10,6 +10,11 @@ import type { Viewer } from './viewer.ts';
  */
 export type Credentials = { authorization: string | null; apiKey: string | null };
 
+/** The credentials of an HTTP request. */
+export function requestCredentials(headers: Headers): Credentials {
+  return { authorization: headers.get('authorization'), apiKey: headers.get('x-api-key') };
+}
+
 export type Authenticators = { tokens: JwtTokens; keyVerifier: ApiKeyVerifier };
 
 const BEARER = /^Bearer\s+(\S+)$/i;

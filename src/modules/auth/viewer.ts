@@ -4,6 +4,7 @@ import type { ApiKeyScope } from '../api-keys/api-key.entity.ts';
 
 export type Credential =
   | { kind: 'jwt'; expiresAt: Date }
+  /** `expiresAt`: when the key stops working, its expiry or the end of a rotation's grace. */
   | { kind: 'apiKey'; keyId: string; scopes: ApiKeyScope[]; expiresAt: Date | null };
 
 /** Who is calling, as far as the credentials of this request tell. */

@@ -36,6 +36,8 @@ export type RateLimitConfig = {
   points: Record<Tier, number>;
   /** Calls per minute from one IP address to the fields that guess passwords (login, register). */
   authPerMinute: number;
+  /** Failed authentications (invalid tokens or keys) per minute from one IP address, then a pause. */
+  authFailuresPerMinute: number;
   /** The lengths of the "minute" and "day" windows; shortened only by tests. */
   minuteMs: number;
   dayMs: number;
@@ -365,6 +367,7 @@ export function loadConfig(env: Env = process.env): Config {
       ENTERPRISE: integer('COST_BUDGET_ENTERPRISE', 2_000_000, 1, 1_000_000_000),
     },
     authPerMinute: integer('RATE_LIMIT_AUTH_PER_MINUTE', 10, 1, 1_000_000),
+    authFailuresPerMinute: integer('RATE_LIMIT_AUTH_FAILURES_PER_MINUTE', 30, 1, 1_000_000),
     minuteMs: integer('RATE_LIMIT_MINUTE_MS', 60_000, 100, 3_600_000),
     dayMs: integer('RATE_LIMIT_DAY_MS', 86_400_000, 100, 7 * 86_400_000),
   };

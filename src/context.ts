@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { YogaInitialContext } from 'graphql-yoga';
-import { authenticate, requestCredentials } from './modules/auth/authenticate.ts';
+import { authenticate, type Credentials, requestCredentials } from './modules/auth/authenticate.ts';
 import type { Viewer } from './modules/auth/viewer.ts';
 import { Admission } from './modules/rate-limits/admission.ts';
 import type { Services } from './services.ts';
@@ -33,6 +33,24 @@ export function clientAddress(remoteAddress: string | undefined, forwardedFor: s
 
 type HttpServerContext = { req?: IncomingMessage };
 
+/**
+ * Authenticates a caller unless its address failed too often lately (RATE_LIMITED); a credential that
+ * is invalid counts as one more failure. An expired one does not: that is an honest client, late.
+ */
+export async function authenticateFrom(
+  clientIp: string | null,
+  credentials: Credentials,
+  services: Pick<Services, 'tokens' | 'keyVerifier' | 'failedAuthentications'>,
+): Promise<Viewer> {
+  const address = clientIp ?? 'unknown';
+  services.failedAuthentications.check(address);
+  const viewer = await authenticate(credentials, services);
+  if (viewer.kind === 'rejected' && viewer.reason !== 'expired') {
+    await services.failedAuthentications.record(address);
+  }
+  return viewer;
+}
+
 export async function createContext(
   services: Services,
   initial: YogaInitialContext & HttpServerContext & Partial<SocketContext>,
@@ -45,12 +63,12 @@ export async function createContext(
     return { services, em, viewer, request: null, clientIp, admission };
   }
   const { request } = initial;
-  const viewer = await authenticate(requestCredentials(request.headers), services);
   const clientIp = clientAddress(
     initial.req?.socket.remoteAddress,
     request.headers.get('x-forwarded-for'),
     services.config.trustProxyHops,
   );
+  const viewer = await authenticateFrom(clientIp, requestCredentials(request.headers), services);
   const admission = new Admission(services.rateLimiter, viewer, clientIp);
   return { services, em, viewer, request, clientIp, admission };
 }

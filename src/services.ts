@@ -14,6 +14,7 @@ import { MemorySocketLeases, RedisSocketLeases, type SocketLeases } from './infr
 import type { Logger } from './logger.ts';
 import { ApiKeys } from './modules/api-keys/api-key.service.ts';
 import { ApiKeyVerifier } from './modules/api-keys/api-key-verifier.ts';
+import { FailedAuthentications } from './modules/auth/failed-authentications.ts';
 import { JwtTokens } from './modules/auth/jwt.ts';
 import { Models } from './modules/models/model.service.ts';
 import {
@@ -51,6 +52,7 @@ export type Services = ModelServices & {
   keyVerifier: ApiKeyVerifier;
   apiKeys: ApiKeys;
   rateLimiter: RateLimiter;
+  failedAuthentications: FailedAuthentications;
   tiers: UserTiers;
   /** This process's live subscriptions' view of the event bus: each event decoded once per channel. */
   liveEvents: DecodedChannels;
@@ -187,13 +189,15 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
         (jobId) => runTrainingJob(shared, jobId, trainInProcess(config.training)),
         logger,
       );
+  const rateLimiter = new RateLimiter(rateLimitStore, tiers, config.rateLimits);
   const socketLeases = redis ? new RedisSocketLeases(redis.commands, logger) : new MemorySocketLeases();
   const services: Services = {
     ...shared,
     tokens,
     keyVerifier,
     apiKeys: new ApiKeys({ events }),
-    rateLimiter: new RateLimiter(rateLimitStore, tiers, config.rateLimits),
+    rateLimiter,
+    failedAuthentications: new FailedAuthentications(rateLimiter, logger),
     tiers,
     liveEvents: new DecodedChannels(events),
     socketLeases,

@@ -4,18 +4,18 @@ import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { type Context, clientAddress, type SocketContext } from './context.ts';
+import { authenticateFrom, type Context, clientAddress, type SocketContext } from './context.ts';
 import { watchCredential } from './credential-watch.ts';
 import { tooManyConnections } from './event-streams.ts';
 import type { Lease } from './infra/sockets/socket-leases.ts';
-import { authenticate, type Credentials } from './modules/auth/authenticate.ts';
+import type { Credentials } from './modules/auth/authenticate.ts';
 import type { Viewer } from './modules/auth/viewer.ts';
 import type { Services } from './services.ts';
 
 /** A client that has not read this much of what we sent it is too slow to keep. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 const HEARTBEAT_MS = 15_000;
-/** WebSocket's own "policy violation": a client that opens one socket too many is told why. */
+/** WebSocket's own "policy violation": a client over a limit (sockets, failed sign-ins) is told why. */
 const TOO_MANY_SOCKETS = 1008;
 
 type SocketState = {
@@ -28,6 +28,15 @@ type SocketState = {
 
 function headerValue(value: string | string[] | undefined): string | null {
   return Array.isArray(value) ? value.join(',') : (value ?? null);
+}
+
+/** The client's address on a socket (behind trusted proxies, from X-Forwarded-For). */
+function socketAddress(request: IncomingMessage, services: Services): string | null {
+  return clientAddress(
+    request.socket.remoteAddress,
+    headerValue(request.headers['x-forwarded-for']),
+    services.config.trustProxyHops,
+  );
 }
 
 function credentialsFrom(params: Record<string, unknown> | undefined): Credentials {
@@ -66,9 +75,19 @@ export function attachWebSocket(
     {
       onConnect: async (ctx) => {
         const credentials = credentialsFrom(ctx.connectionParams);
-        const viewer = await authenticate(credentials, services);
+        const { socket, request } = ctx.extra;
+        let viewer: Viewer;
+        try {
+          viewer = await authenticateFrom(socketAddress(request, services), credentials, services);
+        } catch (error) {
+          // Paused for failing too often: told why, like a socket over its limit.
+          socket.close(
+            TOO_MANY_SOCKETS,
+            error instanceof Error ? error.message : 'Too many failed authentications',
+          );
+          return false;
+        }
         if (viewer.kind !== 'user') return false; // graphql-ws closes with 4403 Forbidden
-        const { socket } = ctx.extra;
         const max = maxSocketsPerUser[await services.tiers.get(viewer.userId)];
         const lease = await services.socketLeases.acquire(viewer.userId, max);
         if (!lease) {
@@ -101,11 +120,7 @@ export function attachWebSocket(
         const viewer = states.get(ctx.extra.socket)?.viewer ?? { kind: 'anonymous' };
         const initial: SocketContext = {
           socketViewer: viewer,
-          socketClientIp: clientAddress(
-            ctx.extra.request.socket.remoteAddress,
-            headerValue(ctx.extra.request.headers['x-forwarded-for']),
-            services.config.trustProxyHops,
-          ),
+          socketClientIp: socketAddress(ctx.extra.request, services),
         };
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,

@@ -51,6 +51,7 @@ const MODEL = linearModel([[1], [1]], [0]);
 const REAL_LIMITS = {
   RATE_LIMIT_FREE: '10,1000',
   RATE_LIMIT_AUTH_PER_MINUTE: '10',
+  RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '30',
   // Each test signs in from its own made-up address, sent the way a proxy would.
   TRUST_PROXY_HOPS: '1',
 };
@@ -247,6 +248,43 @@ describe('sign-in limits per IP', () => {
       LoginAttemptDocument,
       { input: { email: user.email, password: PASSWORD } },
       fromNewAddress(),
+    );
+  });
+});
+
+describe('failed authentications per IP', () => {
+  it('pauses an address that keeps sending invalid credentials, on every instance, and only that address', async () => {
+    const user = await registerUser(a);
+    const guesser = fromNewAddress().headers;
+    const me = async (server: TestServer, headers: Record<string, string>) => {
+      const response = await fetch(server.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query: '{ me { id } }' }),
+      });
+      const body = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
+      return {
+        status: response.status,
+        code: body.errors?.[0]?.extensions?.code,
+        retryAfter: response.headers.get('retry-after'),
+      };
+    };
+    const bogus = { ...guesser, authorization: 'Bearer not-a-token' };
+    // 30 failures a minute pass (the default), counted across both instances.
+    for (let i = 0; i < 30; i++) expect((await me(i % 2 ? a : b, bogus)).code).toBe('UNAUTHENTICATED');
+    // The next failure on each instance tells it the address is over; from then on it checks nothing.
+    for (const server of [a, b]) expect((await me(server, bogus)).code).toBe('UNAUTHENTICATED');
+    for (const server of [a, b]) {
+      const paused = await me(server, { ...guesser, authorization: `Bearer ${user.token}` });
+      expect(paused).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
+      expect(Number(paused.retryAfter)).toBeGreaterThan(0);
+    }
+    // Everybody else is unaffected.
+    expect(await me(a, { ...fromNewAddress().headers, authorization: `Bearer ${user.token}` })).toMatchObject(
+      {
+        status: 200,
+        code: undefined,
+      },
     );
   });
 });

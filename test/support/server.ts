@@ -30,6 +30,8 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     // Likewise the quotas: test/write-limits.test.ts sets real ones.
     QUOTA_FREE: '100000,100000,100000',
     RATE_LIMIT_AUTH_PER_MINUTE: '100000',
+    // Tests send invalid credentials on purpose, all from 127.0.0.1.
+    RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '100000',
     JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: 'silent',
     ...env,

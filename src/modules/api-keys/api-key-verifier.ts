@@ -38,8 +38,13 @@ const LAST_USED_INTERVAL_MS = 60_000;
 export class ApiKeyVerifier {
   readonly #orm: Orm;
   readonly #logger: Logger;
-  /** Known keys by hash; null for a well-formed key that does not exist (no database query per guess). */
-  readonly #cache = new ExpiringCache<string, KnownKey | null>(CACHE_SIZE, CACHE_TTL_MS);
+  /** Known keys by hash. */
+  readonly #cache = new ExpiringCache<string, KnownKey>(CACHE_SIZE, CACHE_TTL_MS);
+  /**
+   * Hashes of well-formed keys that do not exist (no database query per repeated guess), apart from the
+   * known keys: anyone can mint checksum-valid keys, and they must not push real keys out of the cache.
+   */
+  readonly #unknown = new ExpiringCache<string, true>(CACHE_SIZE, CACHE_TTL_MS);
   /** When this process last wrote each key's lastUsedAt. */
   readonly #lastUsedWrites = new BoundedMap<string, number>(CACHE_SIZE);
   readonly #changeListeners = new Set<(hash: string) => void>();
@@ -53,6 +58,7 @@ export class ApiKeyVerifier {
   async listen(bus: EventBus): Promise<void> {
     this.#unsubscribe = await bus.subscribe(KEY_CHANGED_CHANNEL, (hash) => {
       this.#cache.delete(hash);
+      this.#unknown.delete(hash);
       for (const listener of this.#changeListeners) listener(hash);
     });
   }
@@ -91,6 +97,7 @@ export class ApiKeyVerifier {
   async #lookup(hash: string): Promise<KnownKey | null> {
     const cached = this.#cache.get(hash);
     if (cached !== undefined) return cached;
+    if (this.#unknown.get(hash)) return null;
     const row = await this.#orm.em.fork().findOne(ApiKey, { hash });
     const key = row
       ? {
@@ -102,7 +109,8 @@ export class ApiKeyVerifier {
           revokedAt: row.revokedAt ?? null,
         }
       : null;
-    this.#cache.set(hash, key);
+    if (key) this.#cache.set(hash, key);
+    else this.#unknown.set(hash, true);
     return key;
   }
 

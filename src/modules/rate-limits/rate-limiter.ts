@@ -17,8 +17,11 @@ export type Charge = {
   subject: Subject;
   /** Points of the cost budget (the operation's cost; 0: none). */
   points: number;
-  /** One call of a field limited by tier (`tier`) or of the sign-in fields (`auth`); null: none. */
-  calls: RateLimitBudget | 'auth' | null;
+  /**
+   * One call of a field limited by tier (a budget), of the sign-in fields (`auth`), or one failed
+   * authentication (`authFailure`); null: none.
+   */
+  calls: RateLimitBudget | 'auth' | 'authFailure' | null;
 };
 
 /** A charge's outcome: the points window and the calls windows apart, as responses report them. */
@@ -92,12 +95,16 @@ export class RateLimiter {
     return { key: 'points', name: 'minute', limit, windowMs: this.#config.minuteMs, cost };
   }
 
-  #callWindows(tier: Tier, calls: RateLimitBudget | 'auth'): Window[] {
+  #callWindows(tier: Tier, calls: NonNullable<Charge['calls']>): Window[] {
     const { minuteMs, dayMs } = this.#config;
     if (calls === 'auth') {
       return [
         { key: 'auth', name: 'minute', limit: this.#config.authPerMinute, windowMs: minuteMs, cost: 1 },
       ];
+    }
+    if (calls === 'authFailure') {
+      const limit = this.#config.authFailuresPerMinute;
+      return [{ key: 'auth-failures', name: 'minute', limit, windowMs: minuteMs, cost: 1 }];
     }
     const limit = this.#config.budgets[calls][tier];
     return [

@@ -1,7 +1,6 @@
 import { buildApp } from './app.ts';
-import { loadConfigOrExit } from './config.ts';
+import { ConfigError, loadConfigOrExit } from './config.ts';
 import { createLogger } from './logger.ts';
-import { AdminBootstrapError } from './modules/users/user.service.ts';
 import { createServices } from './services.ts';
 import { stopOnSignal } from './shutdown.ts';
 
@@ -9,9 +8,9 @@ const config = loadConfigOrExit();
 
 const logger = createLogger(config.logLevel);
 const services = await createServices(config, logger).catch((error: unknown) => {
-  // A refusal to start says why in one line, not a stack trace.
-  if (!(error instanceof AdminBootstrapError)) throw error;
-  logger.fatal(error.message);
+  // A configuration the services refuse (Redis saying no, an unsafe admin address) says why, not a stack.
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
   process.exit(1);
 });
 const app = buildApp(services);

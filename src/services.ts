@@ -9,7 +9,7 @@ import type { EventBus } from './infra/pubsub/event-bus.ts';
 import { LocalEventBus } from './infra/pubsub/local-event-bus.ts';
 import { RedisEventBus } from './infra/pubsub/redis-event-bus.ts';
 import { BeeTrainingQueue, LocalTrainingQueue, type TrainingQueue } from './infra/queue/training-queue.ts';
-import { connectRedis } from './infra/redis.ts';
+import { connectRedis, type RedisClientType } from './infra/redis.ts';
 import { MemorySocketLeases, RedisSocketLeases, type SocketLeases } from './infra/sockets/socket-leases.ts';
 import type { Logger } from './logger.ts';
 import { ApiKeys } from './modules/api-keys/api-key.service.ts';
@@ -71,11 +71,19 @@ async function connectShared(config: Config, logger: Logger) {
   if (!config.redisUrl) {
     return { redis: null, events: new LocalEventBus(), rateLimitStore: new MemoryRateLimitStore() };
   }
-  const [commands, subscriber] = await Promise.all([
+  const settled = await Promise.allSettled([
     connectRedis(config.redisUrl, logger, { name: 'commands', offline: 'fail' }),
     // Subscriptions made while Redis is away wait for it, and are renewed on every reconnect.
     connectRedis(config.redisUrl, logger, { name: 'subscriber', offline: 'queue' }),
   ]);
+  const clients = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const refusal = settled.find((result) => result.status === 'rejected');
+  if (refusal) {
+    // Neither connection outlives a start that failed.
+    for (const client of clients) client.destroy();
+    throw refusal.reason;
+  }
+  const [commands, subscriber] = clients as [RedisClientType, RedisClientType];
   return {
     redis: { commands, subscriber },
     events: new RedisEventBus(commands, subscriber),
@@ -109,7 +117,10 @@ async function createModelServices(config: Config, logger: Logger) {
     await orm.close();
     throw error;
   }
-  const { redis, events, rateLimitStore } = await connectShared(config, logger);
+  const { redis, events, rateLimitStore } = await connectShared(config, logger).catch(async (error) => {
+    await orm.close();
+    throw error;
+  });
   const tiers = new UserTiers(orm);
   await tiers.listen(events);
   const modelMetadata = redis

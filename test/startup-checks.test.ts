@@ -29,6 +29,12 @@ describe('configuration that would be unsafe', () => {
     expect(started.stderr).toContain('JWT_SECRET must be set in production');
   });
 
+  it('refuses to start on a Redis that answers but says no, instead of running without it', async () => {
+    await expect(startServer({ REDIS_URL: 'redis://127.0.0.1:6379/16' })).rejects.toThrow(
+      /REDIS_URL: Redis refused the connection \(ERR DB index is out of range\)/,
+    );
+  });
+
   it('never makes an admin of an account someone registered first, unless told to', async () => {
     const server = await startServer();
     try {

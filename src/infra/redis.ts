@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createClient, type RedisClientType } from '@redis/client';
+import { createClient, ErrorReply, type RedisClientType } from '@redis/client';
+import { ConfigError } from '../config.ts';
 import type { Logger } from '../logger.ts';
 
 export type { RedisClientType };
@@ -27,18 +28,34 @@ export async function connectRedis(
     },
   });
   let down = false;
+  let everReady = false;
+  let refuse: (error: ErrorReply) => void = () => {};
+  const refused = new Promise<ErrorReply>((resolve) => {
+    refuse = resolve;
+  });
   client.on('error', (error: Error) => {
+    // Redis answered and said no (a database that does not exist, a wrong password, a missing
+    // permission): retrying will not fix that, and carrying on without it would hide the mistake.
+    if (!everReady && error instanceof ErrorReply) refuse(error);
     if (down) return;
     down = true;
     logger.warn({ redis: options.name, err: error.message }, 'Redis is unreachable; carrying on without it');
   });
   client.on('ready', () => {
+    everReady = true;
     if (!down) return;
     down = false;
     logger.info({ redis: options.name }, 'Redis is back');
   });
   const connected = client.connect().catch(() => undefined);
-  await Promise.race([connected, new Promise((resolve) => setTimeout(resolve, STARTUP_WAIT_MS).unref())]);
+  const waited = new Promise((resolve) => setTimeout(resolve, STARTUP_WAIT_MS).unref());
+  const refusal = await Promise.race([connected.then(() => null), waited.then(() => null), refused]);
+  if (refusal) {
+    client.destroy();
+    throw new ConfigError([
+      `REDIS_URL: Redis refused the connection (${refusal.message}); check the database number, the password and the user's permissions`,
+    ]);
+  }
   return client;
 }
 

@@ -1,5 +1,6 @@
 import { type EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import type { Tier } from '../../config.ts';
+import { ConfigError } from '../../config.ts';
 import { badUserInput, forbidden, notFound, unauthenticated } from '../../errors.ts';
 import { isUuid } from '../../infra/database/uuid7.ts';
 import type { EventBus } from '../../infra/pubsub/event-bus.ts';
@@ -11,9 +12,6 @@ import { TIER_CHANGED_CHANNEL } from './user-tiers.ts';
 
 export type AuthPayload = AccessToken & { user: User };
 type EmailPassword = { email: string; password: string };
-
-/** The configured admin account cannot be ensured safely: the process must not start. */
-export class AdminBootstrapError extends Error {}
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -102,10 +100,10 @@ export async function ensureAdmin(
   if (existing) {
     if (existing.role !== 'ADMIN' && !admin.promoteExisting) {
       // Whoever registered the address before it was configured (an impostor, perhaps) would become admin.
-      throw new AdminBootstrapError(
+      throw new ConfigError([
         `ADMIN_EMAIL ${email} belongs to an account that is not an admin: refusing to promote it. Delete that ` +
           'account, choose another address, or set ADMIN_PROMOTE_EXISTING=true if it is yours.',
-      );
+      ]);
     }
     existing.role = 'ADMIN';
     if (!(await verifyPassword(admin.password, existing.passwordHash))) {

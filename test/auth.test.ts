@@ -108,6 +108,11 @@ describe('register and login', () => {
     expect(errorCode(wrongPassword)).toBe('UNAUTHENTICATED');
     expect(errorCode(unknownEmail)).toBe('UNAUTHENTICATED');
     expect(wrongPassword.errors![0]!.message).toBe(unknownEmail.errors![0]!.message);
+    // A password longer than any account may have (5 MB) is answered alike, not with an error of its own.
+    const huge = await execute(server, LoginDocument, {
+      input: { email: user.email, password: 'x'.repeat(5 * 1024 * 1024) },
+    });
+    expect(huge.errors![0]!.message).toBe(wrongPassword.errors![0]!.message);
   });
 
   it('refuses a second account with the same email', async () => {

@@ -41,6 +41,9 @@ export async function burnPasswordCheck(password: string): Promise<void> {
   await verifyPassword(password, await decoy);
 }
 
+/** No password is longer, so a longer one at login is refused before anything is hashed. */
+export const MAX_PASSWORD_LENGTH = 512;
+
 const COMMON = new Set([
   'password123',
   'password1234',
@@ -58,7 +61,9 @@ const COMMON = new Set([
 /** A reason the password is too weak, or null. Length matters most (NIST SP 800-63B), then the obvious. */
 export function passwordWeakness(password: string, email: string): string | null {
   if (password.length < 10) return 'Password must be at least 10 characters long';
-  if (password.length > 512) return 'Password must be at most 512 characters long';
+  if (password.length > MAX_PASSWORD_LENGTH) {
+    return `Password must be at most ${MAX_PASSWORD_LENGTH} characters long`;
+  }
   if (new Set(password).size < 4) return 'Password needs more variety: use at least 4 different characters';
   if (COMMON.has(password.toLowerCase())) return 'Password is too common';
   const localPart = email.split('@')[0] ?? '';

@@ -6,7 +6,13 @@ import { isUuid } from '../../infra/database/uuid7.ts';
 import type { EventBus } from '../../infra/pubsub/event-bus.ts';
 import type { Logger } from '../../logger.ts';
 import type { AccessToken, JwtTokens } from '../auth/jwt.ts';
-import { burnPasswordCheck, hashPassword, passwordWeakness, verifyPassword } from './password.ts';
+import {
+  burnPasswordCheck,
+  hashPassword,
+  MAX_PASSWORD_LENGTH,
+  passwordWeakness,
+  verifyPassword,
+} from './password.ts';
 import { User } from './user.entity.ts';
 import { TIER_CHANGED_CHANNEL } from './user-tiers.ts';
 
@@ -54,6 +60,8 @@ export class Users {
   }
 
   async login(em: EntityManager, input: EmailPassword): Promise<AuthPayload> {
+    // Hashing a megabyte of password would cost the server, and no account has one.
+    if (input.password.length > MAX_PASSWORD_LENGTH) throw unauthenticated('Invalid email or password');
     const user = await em.findOne(
       User,
       { email: normaliseEmail(input.email) },

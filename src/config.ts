@@ -196,6 +196,8 @@ export type Config = {
   };
   /** How many proxies in front of mlp append to X-Forwarded-For; 0 trusts none and uses the socket. */
   trustProxyHops: number;
+  /** Addresses or CIDR blocks of those proxies; empty: loopback and private networks. */
+  trustedProxies: string[];
   /** How long in-flight requests get to finish on shutdown before their connections are cut. */
   shutdownDrainMs: number;
 };
@@ -527,6 +529,10 @@ export function loadConfig(env: Env = process.env): Config {
       maxAttempts: integer('TRAINING_MAX_ATTEMPTS', 3, 1, 100),
     },
     trustProxyHops: integer('TRUST_PROXY_HOPS', 0, 0, 10),
+    trustedProxies: (read('TRUSTED_PROXIES') ?? '')
+      .split(',')
+      .map((network) => network.trim())
+      .filter((network) => network !== ''),
     shutdownDrainMs: integer('SHUTDOWN_DRAIN_MS', 10_000, 0, 600_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -22,15 +22,6 @@ export type Context = {
 /** What the WebSocket server passes for an operation: the socket was authenticated once, on connection. */
 export type SocketContext = { socketViewer: Viewer; socketClientIp: string | null };
 
-/** The client's address: the socket's peer, or with `hops` trusted proxies in front, their X-Forwarded-For. */
-export function clientAddress(remoteAddress: string | undefined, forwardedFor: string | null, hops: number) {
-  if (hops > 0 && forwardedFor) {
-    const chain = forwardedFor.split(',').map((part) => part.trim());
-    return chain[Math.max(0, chain.length - hops)] ?? null;
-  }
-  return remoteAddress ?? null;
-}
-
 type HttpServerContext = { req?: IncomingMessage };
 
 /**
@@ -63,10 +54,9 @@ export async function createContext(
     return { services, em, viewer, request: null, clientIp, admission };
   }
   const { request } = initial;
-  const clientIp = clientAddress(
+  const clientIp = services.clientAddresses.of(
     initial.req?.socket.remoteAddress,
     request.headers.get('x-forwarded-for'),
-    services.config.trustProxyHops,
   );
   const viewer = await authenticateFrom(clientIp, requestCredentials(request.headers), services);
   const admission = new Admission(services.rateLimiter, viewer, clientIp);

@@ -4,6 +4,7 @@ import { modelQuarantined } from './errors.ts';
 import { createKeyvStore } from './infra/cache/keyv-store.ts';
 import { migrate, type Orm, openDatabase } from './infra/database/orm.ts';
 import { Inference } from './infra/inference/inference.ts';
+import { ClientAddresses } from './infra/net/client-address.ts';
 import { DecodedChannels } from './infra/pubsub/decoded-channels.ts';
 import type { EventBus } from './infra/pubsub/event-bus.ts';
 import { LocalEventBus } from './infra/pubsub/local-event-bus.ts';
@@ -53,6 +54,8 @@ export type Services = ModelServices & {
   apiKeys: ApiKeys;
   rateLimiter: RateLimiter;
   failedAuthentications: FailedAuthentications;
+  /** Who a request comes from, through the trusted proxies only. */
+  clientAddresses: ClientAddresses;
   tiers: UserTiers;
   /** This process's live subscriptions' view of the event bus: each event decoded once per channel. */
   liveEvents: DecodedChannels;
@@ -201,6 +204,10 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
         logger,
       );
   const rateLimiter = new RateLimiter(rateLimitStore, tiers, config.rateLimits);
+  const clientAddresses = new ClientAddresses({
+    hops: config.trustProxyHops,
+    trustedProxies: config.trustedProxies,
+  });
   const socketLeases = redis ? new RedisSocketLeases(redis.commands, logger) : new MemorySocketLeases();
   const services: Services = {
     ...shared,
@@ -209,6 +216,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     apiKeys: new ApiKeys({ events }),
     rateLimiter,
     failedAuthentications: new FailedAuthentications(rateLimiter, logger),
+    clientAddresses,
     tiers,
     liveEvents: new DecodedChannels(events),
     socketLeases,

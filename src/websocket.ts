@@ -4,7 +4,7 @@ import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { authenticateFrom, type Context, clientAddress, type SocketContext } from './context.ts';
+import { authenticateFrom, type Context, type SocketContext } from './context.ts';
 import { watchCredential } from './credential-watch.ts';
 import { tooManyConnections } from './event-streams.ts';
 import type { Lease } from './infra/sockets/socket-leases.ts';
@@ -32,10 +32,9 @@ function headerValue(value: string | string[] | undefined): string | null {
 
 /** The client's address on a socket (behind trusted proxies, from X-Forwarded-For). */
 function socketAddress(request: IncomingMessage, services: Services): string | null {
-  return clientAddress(
+  return services.clientAddresses.of(
     request.socket.remoteAddress,
     headerValue(request.headers['x-forwarded-for']),
-    services.config.trustProxyHops,
   );
 }
 

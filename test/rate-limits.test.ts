@@ -252,6 +252,53 @@ describe('sign-in limits per IP', () => {
   });
 });
 
+describe('client addresses', () => {
+  const hextet = () => randomInt(0x10000).toString(16);
+
+  it('counts an IPv6 client by its /64, so new addresses from the same network do not reset its limit', async () => {
+    const user = await registerUser(a);
+    const network = `2001:db8:${hextet()}:${hextet()}`;
+    const guess = { input: { email: user.email, password: 'wrong password!' } };
+    for (let i = 1; i <= 10; i++) {
+      const from = { headers: { 'x-forwarded-for': `${network}::${i.toString(16)}` } };
+      expect((await execute(a, LoginAttemptDocument, guess, from)).errors?.[0]?.extensions?.code).toBe(
+        'UNAUTHENTICATED',
+      );
+    }
+    const sameNetwork = { headers: { 'x-forwarded-for': `${network}:ffff:ffff:ffff:ffff` } };
+    const refused = await execute(a, LoginAttemptDocument, guess, sameNetwork);
+    expect(refused.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+    const otherNetwork = { headers: { 'x-forwarded-for': `2001:db8:${hextet()}:${hextet()}::1` } };
+    expect((await execute(a, LoginAttemptDocument, guess, otherNetwork)).errors?.[0]?.extensions?.code).toBe(
+      'UNAUTHENTICATED',
+    );
+  });
+
+  it('ignores X-Forwarded-For from a peer that is not a trusted proxy', async () => {
+    // The proxies are elsewhere: this test's requests come straight from 127.0.0.1. (A minute of a length
+    // of its own keeps its counts for 127.0.0.1 apart from every other test's and run's, all from there.)
+    const server = await startServer({
+      ...REAL_LIMITS,
+      RATE_LIMIT_AUTH_PER_MINUTE: '3',
+      RATE_LIMIT_MINUTE_MS: String(50_000 + randomInt(10_000)),
+      TRUSTED_PROXIES: '10.0.0.0/8',
+    });
+    try {
+      const guess = { input: { email: 'nobody@example.com', password: 'wrong password!' } };
+      const codes = [];
+      for (let i = 0; i < 4; i++) {
+        // A different forged address each time: none of them is believed.
+        const answer = await execute(server, LoginAttemptDocument, guess, fromNewAddress());
+        codes.push(answer.errors?.[0]?.extensions?.code);
+      }
+      expect(codes.slice(0, 3)).not.toContain('RATE_LIMITED');
+      expect(codes[3]).toBe('RATE_LIMITED');
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('failed authentications per IP', () => {
   it('pauses an address that keeps sending invalid credentials, on every instance, and only that address', async () => {
     const user = await registerUser(a);

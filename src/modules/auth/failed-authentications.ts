@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { BoundedMap } from '../../infra/cache/bounded-map.ts';
+import { limitedNetwork } from '../../infra/net/client-address.ts';
 import type { Logger } from '../../logger.ts';
 import type { RateLimiter } from '../rate-limits/rate-limiter.ts';
 
@@ -22,11 +23,12 @@ export class FailedAuthentications {
 
   /** Refuses an address that failed too often, with how long to wait. */
   check(ip: string): void {
-    const until = this.#blocked.get(ip);
+    const network = limitedNetwork(ip);
+    const until = this.#blocked.get(network);
     if (until === undefined) return;
     const left = until - Date.now();
     if (left <= 0) {
-      this.#blocked.delete(ip);
+      this.#blocked.delete(network);
       return;
     }
     throw tooManyFailures(Math.ceil(left / 1000));

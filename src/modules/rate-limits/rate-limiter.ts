@@ -1,4 +1,5 @@
 import type { RateLimitBudget, RateLimitConfig, Tier } from '../../config.ts';
+import { limitedNetwork } from '../../infra/net/client-address.ts';
 import type { UserTiers } from '../users/user-tiers.ts';
 import type { RateLimitOutcome, Window, WindowState } from './gcra.ts';
 import type { RateLimitStore } from './rate-limit-store.ts';
@@ -115,5 +116,5 @@ export class RateLimiter {
 }
 
 function subjectKey(subject: Subject): string {
-  return subject.kind === 'user' ? `user:${subject.userId}` : `ip:${subject.ip}`;
+  return subject.kind === 'user' ? `user:${subject.userId}` : `ip:${limitedNetwork(subject.ip)}`;
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { linearModel } from './fixtures/onnx-models.ts';
 import { modelWithVersion, PASSWORD, registerUser, uniqueEmail } from './support/fixtures.ts';
 import { startServer, type TestServer } from './support/server.ts';
@@ -32,6 +32,14 @@ describe('configuration that would be unsafe', () => {
   it('refuses to start on a Redis that answers but says no, instead of running without it', async () => {
     await expect(startServer({ REDIS_URL: 'redis://127.0.0.1:6379/16' })).rejects.toThrow(
       /REDIS_URL: Redis refused the connection \(ERR DB index is out of range\)/,
+    );
+  });
+
+  it('refuses to start on a PostgreSQL that answers but refuses the user, and says why', async () => {
+    const url = new URL(inject('databaseUrl'));
+    url.username = 'no_such_role_for_mlp';
+    await expect(startServer({ DATABASE_URL: url.toString() })).rejects.toThrow(
+      /DATABASE_URL: PostgreSQL refused the connection \(role "no_such_role_for_mlp" does not exist\)/,
     );
   });
 

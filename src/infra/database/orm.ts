@@ -3,7 +3,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Migrator } from '@mikro-orm/migrations';
 import { DataloaderType, MikroORM, type Options } from '@mikro-orm/postgresql';
 import { PGliteDialect } from 'kysely';
-import type { DatabaseConfig } from '../../config.ts';
+import { ConfigError, type DatabaseConfig } from '../../config.ts';
 import { migrations } from './migrations/index.ts';
 
 export type Orm = MikroORM;
@@ -31,7 +31,9 @@ function ormOptions(entities: Entities): Options {
  */
 export async function openDatabase(config: DatabaseConfig, entities: Entities): Promise<Orm> {
   if (config.kind === 'postgres') {
-    return MikroORM.init({ ...ormOptions(entities), clientUrl: config.url });
+    return MikroORM.init({ ...ormOptions(entities), clientUrl: config.url }).catch((error: unknown) => {
+      throw refusal(error) ?? error;
+    });
   }
   if (config.dataDir) mkdirSync(config.dataDir, { recursive: true });
   const pglite = new PGlite(config.dataDir ?? undefined);
@@ -54,10 +56,31 @@ const MIGRATION_LOCK = 0x6d6c70;
  */
 export async function migrate(orm: Orm, database: DatabaseConfig): Promise<string[]> {
   if (database.kind === 'embedded') return names(await orm.migrator.up());
-  return orm.em.fork().transactional(async (em) => {
-    await em.execute('select pg_advisory_xact_lock(?)', [MIGRATION_LOCK]);
-    return names(await orm.migrator.up({ transaction: em.getTransactionContext() }));
-  });
+  return orm.em
+    .fork()
+    .transactional(async (em) => {
+      await em.execute('select pg_advisory_xact_lock(?)', [MIGRATION_LOCK]);
+      return names(await orm.migrator.up({ transaction: em.getTransactionContext() }));
+    })
+    .catch((error: unknown) => {
+      throw refusal(error) ?? error;
+    });
+}
+
+/** PostgreSQL's answers that retrying cannot change: no such role, a wrong password, no right to connect. */
+const REFUSALS = new Set(['28000', '28P01', '42501']);
+
+/**
+ * A connection PostgreSQL answered and refused is a configuration mistake: the start stops with the
+ * reason. (One it cannot reach is not: that error goes on as it is.)
+ */
+function refusal(error: unknown): ConfigError | null {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !REFUSALS.has(code)) return null;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new ConfigError([
+    `DATABASE_URL: PostgreSQL refused the connection (${reason}); check the user, the password and its rights`,
+  ]);
 }
 
 function names(migrations: { name: string }[]): string[] {

@@ -69,8 +69,6 @@ export class Admission {
     if (!this.#limiter.enabled) return;
     const payer = this.#payer();
     const points = this.#requested;
-    const max = this.#limiter.maxPoints(await this.#limiter.tierOf(payer));
-    if (points > max) throw tooExpensive(points, max);
     const calls = limit && this.#callsSubject(limit);
     if (calls && sameSubject(calls, payer)) {
       this.#record(await this.#limiter.charge({ subject: payer, points, calls: callBudget(limit) }));
@@ -89,6 +87,10 @@ export class Admission {
 
   #record(outcome: ChargeOutcome): void {
     if (outcome.points) this.#points = { tier: outcome.tier, state: outcome.points };
+    // GCRA never admits more than a whole window at once: such an operation waits for nothing, it cannot pass.
+    if (!outcome.allowed && outcome.points && this.#requested > outcome.points.limit) {
+      throw tooExpensive(this.#requested, outcome.points.limit);
+    }
     if (!outcome.allowed) throw rateLimited(outcome);
     if (outcome.calls) this.#calls = outcome.calls;
   }

@@ -48,16 +48,6 @@ export class RateLimiter {
     return this.#config.enabled;
   }
 
-  /** Anonymous callers spend the cost budget of the FREE tier, per address. */
-  async tierOf(subject: Subject): Promise<Tier> {
-    return subject.kind === 'user' ? this.#tiers.get(subject.userId) : 'FREE';
-  }
-
-  /** The most points one operation may cost: the whole budget of the tier. */
-  maxPoints(tier: Tier): number {
-    return this.#config.points[tier];
-  }
-
   /** Points the budget of a tier earns back per second. */
   restoreRate(tier: Tier): number {
     return this.#config.points[tier] / (this.#config.minuteMs / 1000);
@@ -68,7 +58,8 @@ export class RateLimiter {
    * costs nothing). Users are counted however they authenticate (keys share the budgets).
    */
   async charge(charge: Charge, options: { dryRun: boolean } = { dryRun: false }): Promise<ChargeOutcome> {
-    const tier = await this.tierOf(charge.subject);
+    // Anonymous callers spend the cost budget of the FREE tier, per address.
+    const tier = charge.subject.kind === 'user' ? await this.#tiers.get(charge.subject.userId) : 'FREE';
     const windows: Window[] = [];
     if (charge.points > 0) windows.push(this.#pointsWindow(tier, charge.points));
     if (charge.calls) windows.push(...this.#callWindows(tier, charge.calls));

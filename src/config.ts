@@ -43,6 +43,9 @@ export type RateLimitConfig = {
   dayMs: number;
 };
 
+/** How many sign-in attempts an account gets at once, and how long the wait after them grows to. */
+export type SignInPolicy = { freeAttempts: number; maxBackoffMs: number };
+
 /** Who may introspect the schema: everyone, signed-in callers only, or nobody. */
 export const INTROSPECTION_POLICIES = ['everyone', 'signed-in', 'nobody'] as const;
 export type IntrospectionPolicy = (typeof INTROSPECTION_POLICIES)[number];
@@ -148,6 +151,10 @@ export type Config = {
    * and is not an admin is promoted only when `promoteExisting` says so (anyone could have registered it).
    */
   admin: { email: string; password: string; promoteExisting: boolean } | null;
+  /** scrypt's cost as log₂ N (OWASP: 17). Tests lower it to run fast; raising it upgrades hashes at sign-in. */
+  passwordHashCost: number;
+  /** Attempts to prove one account's password, from any address: a few at once, then a growing wait. */
+  signIn: SignInPolicy;
   /** Origins allowed to call the API from a browser; empty: no cross-origin access. */
   corsOrigins: string[];
   /** Serve GraphiQL at /graphql to browsers. */
@@ -446,6 +453,11 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl,
     jwt,
     admin,
+    passwordHashCost: integer('PASSWORD_HASH_COST', 17, 10, 20),
+    signIn: {
+      freeAttempts: integer('SIGN_IN_FREE_ATTEMPTS', 5, 1, 1000),
+      maxBackoffMs: integer('SIGN_IN_MAX_BACKOFF_SECONDS', 900, 1, 86_400) * 1000,
+    },
     corsOrigins,
     graphiql: flag('GRAPHIQL', !production),
     websockets: {

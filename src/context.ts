@@ -26,17 +26,18 @@ type HttpServerContext = { req?: IncomingMessage };
 
 /**
  * Authenticates a caller unless its address failed too often lately (RATE_LIMITED); a credential that
- * is invalid counts as one more failure. An expired one does not: that is an honest client, late.
+ * is invalid counts as one more failure. An expired or signed-out one does not: that is an honest client,
+ * late.
  */
 export async function authenticateFrom(
   clientIp: string | null,
   credentials: Credentials,
-  services: Pick<Services, 'tokens' | 'keyVerifier' | 'failedAuthentications'>,
+  services: Pick<Services, 'sessions' | 'keyVerifier' | 'failedAuthentications'>,
 ): Promise<Viewer> {
   const address = clientIp ?? 'unknown';
   services.failedAuthentications.check(address);
   const viewer = await authenticate(credentials, services);
-  if (viewer.kind === 'rejected' && viewer.reason !== 'expired') {
+  if (viewer.kind === 'rejected' && (viewer.reason === 'invalid' || viewer.reason === 'conflicting')) {
     await services.failedAuthentications.record(address);
   }
   return viewer;

@@ -15,8 +15,9 @@ const LONGEST_TIMEOUT_MS = 2 ** 31 - 1;
 /**
  * Ends a live connection (a WebSocket, an event stream) when its credential does: at its end (a JWT's
  * `exp`; an API key's `expiresAt`, or the end of its rotation's grace), when its key is revoked or rotated
- * on any instance, and at the latest at the next re-verification, every REVERIFY_MS, which makes good an
- * announcement that was lost while Redis blinked. Returns the function that stops watching.
+ * or its session ends (`logout`, `logoutEverywhere`, a password change) on any instance, and at the latest
+ * at the next re-verification, every REVERIFY_MS, which makes good an announcement that was lost while Redis
+ * blinked. Returns the function that stops watching.
  */
 export function watchCredential(
   authenticators: Authenticators,
@@ -27,7 +28,7 @@ export function watchCredential(
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let recheck: NodeJS.Timeout | undefined;
-  let unlisten = () => {};
+  let unlisten: () => void = () => {};
 
   const stop = () => {
     stopped = true;
@@ -54,17 +55,20 @@ export function watchCredential(
     if (stopped) return;
     if (now.kind === 'user' && now.userId === viewer.userId) endAt(now.credential.expiresAt);
     else if (now.kind === 'rejected' && now.reason === 'expired') finish('Credentials expired');
+    else if (now.kind === 'rejected' && now.reason === 'ended') finish('Session ended');
     else finish(key ? 'API key revoked' : 'Credentials no longer valid');
   };
 
   recheck = setInterval(() => void verify(), REVERIFY_MS).unref();
   if (key) {
     const hash = hashApiKey(key);
-    const listener = (changed: string) => {
+    unlisten = authenticators.keyVerifier.onKeyChanged((changed) => {
       if (changed === hash) void verify();
-    };
-    const remove = authenticators.keyVerifier.onKeyChanged(listener);
-    unlisten = () => void remove();
+    });
+  } else {
+    unlisten = authenticators.sessions.onChanged((userId) => {
+      if (userId === viewer.userId) void verify();
+    });
   }
   endAt(viewer.credential.expiresAt);
   return stop;

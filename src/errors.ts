@@ -11,12 +11,23 @@ export type ErrorCode =
   | 'OUTPUT_TOO_LARGE'
   | 'MODEL_QUARANTINED'
   | 'REQUEST_ENTITY_TOO_LARGE'
-  | 'QUOTA_EXCEEDED';
+  | 'QUOTA_EXCEEDED'
+  | 'RATE_LIMITED';
 
 function error(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code, ...extensions } });
 }
 
+/**
+ * Too many calls: retry in `retryAfter` seconds. Yoga answers 429 with the Retry-After header when the
+ * whole operation was refused.
+ */
+export const rateLimited = (message: string, retryAfter: number, extensions: Record<string, unknown> = {}) =>
+  error('RATE_LIMITED', `${message} Retry in ${retryAfter} s.`, {
+    retryAfter,
+    ...extensions,
+    http: { status: 429, headers: { 'Retry-After': String(retryAfter) } },
+  });
 export const unauthenticated = (message: string) => error('UNAUTHENTICATED', message);
 export const forbidden = (message: string) => error('FORBIDDEN', message);
 export const badUserInput = (message: string, field?: string) =>

@@ -16,7 +16,7 @@ export const tooManyConnections = (max: number) =>
  * ends when its credential does (credential-watch.ts).
  */
 export function useEventStreams(
-  services: Pick<Services, 'config' | 'tiers' | 'socketLeases' | 'tokens' | 'keyVerifier'>,
+  services: Pick<Services, 'config' | 'tiers' | 'socketLeases' | 'sessions' | 'keyVerifier'>,
 ): Plugin<Context> {
   return {
     async onSubscribe({ args, setResultAndStopExecution }) {

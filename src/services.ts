@@ -17,6 +17,12 @@ import { ApiKeys } from './modules/api-keys/api-key.service.ts';
 import { ApiKeyVerifier } from './modules/api-keys/api-key-verifier.ts';
 import { FailedAuthentications } from './modules/auth/failed-authentications.ts';
 import { JwtTokens } from './modules/auth/jwt.ts';
+import { Sessions } from './modules/auth/sessions.ts';
+import {
+  FailoverSignInAttempts,
+  MemorySignInAttempts,
+  RedisSignInAttempts,
+} from './modules/auth/sign-in-attempts.ts';
 import { Models } from './modules/models/model.service.ts';
 import {
   MemoryModelMetadataCache,
@@ -38,6 +44,7 @@ import { RateLimiter } from './modules/rate-limits/rate-limiter.ts';
 import { runTrainingJob } from './modules/training/run-training-job.ts';
 import { trainInProcess } from './modules/training/train-in-process.ts';
 import { Training } from './modules/training/training.service.ts';
+import { PasswordHasher } from './modules/users/password.ts';
 import { ensureAdmin, Users } from './modules/users/user.service.ts';
 import { UserTiers } from './modules/users/user-tiers.ts';
 
@@ -49,7 +56,7 @@ const MODEL_METADATA_TTL_MS = 60_000;
 
 /** Everything a request may use, built once per process. No module-level singletons. */
 export type Services = ModelServices & {
-  tokens: JwtTokens;
+  sessions: Sessions;
   keyVerifier: ApiKeyVerifier;
   apiKeys: ApiKeys;
   rateLimiter: RateLimiter;
@@ -177,13 +184,15 @@ export async function createWorkerServices(config: Config, logger: Logger): Prom
 export async function createServices(config: Config, logger: Logger): Promise<Services> {
   const { shared, redis, rateLimitStore, tiers } = await createModelServices(config, logger);
   const { orm, events, models, modelQuotas, inference } = shared;
-  if (config.admin) {
-    try {
-      await ensureAdmin(orm.em.fork(), config.admin, logger);
-    } catch (error) {
-      await shared.close();
-      throw error;
-    }
+  const sessions = new Sessions({ tokens: new JwtTokens(config.jwt, logger), orm, events, logger });
+  const passwords = new PasswordHasher({ cost: config.passwordHashCost });
+  try {
+    await sessions.listen();
+    if (config.admin) await ensureAdmin(orm.em.fork(), config.admin, { passwords, sessions, logger });
+  } catch (error) {
+    await sessions.close();
+    await shared.close();
+    throw error;
   }
   const predictionCache = new PredictionCache(
     createKeyvStore(redis?.commands ?? null, 'mlp:predictions', config.predictionCache.memoryEntries),
@@ -192,7 +201,6 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   );
   const keyVerifier = new ApiKeyVerifier(orm, logger);
   await keyVerifier.listen(events);
-  const tokens = new JwtTokens(config.jwt, logger);
   const predictionHistory = new PredictionHistory(orm, config.predictions.history, logger, (records) =>
     announcePredictions(events, logger, records),
   );
@@ -209,9 +217,16 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     trustedProxies: config.trustedProxies,
   });
   const socketLeases = redis ? new RedisSocketLeases(redis.commands, logger) : new MemorySocketLeases();
+  const signInAttempts = redis
+    ? new FailoverSignInAttempts(
+        new RedisSignInAttempts(redis.commands, config.signIn),
+        config.signIn,
+        logger,
+      )
+    : new MemorySignInAttempts(config.signIn);
   const services: Services = {
     ...shared,
-    tokens,
+    sessions,
     keyVerifier,
     apiKeys: new ApiKeys({ events }),
     rateLimiter,
@@ -222,7 +237,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     socketLeases,
     predictionCache,
     predictionHistory,
-    users: new Users({ tokens, events }),
+    users: new Users({ sessions, passwords, attempts: signInAttempts, events }),
     predictions: new Predictions({
       models,
       inference,
@@ -244,6 +259,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
       await predictionHistory.close();
       await trainingQueue.close();
       await keyVerifier.close();
+      await sessions.close();
       await socketLeases.close();
       await shared.close();
     },

@@ -9,7 +9,7 @@ type Body = { data?: Record<string, unknown> | null; errors?: { extensions?: { c
 async function send(server: TestServer, token: string, query: string, variables = {}): Promise<Body> {
   const response = await fetch(server.graphqlUrl, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify({ query, variables }),
   });
   return (await response.json()) as Body;
@@ -55,11 +55,21 @@ describe('configuration that would be unsafe', () => {
 
       const told = await startServer({
         ADMIN_EMAIL: early.email,
-        ADMIN_PASSWORD: PASSWORD,
+        ADMIN_PASSWORD: 'the configured admin passphrase',
         ADMIN_PROMOTE_EXISTING: 'true',
       });
       await told.stop();
-      expect((await send(server, early.token, '{ me { role } }')).data).toEqual({ me: { role: 'ADMIN' } });
+      // Promoted, and whoever held the account's tokens before holds nothing now, on any instance.
+      await expect
+        .poll(async () => (await send(server, early.token, '{ me { role } }')).errors?.[0]?.extensions?.code)
+        .toBe('UNAUTHENTICATED');
+      const login = await send(
+        server,
+        '',
+        'mutation ($input: LoginInput!) { login(input: $input) { user { role } } }',
+        { input: { email: early.email, password: 'the configured admin passphrase' } },
+      );
+      expect(login.data).toEqual({ login: { user: { role: 'ADMIN' } } });
 
       // A fresh address is simply created as the admin.
       const fresh = await startServer({ ADMIN_EMAIL: uniqueEmail('admin'), ADMIN_PASSWORD: PASSWORD });

@@ -1,9 +1,8 @@
-import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linearModel } from './fixtures/onnx-models.ts';
 import { graphql } from './gql/index.ts';
 import { createModel, PredictDocument, registerUser, uploadVersion } from './support/fixtures.ts';
-import { run, startServer, TEST_JWT_SECRET, type TestServer } from './support/server.ts';
+import { run, signToken, startServer, type TestServer } from './support/server.ts';
 import { connectSocket, type SocketClient, subscribe } from './support/ws.ts';
 
 const PredictionCompletedDocument = graphql(`
@@ -218,14 +217,7 @@ describe('socket authentication', () => {
 
   it('closes the socket with 4403 when its JWT expires', async () => {
     const user = await registerUser(a);
-    const shortLived = await new SignJWT({})
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject(user.id)
-      .setIssuer('mlp')
-      .setAudience('mlp-api')
-      .setIssuedAt()
-      .setExpirationTime(Math.floor(Date.now() / 1000) + 2)
-      .sign(new TextEncoder().encode(TEST_JWT_SECRET));
+    const shortLived = await signToken({ sub: user.id, exp: Math.floor(Date.now() / 1000) + 2 });
     const socket = open(a, { authorization: `Bearer ${shortLived}` });
     const closed = await socket.closed;
     expect(closed).toEqual({ code: 4403, reason: 'Credentials expired' });

@@ -48,6 +48,13 @@ type Documents = {
     "\n        mutation PromoteTier($input: SetUserTierInput!) {\n          setUserTier(input: $input) {\n            tier\n          }\n        }\n      ": typeof types.PromoteTierDocument,
     "\n  query HistoryIds {\n    predictions {\n      edges {\n        node {\n          id\n        }\n      }\n    }\n  }\n": typeof types.HistoryIdsDocument,
     "\n  query MeEmail {\n    me {\n      email\n    }\n  }\n": typeof types.MeEmailDocument,
+    "\n  mutation SessionLogin($input: LoginInput!) {\n    login(input: $input) {\n      token\n    }\n  }\n": typeof types.SessionLoginDocument,
+    "\n  query SessionMe {\n    me {\n      id\n    }\n  }\n": typeof types.SessionMeDocument,
+    "\n  mutation Logout {\n    logout\n  }\n": typeof types.LogoutDocument,
+    "\n  mutation LogoutEverywhere {\n    logoutEverywhere\n  }\n": typeof types.LogoutEverywhereDocument,
+    "\n  mutation ChangePassword($input: ChangePasswordInput!) {\n    changePassword(input: $input) {\n      token\n      user {\n        id\n      }\n    }\n  }\n": typeof types.ChangePasswordDocument,
+    "\n  mutation SessionKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n    }\n  }\n": typeof types.SessionKeyDocument,
+    "\n  subscription ModelWatch {\n    modelUpdated {\n      id\n    }\n  }\n": typeof types.ModelWatchDocument,
     "\n  subscription PredictionCompleted($modelId: ID) {\n    predictionCompleted(modelId: $modelId) {\n      id\n      outputs\n      cached\n      model {\n        id\n        name\n      }\n      version {\n        version\n      }\n    }\n  }\n": typeof types.PredictionCompletedDocument,
     "\n  subscription ModelUpdated($modelId: ID) {\n    modelUpdated(modelId: $modelId) {\n      id\n      name\n      deleted\n      activeVersion {\n        version\n      }\n    }\n  }\n": typeof types.ModelUpdatedDocument,
     "\n  mutation RenameModel($id: ID!, $name: String!) {\n    updateModel(input: { id: $id, name: $name }) {\n      id\n    }\n  }\n": typeof types.RenameModelDocument,
@@ -105,6 +112,13 @@ const documents: Documents = {
     "\n        mutation PromoteTier($input: SetUserTierInput!) {\n          setUserTier(input: $input) {\n            tier\n          }\n        }\n      ": types.PromoteTierDocument,
     "\n  query HistoryIds {\n    predictions {\n      edges {\n        node {\n          id\n        }\n      }\n    }\n  }\n": types.HistoryIdsDocument,
     "\n  query MeEmail {\n    me {\n      email\n    }\n  }\n": types.MeEmailDocument,
+    "\n  mutation SessionLogin($input: LoginInput!) {\n    login(input: $input) {\n      token\n    }\n  }\n": types.SessionLoginDocument,
+    "\n  query SessionMe {\n    me {\n      id\n    }\n  }\n": types.SessionMeDocument,
+    "\n  mutation Logout {\n    logout\n  }\n": types.LogoutDocument,
+    "\n  mutation LogoutEverywhere {\n    logoutEverywhere\n  }\n": types.LogoutEverywhereDocument,
+    "\n  mutation ChangePassword($input: ChangePasswordInput!) {\n    changePassword(input: $input) {\n      token\n      user {\n        id\n      }\n    }\n  }\n": types.ChangePasswordDocument,
+    "\n  mutation SessionKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n    }\n  }\n": types.SessionKeyDocument,
+    "\n  subscription ModelWatch {\n    modelUpdated {\n      id\n    }\n  }\n": types.ModelWatchDocument,
     "\n  subscription PredictionCompleted($modelId: ID) {\n    predictionCompleted(modelId: $modelId) {\n      id\n      outputs\n      cached\n      model {\n        id\n        name\n      }\n      version {\n        version\n      }\n    }\n  }\n": types.PredictionCompletedDocument,
     "\n  subscription ModelUpdated($modelId: ID) {\n    modelUpdated(modelId: $modelId) {\n      id\n      name\n      deleted\n      activeVersion {\n        version\n      }\n    }\n  }\n": types.ModelUpdatedDocument,
     "\n  mutation RenameModel($id: ID!, $name: String!) {\n    updateModel(input: { id: $id, name: $name }) {\n      id\n    }\n  }\n": types.RenameModelDocument,
@@ -278,6 +292,34 @@ export function graphql(source: "\n  query HistoryIds {\n    predictions {\n    
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query MeEmail {\n    me {\n      email\n    }\n  }\n"): (typeof documents)["\n  query MeEmail {\n    me {\n      email\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SessionLogin($input: LoginInput!) {\n    login(input: $input) {\n      token\n    }\n  }\n"): (typeof documents)["\n  mutation SessionLogin($input: LoginInput!) {\n    login(input: $input) {\n      token\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SessionMe {\n    me {\n      id\n    }\n  }\n"): (typeof documents)["\n  query SessionMe {\n    me {\n      id\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Logout {\n    logout\n  }\n"): (typeof documents)["\n  mutation Logout {\n    logout\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation LogoutEverywhere {\n    logoutEverywhere\n  }\n"): (typeof documents)["\n  mutation LogoutEverywhere {\n    logoutEverywhere\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ChangePassword($input: ChangePasswordInput!) {\n    changePassword(input: $input) {\n      token\n      user {\n        id\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation ChangePassword($input: ChangePasswordInput!) {\n    changePassword(input: $input) {\n      token\n      user {\n        id\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SessionKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n    }\n  }\n"): (typeof documents)["\n  mutation SessionKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription ModelWatch {\n    modelUpdated {\n      id\n    }\n  }\n"): (typeof documents)["\n  subscription ModelWatch {\n    modelUpdated {\n      id\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -1,7 +1,6 @@
-import { isUuid } from '../../infra/database/uuid7.ts';
 import type { ApiKeyVerifier } from '../api-keys/api-key-verifier.ts';
 import { looksLikeApiKey } from '../api-keys/key-format.ts';
-import type { JwtTokens } from './jwt.ts';
+import type { Sessions } from './sessions.ts';
 import type { Viewer } from './viewer.ts';
 
 /**
@@ -15,7 +14,7 @@ export function requestCredentials(headers: Headers): Credentials {
   return { authorization: headers.get('authorization'), apiKey: headers.get('x-api-key') };
 }
 
-export type Authenticators = { tokens: JwtTokens; keyVerifier: ApiKeyVerifier };
+export type Authenticators = { sessions: Sessions; keyVerifier: ApiKeyVerifier };
 
 const BEARER = /^Bearer\s+(\S+)$/i;
 
@@ -33,7 +32,7 @@ export function presentedApiKey(credentials: Credentials): string | null {
 /** Works out who is calling. Never throws: a bad credential becomes a `rejected` viewer. */
 export async function authenticate(
   credentials: Credentials,
-  { tokens, keyVerifier }: Authenticators,
+  { sessions, keyVerifier }: Authenticators,
 ): Promise<Viewer> {
   const authorization = credentials.authorization?.trim() || null;
   const apiKey = credentials.apiKey?.trim() || null;
@@ -44,12 +43,8 @@ export async function authenticate(
 
   const token = BEARER.exec(authorization)?.[1];
   if (!token) return { kind: 'rejected', reason: 'invalid' };
-  const verified = await tokens.verify(token);
+  const verified = await sessions.verify(token);
   if ('rejected' in verified) return { kind: 'rejected', reason: verified.rejected };
-  if (!isUuid(verified.userId)) return { kind: 'rejected', reason: 'invalid' };
-  return {
-    kind: 'user',
-    userId: verified.userId,
-    credential: { kind: 'jwt', expiresAt: verified.expiresAt },
-  };
+  const { userId, sessionId, expiresAt } = verified;
+  return { kind: 'user', userId, credential: { kind: 'jwt', sessionId, expiresAt } };
 }

@@ -1,4 +1,5 @@
-import { GraphQLError } from 'graphql';
+import type { GraphQLError } from 'graphql';
+import { rateLimited } from '../../errors.ts';
 import { BoundedMap } from '../../infra/cache/bounded-map.ts';
 import { limitedNetwork } from '../../infra/net/client-address.ts';
 import type { Logger } from '../../logger.ts';
@@ -50,11 +51,5 @@ export class FailedAuthentications {
 }
 
 function tooManyFailures(retryAfter: number): GraphQLError {
-  return new GraphQLError(`Too many failed authentications from this address. Retry in ${retryAfter} s.`, {
-    extensions: {
-      code: 'RATE_LIMITED',
-      retryAfter,
-      http: { status: 429, headers: { 'Retry-After': String(retryAfter) } },
-    },
-  });
+  return rateLimited('Too many failed authentications from this address.', retryAfter);
 }

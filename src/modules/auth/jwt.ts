@@ -4,7 +4,12 @@ import type { JwtConfig } from '../../config.ts';
 import type { Logger } from '../../logger.ts';
 
 export type AccessToken = { token: string; expiresAt: Date };
-export type VerifiedToken = { userId: string; expiresAt: Date };
+/**
+ * `sessionId` (the `jti` claim) names this sign-in, so `logout` can end it alone; `version` (the `ver`
+ * claim) is the user's session version when it was signed, so `logoutEverywhere` ends every older one.
+ */
+export type Session = { userId: string; sessionId: string; version: number };
+export type VerifiedToken = Session & { expiresAt: Date };
 export type TokenRejection = { rejected: 'invalid' | 'expired' };
 
 const ALGORITHM = 'HS256';
@@ -27,12 +32,13 @@ export class JwtTokens {
     }
   }
 
-  async sign(userId: string): Promise<AccessToken> {
+  async sign({ userId, sessionId, version }: Session): Promise<AccessToken> {
     const issuedAt = Math.floor(Date.now() / 1000);
     const expiresAt = issuedAt + this.#config.ttlSeconds;
-    const token = await new SignJWT({})
+    const token = await new SignJWT({ ver: version })
       .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
       .setSubject(userId)
+      .setJti(sessionId)
       .setIssuer(this.#config.issuer)
       .setAudience(this.#config.audience)
       .setIssuedAt(issuedAt)
@@ -48,9 +54,17 @@ export class JwtTokens {
         algorithms: [ALGORITHM],
         issuer: this.#config.issuer,
         audience: this.#config.audience,
-        requiredClaims: ['sub', 'exp', 'iat'],
+        // A token without a session (signed before sessions existed) cannot be ended: it is not accepted.
+        requiredClaims: ['sub', 'exp', 'iat', 'jti', 'ver'],
       });
-      return { userId: payload.sub!, expiresAt: new Date(payload.exp! * 1000) };
+      const version = payload.ver;
+      if (typeof version !== 'number' || !Number.isSafeInteger(version)) return { rejected: 'invalid' };
+      return {
+        userId: payload.sub!,
+        sessionId: payload.jti!,
+        version,
+        expiresAt: new Date(payload.exp! * 1000),
+      };
     } catch (error) {
       if (error instanceof errors.JWTExpired) return { rejected: 'expired' };
       return { rejected: 'invalid' };

@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { Tier } from '../../config.ts';
+import { rateLimited } from '../../errors.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import type { RateLimitOutcome, WindowState } from './gcra.ts';
 import type { Charge, ChargeOutcome, FieldLimit, RateLimiter, Subject } from './rate-limiter.ts';
@@ -91,7 +92,7 @@ export class Admission {
     if (!outcome.allowed && outcome.points && this.#requested > outcome.points.limit) {
       throw tooExpensive(this.#requested, outcome.points.limit);
     }
-    if (!outcome.allowed) throw rateLimited(outcome);
+    if (!outcome.allowed) throw overLimit(outcome);
     if (outcome.calls) this.#calls = outcome.calls;
   }
 
@@ -123,7 +124,7 @@ function tooExpensive(points: number, max: number): GraphQLError {
   );
 }
 
-function rateLimited(outcome: ChargeOutcome): GraphQLError {
+function overLimit(outcome: ChargeOutcome): GraphQLError {
   const windows = [
     ...(outcome.points ? [{ ...outcome.points, name: 'points' }] : []),
     ...(outcome.calls?.windows ?? []),
@@ -132,14 +133,5 @@ function rateLimited(outcome: ChargeOutcome): GraphQLError {
   const retryAfter = Math.max(1, Math.ceil(hit.retryAfterMs / 1000));
   const what =
     hit.name === 'points' ? `${hit.limit} points per minute` : `${hit.limit} calls per ${hit.name}`;
-  return new GraphQLError(`Rate limit exceeded: ${what}. Retry in ${retryAfter} s.`, {
-    extensions: {
-      code: 'RATE_LIMITED',
-      retryAfter,
-      window: hit.name,
-      limit: hit.limit,
-      // Yoga answers 429 with this header when the whole operation was refused.
-      http: { status: 429, headers: { 'Retry-After': String(retryAfter) } },
-    },
-  });
+  return rateLimited(`Rate limit exceeded: ${what}.`, retryAfter, { window: hit.name, limit: hit.limit });
 }

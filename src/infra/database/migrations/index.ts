@@ -3,6 +3,7 @@ import { Migration20261128010000ApiKeys } from './Migration20261128010000ApiKeys
 import { Migration20261128020000Training } from './Migration20261128020000Training.ts';
 import { Migration20261128030000TrainingLeases } from './Migration20261128030000TrainingLeases.ts';
 import { Migration20261128050000Quarantine } from './Migration20261128050000Quarantine.ts';
+import { Migration20261129000000Sessions } from './Migration20261129000000Sessions.ts';
 
 /** Listed explicitly rather than discovered from the file system, so they work from any build layout. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   { name: 'Migration20261128020000Training', class: Migration20261128020000Training },
   { name: 'Migration20261128030000TrainingLeases', class: Migration20261128030000TrainingLeases },
   { name: 'Migration20261128050000Quarantine', class: Migration20261128050000Quarantine },
+  { name: 'Migration20261129000000Sessions', class: Migration20261129000000Sessions },
 ];

@@ -11,6 +11,7 @@ import { useOperationCost } from './operation-cost.ts';
 import { useOperationLimits } from './operation-limits.ts';
 import { useCodedRequestErrors } from './request-errors.ts';
 import { schema } from './schema/index.ts';
+import { useKeyScopes } from './schema/key-scopes.ts';
 import type { Services } from './services.ts';
 import { attachWebSocket } from './websocket.ts';
 
@@ -70,6 +71,7 @@ export function buildYoga(services: Services): YogaServerInstance<Record<string,
     plugins: [
       useBodyLimits({ multipart: largestFile(config) + MAX_FIELD_BYTES, other: MAX_REQUEST_BYTES }),
       useOperationLimits(config.operations),
+      useKeyScopes(),
       useCodedRequestErrors(),
       useOperationCost(),
       useEventStreams(services),

@@ -6,8 +6,8 @@ import {
   type ExecutionArgs,
   type FragmentDefinitionNode,
   GraphQLError,
+  getOperationAST,
   Kind,
-  type OperationDefinitionNode,
   parse,
   type SelectionSetNode,
   type ValidationContext,
@@ -90,18 +90,19 @@ function introspectionRefusal(
   });
 }
 
-/** Whether the operation to run selects `__schema` or `__type` (`__typename` is not introspection). */
-function introspects(document: DocumentNode, operationName: string | null | undefined): boolean {
+/** The document's fragments by name. */
+export function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
   const fragments = new Map<string, FragmentDefinitionNode>();
-  let operation: OperationDefinitionNode | undefined;
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-    else if (
-      definition.kind === Kind.OPERATION_DEFINITION &&
-      (!operationName || definition.name?.value === operationName)
-    )
-      operation ??= definition;
   }
+  return fragments;
+}
+
+/** Whether the operation to run selects `__schema` or `__type` (`__typename` is not introspection). */
+function introspects(document: DocumentNode, operationName: string | null | undefined): boolean {
+  const operation = getOperationAST(document, operationName);
+  const fragments = fragmentsOf(document);
   const seen = new Set<string>();
   const visit = (selections: SelectionSetNode): boolean =>
     selections.selections.some((selection) => {

@@ -9,7 +9,15 @@ import {
   registerUser,
   type TestUser,
 } from './support/fixtures.ts';
-import { type Auth, errorCode, execute, run, startServer, type TestServer } from './support/server.ts';
+import {
+  type Auth,
+  errorCode,
+  execute,
+  type GraphQLResponse,
+  run,
+  startServer,
+  type TestServer,
+} from './support/server.ts';
 
 const CreateApiKeyDocument = graphql(`
   mutation CreateApiKey($input: CreateApiKeyInput!) {
@@ -243,6 +251,72 @@ describe('using keys', () => {
     );
     expect(errorCode(predict)).toBe('FORBIDDEN');
     expect(predict.errors![0]!.message).toMatch(/PREDICT/);
+  });
+
+  it('holds its scopes in every field it reaches, nested or in fragments, before anything runs', async () => {
+    const user = await registerUser(server);
+    const { model } = await modelWithVersion(server, user, MODEL);
+    const predictor = keyAuth((await createKey(user, { scopes: ['PREDICT'] })).secret);
+    const post = async (auth: Auth, query: string, variables: Record<string, unknown> = {}) => {
+      const response = await fetch(server.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...auth.headers },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await response.json()) as GraphQLResponse<Record<string, unknown>>;
+      return { status: response.status, ...body };
+    };
+    const input = { modelId: model.id, inputs: [[1, 1]] };
+
+    // What a key that predicts needs: which model and version answered, and what the version takes.
+    const allowed = await post(
+      predictor,
+      `mutation ($input: PredictInput!) {
+        predict(input: $input) { outputs model { id name } version { id version inputs { name shape } } }
+      }`,
+      { input },
+    );
+    expect(allowed.errors).toBeUndefined();
+    expect(allowed.data!.predict).toMatchObject({ model: { id: model.id }, version: { version: 1 } });
+
+    // Reading the model's other versions needs MODELS_READ: refused whole, the model never run.
+    const nested = await post(
+      predictor,
+      `mutation ($input: PredictInput!) { predict(input: $input) { outputs model { versions { version } } } }`,
+      { input },
+    );
+    expect(nested.status).toBe(403);
+    expect(nested.data).toBeUndefined();
+    expect(nested.errors![0]!.extensions).toMatchObject({ code: 'FORBIDDEN', field: 'Model.versions' });
+    expect(nested.errors![0]!.message).toBe(
+      'This API key lacks the MODELS_READ scope, which Model.versions needs',
+    );
+    expect(nested.extensions).toMatchObject({ cost: { requested: 0 } });
+
+    const throughHistory = await post(
+      predictor,
+      `query { predictions(first: 5) { edges { node { ...Seen } } } }
+       fragment Seen on Prediction { model { ... on Model { description activeVersion { sizeBytes } } } }`,
+    );
+    expect(throughHistory.errors![0]!.extensions).toMatchObject({
+      code: 'FORBIDDEN',
+      field: 'Model.description',
+    });
+
+    // The other way round: MODELS_READ reads models but not the prediction history.
+    const reader = keyAuth((await createKey(user, { scopes: ['MODELS_READ'] })).secret);
+    const history = await post(reader, '{ predictions(first: 1) { edges { node { id } } } }');
+    expect(history.errors![0]!.extensions).toMatchObject({ code: 'FORBIDDEN', field: 'Query.predictions' });
+    const models = await post(
+      reader,
+      '{ modelsConnection(first: 5) { edges { node { versions { sizeBytes } } } } }',
+    );
+    expect(models.errors).toBeUndefined();
+
+    // Whoever may change models may read them.
+    const writer = keyAuth((await createKey(user, { scopes: ['MODELS_WRITE'] })).secret);
+    const read = await post(writer, `{ model(id: "${model.id}") { activeVersion { version sizeBytes } } }`);
+    expect(read.errors).toBeUndefined();
   });
 
   it('cannot manage keys or tiers: that needs a signed-in session', async () => {

@@ -38,6 +38,7 @@ const TrainingJobDocument = graphql(`
       metrics
       error
       finishedAt
+      activate
       resultVersion {
         version
         labels
@@ -89,6 +90,27 @@ const ScorePredictDocument = graphql(`
       version {
         version
         labels
+      }
+    }
+  }
+`);
+
+const TrainerKeyDocument = graphql(`
+  mutation TrainerKey($input: CreateApiKeyInput!) {
+    createApiKey(input: $input) {
+      secret
+    }
+  }
+`);
+
+const ActiveVersionDocument = graphql(`
+  query TrainedActiveVersion($id: ID!) {
+    model(id: $id) {
+      activeVersion {
+        version
+      }
+      versions {
+        version
       }
     }
   }
@@ -288,6 +310,28 @@ describe('training', () => {
     expect(job.status).toBe('SUCCEEDED');
     expect((job.metrics as { accuracy: number }).accuracy).toBeGreaterThanOrEqual(0.93);
     expect(await irisAccuracy(user, model.id)).toBeGreaterThanOrEqual(0.93);
+  });
+
+  it('lets a TRAIN-only key train a version but not make it the one a model serves', async () => {
+    const user = await registerUser(a);
+    const model = await createModel(a, user);
+    const { createApiKey } = await run(
+      a,
+      TrainerKeyDocument,
+      { input: { name: 'trainer', scopes: ['TRAIN'] } },
+      user.auth,
+    );
+    const trainer = { ...user, auth: { headers: { 'x-api-key': createApiKey.secret } } };
+
+    const activating = await start(trainer, model.id, IRIS, { labelColumn: 'species', activate: true });
+    expect(errorCode(activating)).toBe('FORBIDDEN');
+    expect(activating.errors![0]!.message).toMatch(/MODELS_WRITE/);
+
+    const started = await start(trainer, model.id, IRIS, { labelColumn: 'species', epochs: 20 });
+    const job = await waitForStatus(user, started.data!.startTraining.id, ['SUCCEEDED', 'FAILED']);
+    expect(job).toMatchObject({ status: 'SUCCEEDED', activate: false, resultVersion: { version: 1 } });
+    const { model: after } = await run(a, ActiveVersionDocument, { id: model.id }, user.auth);
+    expect(after).toEqual({ activeVersion: null, versions: [{ version: 1 }] });
   });
 
   it('recovers the coefficients of a noisy linear relation', async () => {

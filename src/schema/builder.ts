@@ -7,7 +7,6 @@ import { type GraphQLField, getNamedType, getNullableType, isLeafType, isListTyp
 import type { RateLimitBudget } from '../config.ts';
 import type { Context } from '../context.ts';
 import { forbidden, notFound } from '../errors.ts';
-import type { ApiKeyScope } from '../modules/api-keys/api-key.entity.ts';
 import { authenticationError } from '../modules/auth/viewer.ts';
 import type { RateLimitRule } from '../modules/rate-limits/rate-limiter.ts';
 import './admission-plugin.ts';
@@ -47,9 +46,10 @@ export const builder = new SchemaBuilder<{
     File: { Input: File; Output: never };
   };
   // What a field may declare it needs (`authScopes`): any signed-in caller; a signed-in session (a JWT,
-  // never an API key); or, for API keys, one scope (JWT sessions hold every scope).
-  // `modelOwner`: the caller owns the model of this id (checked before a call spends any budget).
-  AuthScopes: { signedIn: boolean; session: boolean; keyScope: ApiKeyScope; modelOwner: string };
+  // never an API key); `modelOwner`: the caller owns the model of this id (checked before a call spends
+  // any budget). An API key's scopes are checked before the operation runs, for every field it reaches
+  // (key-scopes.ts).
+  AuthScopes: { signedIn: boolean; session: boolean; modelOwner: string };
   // Declared on fields, printed in schema.graphql, enforced by rate-limit.directive.ts.
   Directives: {
     rateLimit: { locations: 'FIELD_DEFINITION'; args: { by: RateLimitRule; budget?: RateLimitBudget } };
@@ -80,20 +80,14 @@ export const builder = new SchemaBuilder<{
     authScopes: ({ viewer, services, em }) => ({
       signedIn: viewer.kind === 'user',
       session: viewer.kind === 'user' && viewer.credential.kind === 'jwt',
-      keyScope: (scope) =>
-        viewer.kind === 'user' &&
-        (viewer.credential.kind === 'jwt' || viewer.credential.scopes.includes(scope)),
       modelOwner: async (modelId) =>
         viewer.kind === 'user' && (await services.models.owns(em, viewer.userId, modelId)),
     }),
     unauthorizedError: (_parent, { viewer }, _info, result) => {
       if (viewer.kind !== 'user') return authenticationError(viewer)!;
       // Other users' models are not found, never forbidden: nobody learns that they exist.
-      if (failedScope(result.failure, 'modelOwner') && !failedScope(result.failure, 'keyScope'))
-        return notFound('Model');
+      if (failedScope(result.failure, 'modelOwner')) return notFound('Model');
       if (viewer.credential.kind === 'apiKey') {
-        const missing = failedScope(result.failure, 'keyScope');
-        if (missing) return forbidden(`This API key lacks the ${missing} scope`);
         return forbidden('This operation needs a signed-in session (a JWT); API keys cannot do it');
       }
       return forbidden('Not allowed');

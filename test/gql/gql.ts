@@ -66,11 +66,13 @@ type Documents = {
     "\n  mutation UploadModelVersion($input: UploadModelVersionInput!) {\n    uploadModelVersion(input: $input) {\n      id\n      version\n      sizeBytes\n      sha256\n      inputs {\n        name\n        elementType\n        shape\n      }\n      outputs {\n        name\n        elementType\n        shape\n      }\n    }\n  }\n": typeof types.UploadModelVersionDocument,
     "\n  mutation Predict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      cached\n      latencyMs\n      createdAt\n      model {\n        id\n        name\n      }\n      version {\n        version\n      }\n    }\n  }\n": typeof types.PredictDocument,
     "\n  mutation StartTraining($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n      status\n      algorithm\n      model {\n        id\n      }\n    }\n  }\n": typeof types.StartTrainingDocument,
-    "\n  query TrainingJob($id: ID!) {\n    trainingJob(id: $id) {\n      id\n      status\n      attempts\n      progress\n      metrics\n      error\n      finishedAt\n      resultVersion {\n        version\n        labels\n        inputs {\n          name\n          shape\n        }\n      }\n    }\n  }\n": typeof types.TrainingJobDocument,
+    "\n  query TrainingJob($id: ID!) {\n    trainingJob(id: $id) {\n      id\n      status\n      attempts\n      progress\n      metrics\n      error\n      finishedAt\n      activate\n      resultVersion {\n        version\n        labels\n        inputs {\n          name\n          shape\n        }\n      }\n    }\n  }\n": typeof types.TrainingJobDocument,
     "\n  query TrainingJobs($modelId: ID) {\n    trainingJobs(modelId: $modelId) {\n      id\n      status\n    }\n  }\n": typeof types.TrainingJobsDocument,
     "\n  mutation CancelTraining($id: ID!) {\n    cancelTraining(id: $id) {\n      id\n      status\n    }\n  }\n": typeof types.CancelTrainingDocument,
     "\n  subscription TrainingUpdates($jobId: ID) {\n    trainingJobUpdated(jobId: $jobId) {\n      id\n      status\n      progress\n      metrics\n      resultVersion {\n        version\n      }\n    }\n  }\n": typeof types.TrainingUpdatesDocument,
     "\n  mutation ScorePredict($input: PredictInput!) {\n    predict(input: $input) {\n      outputs\n      version {\n        version\n        labels\n      }\n    }\n  }\n": typeof types.ScorePredictDocument,
+    "\n  mutation TrainerKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n    }\n  }\n": typeof types.TrainerKeyDocument,
+    "\n  query TrainedActiveVersion($id: ID!) {\n    model(id: $id) {\n      activeVersion {\n        version\n      }\n      versions {\n        version\n      }\n    }\n  }\n": typeof types.TrainedActiveVersionDocument,
     "\n  query TrainedModelVersions($id: ID!) {\n    model(id: $id) {\n      versions {\n        version\n      }\n    }\n  }\n": typeof types.TrainedModelVersionsDocument,
     "\n  query Budgets {\n    rateLimit {\n      minute {\n        remaining\n      }\n      writes {\n        minute {\n          limit\n          remaining\n        }\n        day {\n          limit\n        }\n      }\n    }\n  }\n": typeof types.BudgetsDocument,
     "\n  query Quota {\n    me {\n      quota {\n        models {\n          used\n          limit\n        }\n        versions {\n          used\n          limit\n        }\n        storedBytes {\n          used\n          limit\n        }\n      }\n    }\n  }\n": typeof types.QuotaDocument,
@@ -130,11 +132,13 @@ const documents: Documents = {
     "\n  mutation UploadModelVersion($input: UploadModelVersionInput!) {\n    uploadModelVersion(input: $input) {\n      id\n      version\n      sizeBytes\n      sha256\n      inputs {\n        name\n        elementType\n        shape\n      }\n      outputs {\n        name\n        elementType\n        shape\n      }\n    }\n  }\n": types.UploadModelVersionDocument,
     "\n  mutation Predict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      cached\n      latencyMs\n      createdAt\n      model {\n        id\n        name\n      }\n      version {\n        version\n      }\n    }\n  }\n": types.PredictDocument,
     "\n  mutation StartTraining($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n      status\n      algorithm\n      model {\n        id\n      }\n    }\n  }\n": types.StartTrainingDocument,
-    "\n  query TrainingJob($id: ID!) {\n    trainingJob(id: $id) {\n      id\n      status\n      attempts\n      progress\n      metrics\n      error\n      finishedAt\n      resultVersion {\n        version\n        labels\n        inputs {\n          name\n          shape\n        }\n      }\n    }\n  }\n": types.TrainingJobDocument,
+    "\n  query TrainingJob($id: ID!) {\n    trainingJob(id: $id) {\n      id\n      status\n      attempts\n      progress\n      metrics\n      error\n      finishedAt\n      activate\n      resultVersion {\n        version\n        labels\n        inputs {\n          name\n          shape\n        }\n      }\n    }\n  }\n": types.TrainingJobDocument,
     "\n  query TrainingJobs($modelId: ID) {\n    trainingJobs(modelId: $modelId) {\n      id\n      status\n    }\n  }\n": types.TrainingJobsDocument,
     "\n  mutation CancelTraining($id: ID!) {\n    cancelTraining(id: $id) {\n      id\n      status\n    }\n  }\n": types.CancelTrainingDocument,
     "\n  subscription TrainingUpdates($jobId: ID) {\n    trainingJobUpdated(jobId: $jobId) {\n      id\n      status\n      progress\n      metrics\n      resultVersion {\n        version\n      }\n    }\n  }\n": types.TrainingUpdatesDocument,
     "\n  mutation ScorePredict($input: PredictInput!) {\n    predict(input: $input) {\n      outputs\n      version {\n        version\n        labels\n      }\n    }\n  }\n": types.ScorePredictDocument,
+    "\n  mutation TrainerKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n    }\n  }\n": types.TrainerKeyDocument,
+    "\n  query TrainedActiveVersion($id: ID!) {\n    model(id: $id) {\n      activeVersion {\n        version\n      }\n      versions {\n        version\n      }\n    }\n  }\n": types.TrainedActiveVersionDocument,
     "\n  query TrainedModelVersions($id: ID!) {\n    model(id: $id) {\n      versions {\n        version\n      }\n    }\n  }\n": types.TrainedModelVersionsDocument,
     "\n  query Budgets {\n    rateLimit {\n      minute {\n        remaining\n      }\n      writes {\n        minute {\n          limit\n          remaining\n        }\n        day {\n          limit\n        }\n      }\n    }\n  }\n": types.BudgetsDocument,
     "\n  query Quota {\n    me {\n      quota {\n        models {\n          used\n          limit\n        }\n        versions {\n          used\n          limit\n        }\n        storedBytes {\n          used\n          limit\n        }\n      }\n    }\n  }\n": types.QuotaDocument,
@@ -367,7 +371,7 @@ export function graphql(source: "\n  mutation StartTraining($input: StartTrainin
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query TrainingJob($id: ID!) {\n    trainingJob(id: $id) {\n      id\n      status\n      attempts\n      progress\n      metrics\n      error\n      finishedAt\n      resultVersion {\n        version\n        labels\n        inputs {\n          name\n          shape\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query TrainingJob($id: ID!) {\n    trainingJob(id: $id) {\n      id\n      status\n      attempts\n      progress\n      metrics\n      error\n      finishedAt\n      resultVersion {\n        version\n        labels\n        inputs {\n          name\n          shape\n        }\n      }\n    }\n  }\n"];
+export function graphql(source: "\n  query TrainingJob($id: ID!) {\n    trainingJob(id: $id) {\n      id\n      status\n      attempts\n      progress\n      metrics\n      error\n      finishedAt\n      activate\n      resultVersion {\n        version\n        labels\n        inputs {\n          name\n          shape\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query TrainingJob($id: ID!) {\n    trainingJob(id: $id) {\n      id\n      status\n      attempts\n      progress\n      metrics\n      error\n      finishedAt\n      activate\n      resultVersion {\n        version\n        labels\n        inputs {\n          name\n          shape\n        }\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -384,6 +388,14 @@ export function graphql(source: "\n  subscription TrainingUpdates($jobId: ID) {\
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation ScorePredict($input: PredictInput!) {\n    predict(input: $input) {\n      outputs\n      version {\n        version\n        labels\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation ScorePredict($input: PredictInput!) {\n    predict(input: $input) {\n      outputs\n      version {\n        version\n        labels\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation TrainerKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n    }\n  }\n"): (typeof documents)["\n  mutation TrainerKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TrainedActiveVersion($id: ID!) {\n    model(id: $id) {\n      activeVersion {\n        version\n      }\n      versions {\n        version\n      }\n    }\n  }\n"): (typeof documents)["\n  query TrainedActiveVersion($id: ID!) {\n    model(id: $id) {\n      activeVersion {\n        version\n      }\n      versions {\n        version\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -74,6 +74,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
 export type GraphQLResponse<T> = {
   data?: T | null;
   errors?: { message: string; path?: string[]; extensions?: { code?: string; [key: string]: unknown } }[];
+  extensions?: Record<string, unknown>;
 };
 
 export type Auth = { token?: string; headers?: Record<string, string> };

@@ -7,6 +7,7 @@ import {
   MAX_PAGE,
   numberKeys,
 } from '../../schema/connections.ts';
+import { anyKeyScope, keyScoped, needsKeyScope } from '../../schema/key-scopes.ts';
 import { viewerId } from '../auth/viewer.ts';
 import type { Model } from './model.entity.ts';
 import { modelStream } from './model.events.ts';
@@ -38,16 +39,26 @@ const ModelVersionStatusEnum = builder.enumType('ModelVersionStatus', {
   } as const,
 });
 
+// API keys: MODELS_READ reads models and versions; a key that predicts or trains sees which model and
+// version answered (ids, names, numbers) and, to predict, what a version takes and gives.
 export const ModelVersionRef = builder.objectRef<ModelVersion>('ModelVersion').implement({
+  extensions: needsKeyScope('MODELS_READ'),
   fields: (t) => ({
-    id: t.exposeID('id'),
-    version: t.exposeInt('version'),
-    inputs: t.expose('inputs', { type: [TensorSpecRef] }),
-    outputs: t.expose('outputs', { type: [TensorSpecRef] }),
+    id: t.exposeID('id', { extensions: anyKeyScope }),
+    version: t.exposeInt('version', { extensions: anyKeyScope }),
+    inputs: t.expose('inputs', {
+      type: [TensorSpecRef],
+      extensions: needsKeyScope('PREDICT', 'MODELS_READ'),
+    }),
+    outputs: t.expose('outputs', {
+      type: [TensorSpecRef],
+      extensions: needsKeyScope('PREDICT', 'MODELS_READ'),
+    }),
     sizeBytes: t.exposeInt('sizeBytes'),
     sha256: t.exposeString('sha256'),
     labels: t.exposeStringList('labels', {
       nullable: true,
+      extensions: needsKeyScope('PREDICT', 'MODELS_READ'),
       description: 'For a classifier trained by mlp: the class names, by index of its outputs.',
     }),
     status: t.field({
@@ -73,9 +84,10 @@ export const ModelVersionRef = builder.objectRef<ModelVersion>('ModelVersion').i
 });
 
 export const ModelRef = builder.objectRef<Model>('Model').implement({
+  extensions: needsKeyScope('MODELS_READ'),
   fields: (t) => ({
-    id: t.exposeID('id'),
-    name: t.exposeString('name'),
+    id: t.exposeID('id', { extensions: anyKeyScope }),
+    name: t.exposeString('name', { extensions: anyKeyScope }),
     description: t.exposeString('description', { nullable: true }),
     activeVersion: t.field({
       type: ModelVersionRef,
@@ -147,7 +159,7 @@ const UploadModelVersionInput = builder.inputType('UploadModelVersionInput', {
 
 builder.queryFields((t) => ({
   models: t.field({
-    authScopes: { keyScope: 'MODELS_READ' },
+    ...keyScoped('MODELS_READ'),
     type: [ModelRef],
     description: `Your ${LEGACY_LIST_CAP} newest models.`,
     deprecationReason: `Returns at most ${LEGACY_LIST_CAP}: page through modelsConnection instead.`,
@@ -157,7 +169,7 @@ builder.queryFields((t) => ({
   }),
   modelsConnection: t.connection(
     {
-      authScopes: { keyScope: 'MODELS_READ' },
+      ...keyScoped('MODELS_READ'),
       type: ModelRef,
       description: `Your models, newest first, at most ${MAX_PAGE} a page.`,
       resolve: (_root, args, ctx) =>
@@ -167,7 +179,7 @@ builder.queryFields((t) => ({
     { name: 'ModelEdge' },
   ),
   model: t.field({
-    authScopes: { keyScope: 'MODELS_READ' },
+    ...keyScoped('MODELS_READ'),
     type: ModelRef,
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
@@ -177,26 +189,26 @@ builder.queryFields((t) => ({
 
 builder.mutationFields((t) => ({
   createModel: t.field({
-    authScopes: { keyScope: 'MODELS_WRITE' },
+    ...keyScoped('MODELS_WRITE'),
     directives: { rateLimit: { by: 'tier', budget: 'writes' } },
     type: ModelRef,
     args: { input: t.arg({ type: CreateModelInput, required: true }) },
     resolve: (_root, { input }, ctx) => ctx.services.models.create(ctx.em, viewerId(ctx), input),
   }),
   updateModel: t.field({
-    authScopes: { keyScope: 'MODELS_WRITE' },
+    ...keyScoped('MODELS_WRITE'),
     type: ModelRef,
     args: { input: t.arg({ type: UpdateModelInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       ctx.services.models.update(ctx.em, viewerId(ctx), { ...input, id: String(input.id) }),
   }),
   deleteModel: t.boolean({
-    authScopes: { keyScope: 'MODELS_WRITE' },
+    ...keyScoped('MODELS_WRITE'),
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) => ctx.services.models.delete(ctx.em, viewerId(ctx), String(id)),
   }),
   uploadModelVersion: t.field({
-    authScopes: { keyScope: 'MODELS_WRITE' },
+    ...keyScoped('MODELS_WRITE'),
     directives: { rateLimit: { by: 'tier', budget: 'writes' } },
     type: ModelVersionRef,
     args: { input: t.arg({ type: UploadModelVersionInput, required: true }) },
@@ -213,7 +225,7 @@ builder.subscriptionField('modelUpdated', (t) =>
   t.field({
     type: ModelRef,
     description: 'The caller’s models when they change: new or activated version, rename, deletion.',
-    authScopes: { keyScope: 'MODELS_READ' },
+    ...keyScoped('MODELS_READ'),
     args: { modelId: t.arg.id() },
     subscribe: (_root, { modelId }, ctx) =>
       modelStream(ctx.services.liveEvents, ctx.em, viewerId(ctx), modelId == null ? null : String(modelId)),

@@ -202,9 +202,9 @@ export class Models {
    * Adds a version made by mlp itself (training) to `model`, in the caller's transaction that holds the
    * model's row lock; the file is checked by an inference worker like an upload.
    */
-  async addTrained(em: EntityManager, model: Model, file: Omit<NewVersion, 'specs' | 'activate'>) {
+  async addTrained(em: EntityManager, model: Model, file: Omit<NewVersion, 'specs'>) {
     const specs = await this.#deps.inference.inspect(file.bytes, model.owner.id);
-    return addVersion(em, this.#deps.quotas, model, { ...file, specs, activate: true });
+    return addVersion(em, this.#deps.quotas, model, { ...file, specs });
   }
 
   /**

@@ -1,11 +1,13 @@
 import { builder } from '../../schema/builder.ts';
 import { idConnection, MAX_PAGE } from '../../schema/connections.ts';
+import { keyScoped, needsKeyScope } from '../../schema/key-scopes.ts';
 import { viewerId } from '../auth/viewer.ts';
 import { ModelRef, ModelVersionRef } from '../models/model.graphql.ts';
 import type { Prediction } from './prediction.entity.ts';
 import { predictionStream } from './prediction.events.ts';
 
 export const PredictionRef = builder.objectRef<Prediction>('Prediction').implement({
+  extensions: needsKeyScope('PREDICT'),
   fields: (t) => ({
     id: t.exposeID('id'),
     model: t.field({ type: ModelRef, resolve: (prediction) => prediction.model.loadOrFail() }),
@@ -46,7 +48,7 @@ builder.queryField('predictions', (t) =>
     {
       type: PredictionRef,
       description: `Your predictions, newest first, optionally of one model, at most ${MAX_PAGE} a page.`,
-      authScopes: { keyScope: 'PREDICT' },
+      ...keyScoped('PREDICT'),
       args: { modelId: t.arg.id() },
       resolve: (_root, args, ctx) =>
         idConnection(args, (page) =>
@@ -80,9 +82,8 @@ builder.mutationField('predict', (t) =>
     type: PredictionRef,
     description: `Runs a model version on your inputs. Costs ${PREDICT_COST} points plus one per ${ROWS_PER_POINT} rows sent.`,
     // Scope and ownership first: a call for someone else's model spends nothing.
-    authScopes: (_root, { input }) => ({
-      $all: { keyScope: 'PREDICT', modelOwner: String(input.modelId) },
-    }),
+    authScopes: (_root, { input }) => ({ modelOwner: String(input.modelId) }),
+    extensions: needsKeyScope('PREDICT'),
     directives: { rateLimit: { by: 'tier' } },
     complexity: ({ input }) => PREDICT_COST + Math.ceil(rowsSent(input.inputs) / ROWS_PER_POINT),
     args: { input: t.arg({ type: PredictInput, required: true }) },
@@ -95,7 +96,7 @@ builder.subscriptionField('predictionCompleted', (t) =>
   t.field({
     type: PredictionRef,
     description: 'The caller’s own predictions as they complete; optionally for one model.',
-    authScopes: { keyScope: 'PREDICT' },
+    ...keyScoped('PREDICT'),
     args: { modelId: t.arg.id() },
     subscribe: (_root, { modelId }, ctx) =>
       predictionStream(

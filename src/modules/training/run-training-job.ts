@@ -157,7 +157,7 @@ export async function runTrainingJob(deps: TrainingRunDeps, jobId: string, train
 }
 
 /**
- * Stores the model as the model's next version and activates it, in one transaction with the job's
+ * Stores the model as the model's next version (the active one, if the job says so), in one transaction with the job's
  * SUCCEEDED: the unique training_job_id makes a second publish of the same job impossible.
  */
 async function publishVersion(
@@ -178,6 +178,7 @@ async function publishVersion(
           bytes: onnx,
           labels: classes,
           trainingJobId: job.id,
+          activate: stored.activate,
         });
       } catch (error) {
         // Over a quota: the job cannot succeed until the user makes room.

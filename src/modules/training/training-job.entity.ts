@@ -45,6 +45,8 @@ export const TrainingJob = defineEntity({
     /** The worker running the job, which renews `leaseUntil` while it trains (see run-training-job.ts). */
     leaseOwner: p.uuid().nullable(),
     leaseUntil: p.datetime().nullable(),
+    /** Whether the version it produces becomes the model's active one (see startTraining's `activate`). */
+    activate: p.boolean().default(true),
     resultVersion: () => p.manyToOne(ModelVersion).ref().nullable().deleteRule('set null'),
     attempts: p.integer().default(0),
     createdAt: p.datetime().onCreate(() => new Date()),

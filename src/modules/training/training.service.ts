@@ -27,6 +27,8 @@ export type StartTrainingInput = {
   epochs?: number | null;
   learningRate?: number | null;
   hiddenUnits?: number | null;
+  /** Whether the version it produces becomes the active one. */
+  activate: boolean;
 };
 
 /** Defaults that train ordinary tabular data well with Adam on standardised features. */
@@ -139,6 +141,7 @@ export class Training {
         algorithm: input.algorithm,
         params,
         dataset: bytes,
+        activate: input.activate,
       });
     });
     try {

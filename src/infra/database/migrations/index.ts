@@ -4,6 +4,7 @@ import { Migration20261128020000Training } from './Migration20261128020000Traini
 import { Migration20261128030000TrainingLeases } from './Migration20261128030000TrainingLeases.ts';
 import { Migration20261128050000Quarantine } from './Migration20261128050000Quarantine.ts';
 import { Migration20261129000000Sessions } from './Migration20261129000000Sessions.ts';
+import { Migration20261129010000TrainingActivate } from './Migration20261129010000TrainingActivate.ts';
 
 /** Listed explicitly rather than discovered from the file system, so they work from any build layout. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   { name: 'Migration20261128030000TrainingLeases', class: Migration20261128030000TrainingLeases },
   { name: 'Migration20261128050000Quarantine', class: Migration20261128050000Quarantine },
   { name: 'Migration20261129000000Sessions', class: Migration20261129000000Sessions },
+  { name: 'Migration20261129010000TrainingActivate', class: Migration20261129010000TrainingActivate },
 ];

@@ -7,6 +7,7 @@ import { useBodyLimits } from './body-limits.ts';
 import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
 import { useEventStreams } from './event-streams.ts';
+import { createOpenInference } from './open-inference/open-inference.ts';
 import { useOperationCost } from './operation-cost.ts';
 import { useOperationLimits } from './operation-limits.ts';
 import { useCodedRequestErrors } from './request-errors.ts';
@@ -85,9 +86,20 @@ export function buildYoga(services: Services): YogaServerInstance<Record<string,
   });
 }
 
+/** The Open Inference Protocol's paths: /v2 and below. */
+function openInferencePath(url: string | undefined): string | null {
+  const path = (url ?? '').split('?', 1)[0]!;
+  return path === '/v2' || path.startsWith('/v2/') ? path : null;
+}
+
 export function buildApp(services: Services): App {
   const yoga = buildYoga(services);
-  const server = createServer(yoga);
+  const openInference = createOpenInference(services);
+  const server = createServer((request, response) => {
+    const path = openInferencePath(request.url);
+    if (path) void openInference(request, response, path);
+    else void yoga(request, response);
+  });
   const sockets = attachWebSocket(server, yoga, services);
 
   return {

@@ -181,10 +181,10 @@ export type Config = {
   rateLimits: RateLimitConfig;
   predictionCache: {
     ttlMs: number;
-    /** Outputs larger than this (as JSON) are not cached. */
+    /** Outputs larger than this (the bytes of their elements) are not cached. */
     maxEntryBytes: number;
-    /** Entries kept in process memory when there is no Redis. */
-    memoryEntries: number;
+    /** What each process keeps in its own memory, in front of Redis (the only tier without Redis). */
+    memoryBytes: number;
   };
   training: {
     /** Namespaces the job queue in Redis, so deployments (or test runs) sharing a Redis stay apart. */
@@ -500,7 +500,7 @@ export function loadConfig(env: Env = process.env): Config {
     predictionCache: {
       ttlMs: integer('PREDICTION_CACHE_TTL_SECONDS', 3600, 1, 30 * 86400) * 1000,
       maxEntryBytes: integer('PREDICTION_CACHE_MAX_ENTRY_BYTES', 64 * 1024, 0, 64 * 1024 * 1024),
-      memoryEntries: integer('PREDICTION_CACHE_MEMORY_ENTRIES', 10_000, 1, 10_000_000),
+      memoryBytes: integer('PREDICTION_CACHE_MEMORY_MB', 64, 0, 1024 * 1024) * 1024 * 1024,
     },
     training: {
       queuePrefix: read('QUEUE_PREFIX') ?? 'mlp',

@@ -195,7 +195,8 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     throw error;
   }
   const predictionCache = new PredictionCache(
-    createKeyvStore(redis?.commands ?? null, 'mlp:predictions', config.predictionCache.memoryEntries),
+    // v2: outputs as binary tensors (an older release's entries are not read).
+    redis ? createKeyvStore(redis.commands, 'mlp:predictions:v2') : null,
     config.predictionCache,
     logger,
   );

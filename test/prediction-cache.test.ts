@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createKeyvStore } from '../src/infra/cache/keyv-store.ts';
 import { connectRedis } from '../src/infra/redis.ts';
 import { createLogger } from '../src/logger.ts';
-import { PredictionCache } from '../src/modules/predictions/prediction-cache.ts';
+import { PredictionCache, predictionKey } from '../src/modules/predictions/prediction-cache.ts';
 import { addModel, linearModel } from './fixtures/onnx-models.ts';
 import { graphql } from './gql/index.ts';
 import { modelWithVersion, registerUser, type TestUser, uploadVersion } from './support/fixtures.ts';
@@ -204,7 +204,8 @@ describe('cache bounds', () => {
       await sleep(1100);
       expect((await predict(server, user, model.id, [[1, 0]])).cached).toBe(false);
 
-      const big = Array.from({ length: 20 }, (_, i) => [i, i]);
+      // 40 float32 outputs: 160 bytes, over the 100 allowed.
+      const big = Array.from({ length: 40 }, (_, i) => [i, i]);
       await predict(server, user, model.id, big);
       expect((await predict(server, user, model.id, big)).cached).toBe(false);
     } finally {
@@ -212,33 +213,46 @@ describe('cache bounds', () => {
     }
   });
 
-  it('keeps answering, uncached, while Redis is down, and caches again when it is back', async () => {
+  it("answers repeats from each instance's memory while Redis is down, and shares again when it is back", async () => {
     const redis = new PrivateRedis(await freePort());
     await redis.start();
-    const server = await startServer({ REDIS_URL: redis.url });
+    const [a, b] = await Promise.all([
+      startServer({ REDIS_URL: redis.url }),
+      startServer({ REDIS_URL: redis.url }),
+    ]);
     try {
-      const user = await registerUser(server);
-      const { model } = await modelWithVersion(server, user, V1);
-      await predict(server, user, model.id, [[4, 4]]);
-      expect((await predict(server, user, model.id, [[4, 4]])).cached).toBe(true);
+      const user = await registerUser(a);
+      const { model } = await modelWithVersion(a, user, V1);
+      await predict(a, user, model.id, [[4, 4]]);
+      // Shared: the other instance never ran it.
+      expect((await predict(b, user, model.id, [[4, 4]])).cached).toBe(true);
 
       await redis.stop();
-      for (let i = 0; i < 3; i++) {
-        expect(await predict(server, user, model.id, [[4, 4]])).toMatchObject({
-          cached: false,
-          outputs: { logits: [[44]] },
-        });
-      }
+      // In memory: no round trip needed.
+      expect(await predict(a, user, model.id, [[4, 4]])).toMatchObject({
+        cached: true,
+        outputs: { logits: [[44]] },
+      });
+      // New inputs run, and are remembered by the instance that ran them.
+      expect(await predict(a, user, model.id, [[5, 5]])).toMatchObject({
+        cached: false,
+        outputs: { logits: [[55]] },
+      });
+      expect((await predict(a, user, model.id, [[5, 5]])).cached).toBe(true);
+      expect((await predict(b, user, model.id, [[5, 5]])).cached).toBe(false);
 
       await redis.start();
-      let cached = false;
-      for (let i = 0; i < 100 && !cached; i++) {
+      let shared = false;
+      for (let i = 0; i < 100 && !shared; i++) {
         await sleep(50);
-        cached = (await predict(server, user, model.id, [[4, 4]])).cached;
+        const fresh = [[6 + i, 6]];
+        await predict(a, user, model.id, fresh);
+        await sleep(20);
+        shared = (await predict(b, user, model.id, fresh)).cached;
       }
-      expect(cached).toBe(true);
+      expect(shared).toBe(true);
     } finally {
-      await server.stop();
+      await Promise.all([a.stop(), b.stop()]);
       await redis.stop();
     }
   });
@@ -286,22 +300,22 @@ describe('concurrent misses', () => {
     });
     try {
       const cache = new PredictionCache(
-        createKeyvStore(redis, `mlp:test:${randomUUID()}`, 100),
-        { ttlMs: 60_000, maxEntryBytes: 65_536 },
+        createKeyvStore(redis, `mlp:test:${randomUUID()}`),
+        { ttlMs: 60_000, maxEntryBytes: 65_536, memoryBytes: 1024 * 1024 },
         createLogger('silent'),
       );
       const feeds = { x: { type: 'float32' as const, dims: [1, 2], data: Float32Array.from([1, 2]) } };
+      const key = predictionKey('version-1', feeds);
       let runs = 0;
       const infer = async () => {
         runs++;
         await sleep(50);
-        return { y: [[3]] };
+        return { y: { type: 'float32' as const, dims: [1, 1], data: Float32Array.from([3]) } };
       };
-      const results = await Promise.all(
-        Array.from({ length: 20 }, () => cache.getOrCompute('version-1', feeds, infer)),
-      );
+      const results = await Promise.all(Array.from({ length: 20 }, () => cache.compute(key, infer)));
       expect(runs).toBe(1);
-      expect(results.every((result) => JSON.stringify(result.outputs) === '{"y":[[3]]}')).toBe(true);
+      expect(results.every((outputs) => outputs.y?.data[0] === 3)).toBe(true);
+      expect(await cache.get(key)).toEqual(results[0]);
     } finally {
       redis.destroy();
     }

@@ -14,6 +14,13 @@ declare global {
 
 type Admitted = { admission: Admission };
 
+/**
+ * `admitsConcurrently`: the resolver starts while the field's admission is decided, and awaits
+ * `admission.pending` itself before doing anything the caller pays for (predict reads its cache meanwhile).
+ */
+export type AdmissionExtensions = { admitsConcurrently?: boolean };
+export const admitsConcurrently: AdmissionExtensions = { admitsConcurrently: true };
+
 export const MUTATION_COST = 10;
 
 /**
@@ -35,6 +42,14 @@ export class AdmissionPlugin<Types extends SchemaTypes> extends BasePlugin<Types
   ): GraphQLFieldResolver<unknown, Types['Context'], object> {
     const limit = limitOf(fieldConfig);
     if (fieldConfig.kind !== 'Query' && fieldConfig.kind !== 'Mutation') return resolver;
+    if ((fieldConfig.extensions as AdmissionExtensions | undefined)?.admitsConcurrently) {
+      return (parent, args, context, info) => {
+        // The resolver awaits it (admission.pending) before anything is paid for; this keeps a refusal
+        // that comes after the resolver already failed from being an unhandled rejection.
+        (context as Admitted).admission.admit(limit).catch(() => {});
+        return resolver(parent, args, context, info);
+      };
+    }
     return (parent, args, context, info) =>
       (context as Admitted).admission.admit(limit).then(() => resolver(parent, args, context, info));
   }

@@ -36,6 +36,10 @@ type Documents = {
     "\n  mutation UpdateModel($input: UpdateModelInput!) {\n    updateModel(input: $input) {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n    }\n  }\n": typeof types.UpdateModelDocument,
     "\n  mutation DeleteModel($id: ID!) {\n    deleteModel(id: $id)\n  }\n": typeof types.DeleteModelDocument,
     "\n  mutation CreateModelWithDescription($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n      name\n      description\n    }\n  }\n": typeof types.CreateModelWithDescriptionDocument,
+    "\n  mutation OipKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n    }\n  }\n": typeof types.OipKeyDocument,
+    "\n  query OipHistory($modelId: ID) {\n    predictions(first: 10, modelId: $modelId) {\n      edges {\n        node {\n          outputs\n          cached\n          version {\n            version\n          }\n        }\n      }\n    }\n  }\n": typeof types.OipHistoryDocument,
+    "\n  mutation OipGraphQLPredict($input: PredictInput!) {\n    predict(input: $input) {\n      outputs\n      cached\n    }\n  }\n": typeof types.OipGraphQlPredictDocument,
+    "\n  mutation OipRename($id: ID!, $name: String!) {\n    updateModel(input: { id: $id, name: $name }) {\n      id\n    }\n  }\n": typeof types.OipRenameDocument,
     "\n  mutation CachedPredict($input: PredictInput!) {\n    predict(input: $input) {\n      outputs\n      cached\n      version {\n        version\n      }\n      model {\n        name\n      }\n    }\n  }\n": typeof types.CachedPredictDocument,
     "\n  mutation SwitchVersion($input: UpdateModelInput!) {\n    updateModel(input: $input) {\n      id\n    }\n  }\n": typeof types.SwitchVersionDocument,
     "\n  mutation DropModel($id: ID!) {\n    deleteModel(id: $id)\n  }\n": typeof types.DropModelDocument,
@@ -102,6 +106,10 @@ const documents: Documents = {
     "\n  mutation UpdateModel($input: UpdateModelInput!) {\n    updateModel(input: $input) {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n    }\n  }\n": types.UpdateModelDocument,
     "\n  mutation DeleteModel($id: ID!) {\n    deleteModel(id: $id)\n  }\n": types.DeleteModelDocument,
     "\n  mutation CreateModelWithDescription($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n      name\n      description\n    }\n  }\n": types.CreateModelWithDescriptionDocument,
+    "\n  mutation OipKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n    }\n  }\n": types.OipKeyDocument,
+    "\n  query OipHistory($modelId: ID) {\n    predictions(first: 10, modelId: $modelId) {\n      edges {\n        node {\n          outputs\n          cached\n          version {\n            version\n          }\n        }\n      }\n    }\n  }\n": types.OipHistoryDocument,
+    "\n  mutation OipGraphQLPredict($input: PredictInput!) {\n    predict(input: $input) {\n      outputs\n      cached\n    }\n  }\n": types.OipGraphQlPredictDocument,
+    "\n  mutation OipRename($id: ID!, $name: String!) {\n    updateModel(input: { id: $id, name: $name }) {\n      id\n    }\n  }\n": types.OipRenameDocument,
     "\n  mutation CachedPredict($input: PredictInput!) {\n    predict(input: $input) {\n      outputs\n      cached\n      version {\n        version\n      }\n      model {\n        name\n      }\n    }\n  }\n": types.CachedPredictDocument,
     "\n  mutation SwitchVersion($input: UpdateModelInput!) {\n    updateModel(input: $input) {\n      id\n    }\n  }\n": types.SwitchVersionDocument,
     "\n  mutation DropModel($id: ID!) {\n    deleteModel(id: $id)\n  }\n": types.DropModelDocument,
@@ -248,6 +256,22 @@ export function graphql(source: "\n  mutation DeleteModel($id: ID!) {\n    delet
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation CreateModelWithDescription($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n      name\n      description\n    }\n  }\n"): (typeof documents)["\n  mutation CreateModelWithDescription($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n      name\n      description\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation OipKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n    }\n  }\n"): (typeof documents)["\n  mutation OipKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query OipHistory($modelId: ID) {\n    predictions(first: 10, modelId: $modelId) {\n      edges {\n        node {\n          outputs\n          cached\n          version {\n            version\n          }\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query OipHistory($modelId: ID) {\n    predictions(first: 10, modelId: $modelId) {\n      edges {\n        node {\n          outputs\n          cached\n          version {\n            version\n          }\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation OipGraphQLPredict($input: PredictInput!) {\n    predict(input: $input) {\n      outputs\n      cached\n    }\n  }\n"): (typeof documents)["\n  mutation OipGraphQLPredict($input: PredictInput!) {\n    predict(input: $input) {\n      outputs\n      cached\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation OipRename($id: ID!, $name: String!) {\n    updateModel(input: { id: $id, name: $name }) {\n      id\n    }\n  }\n"): (typeof documents)["\n  mutation OipRename($id: ID!, $name: String!) {\n    updateModel(input: { id: $id, name: $name }) {\n      id\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

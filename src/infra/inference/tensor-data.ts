@@ -39,3 +39,28 @@ export function rowSize(tensor: TensorData): number {
   for (let axis = 1; axis < tensor.dims.length; axis++) size *= tensor.dims[axis]!;
   return size;
 }
+
+/** The bytes of a tensor's elements, as they lie in memory (little-endian on every platform Node runs on). */
+export function tensorBytes(tensor: TensorData): Uint8Array {
+  const { data } = tensor;
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/** A tensor of `type` over a copy of `bytes` (copied: typed arrays need their element alignment). */
+export function tensorFromBytes(
+  type: NumericElementType,
+  dims: readonly number[],
+  bytes: Uint8Array,
+): TensorData {
+  const Typed = TYPED_ARRAYS[type] as unknown as { new (buffer: ArrayBuffer): TypedArray };
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return { type, dims, data: new Typed(copy.buffer) };
+}
+
+/** The bytes a map of tensors holds. */
+export function tensorMapBytes(tensors: TensorMap): number {
+  let bytes = 0;
+  for (const tensor of Object.values(tensors)) bytes += tensor.data.byteLength;
+  return bytes;
+}

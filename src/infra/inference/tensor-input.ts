@@ -4,7 +4,7 @@ import { formatShape, type NumericElementType, type TensorSpec } from './tensor-
 /** A client mistake in `predict` inputs; the message names the input and what it expects. */
 export class InputError extends Error {}
 
-const INTEGER_RANGES: Partial<Record<NumericElementType, [number, number]>> = {
+export const INTEGER_RANGES: Partial<Record<NumericElementType, [number, number]>> = {
   int8: [-128, 127],
   uint8: [0, 255],
   int16: [-32768, 32767],

@@ -1,6 +1,7 @@
 import { type EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
 import { badUserInput, fileTooLarge, modelQuarantined, notFound } from '../../errors.ts';
+import { ExpiringCache } from '../../infra/cache/expiring-cache.ts';
 import { type KeysetPage, keysetQuery } from '../../infra/database/keyset.ts';
 import { isUuid } from '../../infra/database/uuid7.ts';
 import type { Inference } from '../../infra/inference/inference.ts';
@@ -62,6 +63,8 @@ export type ModelsDeps = {
 export class Models {
   readonly #deps: ModelsDeps;
   readonly #versionLoaders = new WeakMap<EntityManager, DataLoader<string, ModelVersion[]>>();
+  /** Model ids by owner and name; every use checks them against the exact metadata. */
+  readonly #idsByName = new ExpiringCache<string, string>(10_000, 600_000);
 
   constructor(deps: ModelsDeps) {
     this.#deps = deps;
@@ -207,11 +210,6 @@ export class Models {
     return addVersion(em, this.#deps.quotas, model, { ...file, specs });
   }
 
-  /**
-   * The version a caller's prediction runs, after checking the model is the caller's and the version is
-   * not quarantined. The active version comes from the model metadata cache (no database read on the
-   * hot path); an explicit one from PostgreSQL.
-   */
   /** Whether the user owns the model, from the metadata cache (no database read, usually no round trip). */
   async owns(em: EntityManager, userId: string, modelId: string): Promise<boolean> {
     return (await this.#metadataOf(em, modelId))?.ownerId === userId;
@@ -224,32 +222,68 @@ export class Models {
     return this.#deps.metadata.get(id, () => this.#loadMetadata(em.fork(), id));
   }
 
+  /**
+   * The id of the user's model that `ref` names: an id, or the name of one of the user's models. A name is
+   * remembered, and what is remembered is checked against the exact metadata on every use, so a rename or
+   * a deletion is never answered from memory. Null: no such model of the user's.
+   */
+  async idOf(em: EntityManager, userId: string, ref: string): Promise<string | null> {
+    if (isUuid(ref)) return ref.toLowerCase();
+    const key = `${userId}\0${ref}`;
+    const remembered = this.#idsByName.get(key);
+    if (remembered) {
+      const metadata = await this.#metadataOf(em, remembered);
+      if (metadata?.ownerId === userId && metadata.name === ref) return remembered;
+      this.#idsByName.delete(key);
+    }
+    const found = await em.fork().findOne(Model, { owner: userId, name: ref }, { fields: ['id'] });
+    if (!found) return null;
+    this.#idsByName.set(key, found.id);
+    return found.id;
+  }
+
+  /**
+   * The user's model and one of its versions (null: the active one), from the model metadata cache (no
+   * database read on the hot path; an explicit version from PostgreSQL). NOT_FOUND for anything not the
+   * user's; the version is null when the model has no such version (or no active one).
+   */
+  async version(
+    em: EntityManager,
+    userId: string,
+    modelId: string,
+    number: number | null,
+  ): Promise<{ model: ModelMetadata; version: RunnableVersion | null }> {
+    const metadata = await this.#metadataOf(em, modelId);
+    if (!metadata || metadata.ownerId !== userId) throw notFound('Model');
+    if (number === null) return { model: metadata, version: metadata.activeVersion };
+    if (number === metadata.activeVersion?.version)
+      return { model: metadata, version: metadata.activeVersion };
+    const found = await em.findOne(ModelVersion, { model: metadata.id, version: number });
+    return { model: metadata, version: found ? runnable(found) : null };
+  }
+
+  /**
+   * The version a caller's prediction runs, after checking the model is the caller's, the version exists
+   * and is not quarantined.
+   */
   async versionToRun(
     em: EntityManager,
     userId: string,
     modelId: string,
     number: number | null,
   ): Promise<{ model: ModelMetadata; version: RunnableVersion }> {
-    const metadata = await this.#metadataOf(em, modelId);
-    if (!metadata || metadata.ownerId !== userId) throw notFound('Model');
-    let version: RunnableVersion;
-    if (number === null) {
-      if (!metadata.activeVersion) {
-        throw badUserInput(
-          'This model has no active version yet: upload one with uploadModelVersion',
-          'modelId',
-        );
-      }
-      version = metadata.activeVersion;
-    } else {
-      const found = await em.findOne(ModelVersion, { model: modelId, version: number });
-      if (!found) throw badUserInput(`Version ${number} of this model does not exist`, 'version');
-      version = runnable(found);
+    const { model, version } = await this.version(em, userId, modelId, number);
+    if (!version) {
+      if (number !== null) throw badUserInput(`Version ${number} of this model does not exist`, 'version');
+      throw badUserInput(
+        'This model has no active version yet: upload one with uploadModelVersion',
+        'modelId',
+      );
     }
     if (version.quarantinedUntil !== null && version.quarantinedUntil > Date.now()) {
       throw modelQuarantined(version.version, new Date(version.quarantinedUntil), version.lastError);
     }
-    return { model: metadata, version };
+    return { model, version };
   }
 
   /**

@@ -1,11 +1,26 @@
 import { createHash } from 'node:crypto';
 import type Keyv from 'keyv';
-import type { TensorMap } from '../../infra/inference/tensor-data.ts';
+import { ByteBoundedCache } from '../../infra/cache/byte-bounded-cache.ts';
+import {
+  type TensorMap,
+  tensorBytes,
+  tensorFromBytes,
+  tensorMapBytes,
+} from '../../infra/inference/tensor-data.ts';
+import { isNumericElementType } from '../../infra/inference/tensor-spec.ts';
 import { OutageGuard } from '../../infra/outage-guard.ts';
 import type { Logger } from '../../logger.ts';
-import type { TensorOutputs } from './prediction.entity.ts';
 
-export type PredictionCacheConfig = { ttlMs: number; maxEntryBytes: number };
+export type PredictionCacheConfig = {
+  ttlMs: number;
+  /** Outputs larger than this (their elements' bytes) are not cached. */
+  maxEntryBytes: number;
+  /** What this process keeps in its own memory, in front of Redis. */
+  memoryBytes: number;
+};
+
+/** Outputs as Redis keeps them: JSON, each tensor's elements in base64. */
+type StoredOutputs = Record<string, { type: string; dims: number[]; data: string }>;
 
 const TIMEOUT_MS = 100;
 
@@ -13,47 +28,57 @@ const TIMEOUT_MS = 100;
  * Outputs of earlier predictions, keyed by the exact model version and a hash of the validated input
  * tensors. A new or re-activated version, a rename or a deletion can never serve old outputs: the
  * version id is in the key, and the caller reads the version (after authorization) before the cache.
+ *
+ * Two tiers: this process's memory, bounded by bytes, then Redis, shared by every instance. Outputs of a
+ * (version, inputs) pair never change, so neither tier needs invalidating; a hit in memory costs no
+ * round trip at all. Without Redis (`shared` null) memory is the only tier.
  */
 export class PredictionCache {
-  readonly #store: Keyv;
+  readonly #memory: ByteBoundedCache<string, TensorMap>;
+  readonly #shared: Keyv | null;
   readonly #config: PredictionCacheConfig;
   readonly #guard: OutageGuard;
-  readonly #inFlight = new Map<string, Promise<TensorOutputs>>();
+  readonly #inFlight = new Map<string, Promise<TensorMap>>();
 
-  constructor(store: Keyv, config: PredictionCacheConfig, logger: Logger) {
-    this.#store = store;
+  constructor(shared: Keyv | null, config: PredictionCacheConfig, logger: Logger) {
+    this.#memory = new ByteBoundedCache(config.memoryBytes, config.ttlMs);
+    this.#shared = shared;
     this.#config = config;
     this.#guard = new OutageGuard(logger, TIMEOUT_MS, {
-      down: 'prediction cache unavailable; predicting uncached meanwhile',
-      back: 'prediction cache is back',
+      down: 'shared prediction cache unavailable; using this process’s memory only meanwhile',
+      back: 'shared prediction cache is back',
     });
   }
 
-  /**
-   * Cached outputs, or `compute()`'s, stored for next time. Concurrent identical misses in this process
-   * share one computation. Cache trouble never fails a prediction: it just runs uncached.
-   */
-  async getOrCompute(
-    versionId: string,
-    feeds: TensorMap,
-    compute: () => Promise<TensorOutputs>,
-  ): Promise<{ outputs: TensorOutputs; cached: boolean }> {
-    const key = predictionKey(versionId, feeds);
-    const hit = await this.#attempt(() => this.#store.get<TensorOutputs>(key));
-    if (hit) return { outputs: hit, cached: true };
+  /** What either tier holds for the key. Cache trouble is a miss, never an error. */
+  async get(key: string): Promise<TensorMap | undefined> {
+    const local = this.#memory.get(key);
+    if (local || !this.#shared) return local;
+    const stored = await this.#attempt(() => this.#shared!.get<StoredOutputs>(key));
+    const outputs = stored && decode(stored);
+    if (outputs) this.#memory.set(key, outputs, tensorMapBytes(outputs));
+    return outputs ?? undefined;
+  }
 
+  /**
+   * `compute()`'s outputs, stored in both tiers for next time. Concurrent identical misses in this process
+   * share one computation; a failure is not stored.
+   */
+  async compute(key: string, compute: () => Promise<TensorMap>): Promise<TensorMap> {
     const pending = this.#inFlight.get(key);
-    if (pending) return { outputs: await pending, cached: false };
+    if (pending) return pending;
     const computing = compute();
     this.#inFlight.set(key, computing);
     try {
       const outputs = await computing;
-      const size = Buffer.byteLength(JSON.stringify(outputs));
-      if (size <= this.#config.maxEntryBytes) {
+      const bytes = tensorMapBytes(outputs);
+      if (bytes <= this.#config.maxEntryBytes) {
+        this.#memory.set(key, outputs, bytes);
         // Not awaited by the caller's response: storing is for the next request.
-        void this.#attempt(() => this.#store.set(key, outputs, this.#config.ttlMs));
+        if (this.#shared)
+          void this.#attempt(() => this.#shared!.set(key, encode(outputs), this.#config.ttlMs));
       }
-      return { outputs, cached: false };
+      return outputs;
     } finally {
       this.#inFlight.delete(key);
     }
@@ -65,17 +90,38 @@ export class PredictionCache {
   }
 }
 
+function encode(outputs: TensorMap): StoredOutputs {
+  const stored: StoredOutputs = {};
+  for (const [name, tensor] of Object.entries(outputs)) {
+    stored[name] = {
+      type: tensor.type,
+      dims: [...tensor.dims],
+      data: Buffer.from(tensorBytes(tensor)).toString('base64'),
+    };
+  }
+  return stored;
+}
+
+/** Null for anything that is not what `encode` wrote (an entry of an older release, say): a miss. */
+function decode(stored: StoredOutputs): TensorMap | null {
+  const outputs: TensorMap = {};
+  for (const [name, tensor] of Object.entries(stored)) {
+    if (typeof tensor?.data !== 'string' || !isNumericElementType(tensor.type)) return null;
+    outputs[name] = tensorFromBytes(tensor.type, tensor.dims, Buffer.from(tensor.data, 'base64'));
+  }
+  return outputs;
+}
+
 /**
- * The same numbers in the same shape give the same key, however the JSON was spaced or its keys ordered,
- * and whether a single input came bare or by name: the key hashes the validated tensors themselves.
+ * The same numbers in the same shape give the same key, however they were sent (JSON or binary, spaced or
+ * ordered any way, a single input bare or by name): the key hashes the validated tensors themselves.
  */
 export function predictionKey(versionId: string, feeds: TensorMap): string {
   const hash = createHash('sha256');
   for (const name of Object.keys(feeds).sort()) {
     const tensor = feeds[name]!;
-    const { data } = tensor;
     hash.update(`${name}\0${tensor.type}\0${tensor.dims.join('x')}\0`);
-    hash.update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    hash.update(tensorBytes(tensor));
   }
   return `${versionId}:${hash.digest('base64url')}`;
 }

@@ -1,3 +1,4 @@
+import { admitsConcurrently } from '../../schema/admission-plugin.ts';
 import { builder } from '../../schema/builder.ts';
 import { idConnection, MAX_PAGE } from '../../schema/connections.ts';
 import { keyScoped, needsKeyScope } from '../../schema/key-scopes.ts';
@@ -5,6 +6,7 @@ import { viewerId } from '../auth/viewer.ts';
 import { ModelRef, ModelVersionRef } from '../models/model.graphql.ts';
 import type { Prediction } from './prediction.entity.ts';
 import { predictionStream } from './prediction.events.ts';
+import { predictCost } from './prediction.service.ts';
 
 export const PredictionRef = builder.objectRef<Prediction>('Prediction').implement({
   extensions: needsKeyScope('PREDICT'),
@@ -65,9 +67,6 @@ builder.queryField('predictions', (t) =>
   ),
 );
 
-const PREDICT_COST = 10;
-const ROWS_PER_POINT = 10;
-
 /** The rows a call sends: the longest first dimension of its inputs (a map of them, or one bare array). */
 function rowsSent(inputs: unknown): number {
   if (Array.isArray(inputs)) return inputs.length;
@@ -80,15 +79,20 @@ function rowsSent(inputs: unknown): number {
 builder.mutationField('predict', (t) =>
   t.field({
     type: PredictionRef,
-    description: `Runs a model version on your inputs. Costs ${PREDICT_COST} points plus one per ${ROWS_PER_POINT} rows sent.`,
+    description: `Runs a model version on your inputs. Costs ${predictCost(0)} points plus one per 10 rows sent.`,
     // Scope and ownership first: a call for someone else's model spends nothing.
     authScopes: (_root, { input }) => ({ modelOwner: String(input.modelId) }),
-    extensions: needsKeyScope('PREDICT'),
+    extensions: { ...needsKeyScope('PREDICT'), ...admitsConcurrently },
     directives: { rateLimit: { by: 'tier' } },
-    complexity: ({ input }) => PREDICT_COST + Math.ceil(rowsSent(input.inputs) / ROWS_PER_POINT),
+    complexity: ({ input }) => predictCost(rowsSent(input.inputs)),
     args: { input: t.arg({ type: PredictInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      ctx.services.predictions.predict(ctx.em, viewerId(ctx), { ...input, modelId: String(input.modelId) }),
+      ctx.services.predictions.predict(
+        ctx.em,
+        viewerId(ctx),
+        { ...input, modelId: String(input.modelId) },
+        ctx.admission.pending,
+      ),
   }),
 );
 

@@ -5,6 +5,7 @@ import {
   inferenceFailed,
   inferenceStopped,
   inferenceTimeout,
+  notFound,
   outputTooLarge,
 } from '../../errors.ts';
 import { type KeysetPage, keysetQuery } from '../../infra/database/keyset.ts';
@@ -20,13 +21,14 @@ import type { TensorMap } from '../../infra/inference/tensor-data.ts';
 import { fromTensor, InputError, toFeeds } from '../../infra/inference/tensor-input.ts';
 import { UnsupportedModelError } from '../../infra/inference/tensor-spec.ts';
 import type { Models } from '../models/model.service.ts';
+import type { ModelMetadata, RunnableVersion } from '../models/model-metadata-cache.ts';
 import {
   Prediction,
   type PredictionRecord,
   predictionData,
   type TensorOutputs,
 } from './prediction.entity.ts';
-import type { PredictionCache } from './prediction-cache.ts';
+import { type PredictionCache, predictionKey } from './prediction-cache.ts';
 import type { PredictionHistory } from './prediction-history.ts';
 
 /** What a failed run tells the caller; anything else is unexpected (and masked). */
@@ -42,7 +44,7 @@ function runError(error: unknown): unknown {
 }
 
 /** What predictions need of models: whose a model is, which version to run, and its bytes. */
-export type ModelCatalog = Pick<Models, 'own' | 'versionToRun' | 'versionBytes' | 'entitiesOf'>;
+export type ModelCatalog = Pick<Models, 'own' | 'idOf' | 'versionToRun' | 'versionBytes' | 'entitiesOf'>;
 
 export type PredictionsDeps = {
   models: ModelCatalog;
@@ -53,6 +55,30 @@ export type PredictionsDeps = {
   maxInputElements: number;
 };
 
+/** The model a call runs and which of its versions. */
+export type PredictTarget = { model: ModelMetadata; version: RunnableVersion };
+
+/** One prediction: its outputs as tensors (what the Open Inference Protocol sends) and as recorded. */
+export type PredictionResult = { record: PredictionRecord; outputs: TensorMap };
+
+export type RunOptions = {
+  /** False always runs the model. */
+  cache: boolean;
+  /**
+   * Settles when the call's limits have admitted it (rejects when they refuse it). The cache is read
+   * meanwhile, so a hit waits for one round trip, not two; the model never runs before it settles.
+   */
+  admitted: Promise<void>;
+};
+
+const PREDICT_COST = 10;
+const ROWS_PER_POINT = 10;
+
+/** The cost of a prediction in points: 10, plus one per 10 rows sent. */
+export function predictCost(rows: number): number {
+  return PREDICT_COST + Math.ceil(rows / ROWS_PER_POINT);
+}
+
 /** Running models for their owners: inputs checked, outputs cached, every call recorded. */
 export class Predictions {
   readonly #deps: PredictionsDeps;
@@ -61,54 +87,91 @@ export class Predictions {
     this.#deps = deps;
   }
 
+  /** The most numbers one call may send across all its inputs. */
+  get maxInputElements(): number {
+    return this.#deps.maxInputElements;
+  }
+
+  /**
+   * What a call of the user's runs: `modelRef` is the model's id or, for the Open Inference Protocol, its
+   * name; `version` null means the active one. NOT_FOUND for anything not the user's.
+   */
+  async target(
+    em: EntityManager,
+    userId: string,
+    modelRef: string,
+    version: number | null,
+  ): Promise<PredictTarget> {
+    const modelId = await this.#deps.models.idOf(em, userId, modelRef);
+    if (!modelId) throw notFound('Model');
+    return this.#deps.models.versionToRun(em, userId, modelId, version);
+  }
+
+  /** GraphQL's `predict`: JSON inputs, the prediction as an entity whose model and version are in hand. */
   async predict(
     em: EntityManager,
     userId: string,
     input: { modelId: string; version?: number | null; inputs?: unknown; cache?: boolean | null },
+    admitted: Promise<void>,
   ): Promise<Prediction> {
-    const { models, inference, cache, history } = this.#deps;
-    const started = performance.now();
-    const { model, version } = await models.versionToRun(em, userId, input.modelId, input.version ?? null);
-
-    let feeds: ReturnType<typeof toFeeds>;
+    const target = await this.target(em, userId, input.modelId, input.version ?? null);
+    let feeds: TensorMap;
     try {
-      feeds = toFeeds(version.inputs, input.inputs, this.#deps.maxInputElements);
+      feeds = toFeeds(target.version.inputs, input.inputs, this.#deps.maxInputElements);
     } catch (error) {
       if (error instanceof InputError) throw badUserInput(error.message, 'inputs');
       throw error;
     }
-    const infer = async (): Promise<TensorOutputs> => {
-      let results: TensorMap;
+    const { record } = await this.run(em, userId, target, feeds, { cache: input.cache !== false, admitted });
+    this.#deps.models.entitiesOf(em, target.model, target.version);
+    return em.create(Prediction, predictionData(record), { persist: false });
+  }
+
+  /** Runs checked input tensors on the target version: from the cache when it can, recorded in history. */
+  async run(
+    em: EntityManager,
+    userId: string,
+    { model, version }: PredictTarget,
+    feeds: TensorMap,
+    options: RunOptions,
+  ): Promise<PredictionResult> {
+    const { models, inference, cache, history } = this.#deps;
+    const started = performance.now();
+    const infer = async (): Promise<TensorMap> => {
       try {
-        results = await inference.run(version, feeds, {
+        return await inference.run(version, feeds, {
           userId,
           loadBytes: () => models.versionBytes(em, version.id),
         });
       } catch (error) {
         throw runError(error);
       }
-      const outputs: TensorOutputs = {};
-      for (const [name, tensor] of Object.entries(results)) outputs[name] = fromTensor(tensor);
-      return outputs;
     };
-    const { outputs, cached } =
-      input.cache === false
-        ? { outputs: await infer(), cached: false }
-        : await cache.getOrCompute(version.id, feeds, infer);
-
+    let outputs: TensorMap;
+    let cached = false;
+    if (options.cache) {
+      const key = predictionKey(version.id, feeds);
+      const [, hit] = await Promise.all([options.admitted, cache.get(key)]);
+      cached = hit !== undefined;
+      outputs = hit ?? (await cache.compute(key, infer));
+    } else {
+      await options.admitted;
+      outputs = await infer();
+    }
+    const json: TensorOutputs = {};
+    for (const [name, tensor] of Object.entries(outputs)) json[name] = fromTensor(tensor);
     const record: PredictionRecord = {
       id: uuidv7(),
       userId,
       modelId: model.id,
       versionId: version.id,
-      outputs,
+      outputs: json,
       cached,
       latencyMs: performance.now() - started,
       createdAt: new Date(),
     };
     await history.record(record);
-    models.entitiesOf(em, model, version);
-    return em.create(Prediction, predictionData(record), { persist: false });
+    return { record, outputs };
   }
 
   /** The caller's predictions, newest first, optionally of one model, a page at a time. */

@@ -26,6 +26,8 @@ export class Admission {
   readonly #clientIp: string | null;
   #requested = 0;
   #first: Promise<void> | null = null;
+  /** The latest field's admission. */
+  #latest: Promise<void> = Promise.resolve();
   #points: { tier: Tier; state: WindowState } | null = null;
   /** The latest calls outcome, for the response's RateLimit headers. */
   #calls: RateLimitOutcome | null = null;
@@ -44,9 +46,19 @@ export class Admission {
   admit(limit: FieldLimit | null): Promise<void> {
     if (!this.#first) {
       this.#first = this.#chargeFirst(limit);
-      return this.#first;
+      this.#latest = this.#first;
+    } else {
+      this.#latest = this.#first.then(() => (limit ? this.#chargeCalls(limit) : undefined));
     }
-    return this.#first.then(() => (limit ? this.#chargeCalls(limit) : undefined));
+    return this.#latest;
+  }
+
+  /**
+   * The admission of the field being resolved, for a resolver that runs while it is decided (see
+   * AdmissionPlugin): it must wait for this before doing anything the caller pays for.
+   */
+  get pending(): Promise<void> {
+    return this.#latest;
   }
 
   get callsOutcome(): RateLimitOutcome | null {

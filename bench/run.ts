@@ -14,7 +14,13 @@ import pg from 'pg';
 import { irisLikeClassifier, mlpModel } from '../test/fixtures/onnx-models.ts';
 import { freePort } from '../test/support/redis-server.ts';
 import type { LoopDelay } from './event-loop-probe.ts';
+import { type Latency, measureLatency } from './latency.ts';
 import { measureOperationOverhead, measureRefusals, type OverheadRow } from './operation-overhead.ts';
+
+/** Requests per round of the concurrency-1 latency scenarios. */
+const LATENCY_REQUESTS = Number(process.env.BENCH_LATENCY_REQUESTS ?? 2000);
+
+type LatencyRow = Latency & { name: string; overheadP50: number | null };
 
 const POSTGRES = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -105,7 +111,7 @@ type Scenario = {
   url: string;
   headers?: Record<string, string>;
   /** A fixed body, or a new one per request (distinct inputs: cache misses). */
-  body: () => string;
+  body: () => string | Buffer;
   fixed?: boolean;
   /** The process behind `url`, whose event-loop delay is read during the scenario. */
   server?: ChildProcess;
@@ -177,18 +183,44 @@ function medianOf(rounds: Measured[]): Measured & { roundsRps: number[] } {
 type Target = { target: string; measured: string; met: boolean };
 
 /** The issue's targets, read off this run's results (each at every connection count measured). */
-function checkTargets(results: Measured[], overhead: OverheadRow[]): Target[] {
+function checkTargets(results: Measured[], overhead: OverheadRow[], latencies: LatencyRow[]): Target[] {
   const at = (name: string, connections: number) =>
     results.find((r) => r.name === name && r.connections === connections);
   const targets: Target[] = [];
   for (const connections of CONNECTIONS) {
     const hit = at('predict small, hit, key', connections);
     const trivialKey = at('trivial query, API key', connections);
-    if (hit && trivialKey) {
-      const ratio = hit.rps / trivialKey.rps;
+    const missKey = at('predict small, miss, key', connections);
+    if (hit && missKey && trivialKey) {
+      for (const [label, row, wanted] of [
+        ['cache hit', hit, 0.8],
+        ['cache miss', missKey, 0.6],
+      ] as const) {
+        const ratio = row.rps / trivialKey.rps;
+        targets.push({
+          target: `GraphQL predict, small model, ${label} ≥ ${wanted} × trivial authenticated query (${connections} conns)`,
+          measured: `${ratio.toFixed(2)} (${row.rps.toFixed(0)} vs ${trivialKey.rps.toFixed(0)} req/s)`,
+          met: ratio >= wanted,
+        });
+      }
+    }
+    const bareSmall = at('baseline: bare onnxruntime, small', connections);
+    const oip = at('oip small, miss, key', connections);
+    if (oip && bareSmall) {
+      const ratio = oip.rps / bareSmall.rps;
       targets.push({
-        target: `cache-hit predict ≥ 0.6 × trivial query (${connections} conns)`,
-        measured: `${ratio.toFixed(2)} (${hit.rps.toFixed(0)} vs ${trivialKey.rps.toFixed(0)} req/s)`,
+        target: `OIP infer, small model ≥ 0.5 × bare onnxruntime (${connections} conns)`,
+        measured: `${ratio.toFixed(2)} (${oip.rps.toFixed(0)} vs ${bareSmall.rps.toFixed(0)} req/s)`,
+        met: ratio >= 0.5,
+      });
+    }
+    const binary = at('oip large, miss, key, 64 rows, binary', connections);
+    const bare64 = at('baseline: bare onnxruntime, large, 64 rows', connections);
+    if (binary && bare64) {
+      const ratio = binary.rps / bare64.rps;
+      targets.push({
+        target: `OIP infer with binary tensors, 64 rows of the large model ≥ 0.6 × bare onnxruntime's rows/s (${connections} conns)`,
+        measured: `${ratio.toFixed(2)} (${(binary.rps * 64).toFixed(0)} vs ${(bare64.rps * 64).toFixed(0)} rows/s)`,
         met: ratio >= 0.6,
       });
     }
@@ -249,6 +281,15 @@ function checkTargets(results: Measured[], overhead: OverheadRow[]): Target[] {
       target: 'large model, 64 conns: batching ≥ 3 × batching off, p99 no worse',
       measured: `${ratio.toFixed(2)} × (${batched.rps.toFixed(0)} vs ${unbatched.rps.toFixed(0)} req/s), p99 ${batched.p99} vs ${unbatched.p99} ms`,
       met: ratio >= 3 && batched.p99 <= unbatched.p99,
+    });
+  }
+  for (const row of latencies) {
+    const wanted = row.name.startsWith('oip') ? 0.4 : row.name.startsWith('predict') ? 0.7 : null;
+    if (wanted === null) continue;
+    targets.push({
+      target: `latency at concurrency 1, ${row.name}: p50 ≤ ${wanted} ms, p99 ≤ 5 ms`,
+      measured: `p50 ${row.p50.toFixed(2)} ms, p99 ${row.p99.toFixed(2)} ms`,
+      met: row.p50 <= wanted && row.p99 <= 5,
     });
   }
   const delays = results.filter((r) => r.loopDelay !== null && !r.name.startsWith('baseline'));
@@ -371,6 +412,55 @@ async function main() {
       const inputs = rowsOf(rows, width);
       return () => JSON.stringify({ inputs });
     };
+    const base = `http://127.0.0.1:${mlpPort}`;
+    const oipUrl = (model: string) => `${base}/v2/models/${models[model]}/infer`;
+    const oipJson = (width: number, distinct: boolean, rows = 1) => {
+      const fixed = rowsOf(rows, width).flat();
+      return () =>
+        JSON.stringify({
+          inputs: [
+            {
+              name: 'x',
+              shape: [rows, width],
+              datatype: 'FP32',
+              data: distinct ? rowsOf(rows, width).flat() : fixed,
+            },
+          ],
+        });
+    };
+    // The binary extension: the JSON, then the rows' float32 bytes.
+    const oipHeader = (rows: number, width: number) =>
+      Buffer.from(
+        JSON.stringify({
+          inputs: [
+            {
+              name: 'x',
+              shape: [rows, width],
+              datatype: 'FP32',
+              parameters: { binary_data_size: rows * width * 4 },
+            },
+          ],
+        }),
+      );
+    const oipBinary = (rows: number, width: number) => {
+      const header = oipHeader(rows, width);
+      return () => Buffer.concat([header, Buffer.from(Float32Array.from(rowsOf(rows, width).flat()).buffer)]);
+    };
+    const base64Body = (model: string, width: number, rows: number) => () =>
+      JSON.stringify({
+        query: predictQuery,
+        variables: {
+          i: {
+            modelId: models[model],
+            inputs: {
+              x: {
+                shape: [rows, width],
+                base64: Buffer.from(Float32Array.from(rowsOf(rows, width).flat()).buffer).toString('base64'),
+              },
+            },
+          },
+        },
+      });
     const scenarios: Scenario[] = [
       {
         name: 'baseline: bare yoga, trivial query',
@@ -465,6 +555,42 @@ async function main() {
         body: predictBody('large', 64, true, 64),
       },
       {
+        name: 'predict large, miss, key, 64 rows, base64',
+        baseline: 'baseline: bare onnxruntime, large, 64 rows',
+        url,
+        headers: key,
+        body: base64Body('large', 64, 64),
+      },
+      {
+        name: 'oip small, miss, key',
+        baseline: 'baseline: bare onnxruntime, small',
+        url: oipUrl('small'),
+        headers: key,
+        body: oipJson(4, true),
+      },
+      {
+        name: 'oip small, hit, key',
+        baseline: 'baseline: bare onnxruntime, small',
+        url: oipUrl('small'),
+        headers: key,
+        body: oipJson(4, false),
+        fixed: true,
+      },
+      {
+        name: 'oip large, miss, key, 64 rows, json',
+        baseline: 'baseline: bare onnxruntime, large, 64 rows',
+        url: oipUrl('large'),
+        headers: key,
+        body: oipJson(64, true, 64),
+      },
+      {
+        name: 'oip large, miss, key, 64 rows, binary',
+        baseline: 'baseline: bare onnxruntime, large, 64 rows',
+        url: oipUrl('large'),
+        headers: { ...key, 'inference-header-content-length': String(oipHeader(64, 64).length) },
+        body: oipBinary(64, 64),
+      },
+      {
         name: 'predict large, miss, key, batching off',
         baseline: 'predict large, miss, key',
         url: unbatchedUrl,
@@ -524,7 +650,8 @@ async function main() {
       [`http://127.0.0.1:${onnxLargePort}/`, onnxLarge],
       [`http://127.0.0.1:${yogaPort}/graphql`, yoga],
     ]);
-    for (const scenario of scenarios) scenario.server = servers.get(scenario.url);
+    for (const scenario of scenarios)
+      scenario.server = servers.get(scenario.url) ?? (scenario.url.startsWith(base) ? mlp : undefined);
 
     // Rounds go through every scenario in turn, so a slow minute of a shared machine lands on all of
     // them; each figure reported is the median of its rounds.
@@ -544,6 +671,43 @@ async function main() {
     }
     const results = [...rounds.values()].map(medianOf);
 
+    // Latency at concurrency 1: where a lone request waits. Medians of the rounds' p50 and p99.
+    const latencyScenarios = [
+      'baseline: bare onnxruntime, small',
+      'baseline: bare yoga, trivial query',
+      'trivial query, API key',
+      'predict small, hit, key',
+      'predict small, miss, key',
+      'oip small, hit, key',
+      'oip small, miss, key',
+    ].flatMap((name) =>
+      scenarios.filter((scenario) => scenario.name === name && (!ONLY || name.includes(ONLY))),
+    );
+    const latencyRounds = new Map<string, Latency[]>();
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const scenario of latencyScenarios) {
+        const measured = await measureLatency(scenario.url, {
+          headers: scenario.headers ?? {},
+          body: scenario.body,
+          count: LATENCY_REQUESTS,
+          warmUp: round === 0 ? 500 : 100,
+        });
+        latencyRounds.set(scenario.name, [...(latencyRounds.get(scenario.name) ?? []), measured]);
+        console.error(`round ${round + 1}, 1 client  ${scenario.name}: p50 ${measured.p50.toFixed(3)} ms`);
+      }
+    }
+    const bareP50 = median((latencyRounds.get('baseline: bare onnxruntime, small') ?? []).map((l) => l.p50));
+    const latencies: LatencyRow[] = [...latencyRounds].map(([name, measured]) => {
+      const p50 = median(measured.map((l) => l.p50));
+      return {
+        name,
+        p50,
+        p99: median(measured.map((l) => l.p99)),
+        mean: median(measured.map((l) => l.mean)),
+        overheadP50: name.startsWith('baseline') || Number.isNaN(bareP50) ? null : p50 - bareP50,
+      };
+    });
+
     const rows = results.map((result) => {
       const scenario = scenarios.find((s) => s.name === result.name)!;
       const base = results.find((r) => r.name === scenario.baseline && r.connections === result.connections);
@@ -560,7 +724,15 @@ async function main() {
     }
     const overhead = measureOperationOverhead();
     const refusals = measureRefusals();
-    const targets = checkTargets(results, overhead);
+    const targets = checkTargets(results, overhead, latencies);
+    const latencyLines = [
+      '| scenario (1 client) | p50 ms | p99 ms | mean ms | p50 over bare onnxruntime |',
+      '| --- | ---: | ---: | ---: | ---: |',
+      ...latencies.map(
+        (row) =>
+          `| ${row.name} | ${row.p50.toFixed(3)} | ${row.p99.toFixed(3)} | ${row.mean.toFixed(3)} | ${row.overheadP50 === null ? '' : `+${row.overheadP50.toFixed(3)} ms`} |`,
+      ),
+    ];
     const targetLines = targets.map((t) => `- ${t.met ? 'met' : 'NOT met'}: ${t.target}: ${t.measured}`);
     const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}`;
     const overheadLines = [
@@ -575,7 +747,7 @@ async function main() {
       (row) => `- ${row.document}: refused in ${(row.refusedUs / 1000).toFixed(2)} ms`,
     );
     console.log(
-      `\n${machine}, median of ${ROUNDS} rounds of ${DURATION} s per scenario\n\n${lines.join('\n')}\n\nFair-use CPU per request (in-process):\n\n${overheadLines.join('\n')}\n\nHostile documents (in-process, parse and validate):\n${refusalLines.join('\n')}\n\nTargets:\n${targetLines.join('\n')}`,
+      `\n${machine}, median of ${ROUNDS} rounds of ${DURATION} s per scenario\n\n${lines.join('\n')}\n\nLatency at concurrency 1 (${LATENCY_REQUESTS} requests a round, kept-alive connection):\n\n${latencyLines.join('\n')}\n\nFair-use CPU per request (in-process):\n\n${overheadLines.join('\n')}\n\nHostile documents (in-process, parse and validate):\n${refusalLines.join('\n')}\n\nTargets:\n${targetLines.join('\n')}`,
     );
     mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
     const report = JSON.stringify(
@@ -585,6 +757,7 @@ async function main() {
         durationSeconds: DURATION,
         rounds: ROUNDS,
         rows,
+        latencies,
         overhead,
         refusals,
         targets,

@@ -68,12 +68,24 @@ export type OperationLimits = {
   suggestions: boolean;
 };
 
+/**
+ * How concurrent calls of one version are batched (Triton's dynamic batcher): the server's defaults,
+ * which a model may override (`updateModel(input: { batching })`).
+ */
 export type BatchingConfig = {
-  /** How long the first request of a batch waits for others; 0 gathers what arrives in one turn. */
+  /**
+   * How long calls may wait for a batch to fill. 0: never wait; calls that queue while the workers are busy
+   * still run together, so batches grow with load and a lone call runs at once.
+   */
   windowMs: number;
-  /** A batch runs as soon as it holds this many rows. */
+  /** The most rows one batch holds. */
   maxRows: number;
+  /** Batch sizes (rows) to run as soon as they can be formed, before the window ends; empty: only maxRows. */
+  preferredRows: number[];
 };
+
+/** What one model changes of the server's batching (`updateModel(input: { batching })`). */
+export type ModelBatching = Partial<BatchingConfig>;
 
 export type InferenceConfig = {
   /**
@@ -234,6 +246,16 @@ export function loadConfig(env: Env = process.env): Config {
       return fallback;
     }
     return value;
+  };
+  const integers = (name: string, fallback: number[], min: number, max: number): number[] => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const values = raw.split(',').map((part) => part.trim());
+    if (!values.every((value) => /^\d+$/.test(value) && Number(value) >= min && Number(value) <= max)) {
+      problems.push(`${name} must be whole numbers from ${min} to ${max}, separated by commas, got "${raw}"`);
+      return fallback;
+    }
+    return values.map(Number).sort((a, b) => a - b);
   };
   const flag = (name: string, fallback: boolean): boolean => {
     const raw = read(name);
@@ -443,6 +465,7 @@ export function loadConfig(env: Env = process.env): Config {
         : {
             windowMs: integer('INFERENCE_BATCH_WINDOW_MS', 0, 0, 1000),
             maxRows: integer('INFERENCE_BATCH_MAX_ROWS', 64, 1, 100_000),
+            preferredRows: integers('INFERENCE_BATCH_PREFERRED_ROWS', [], 1, 100_000),
           },
     };
   };

@@ -155,6 +155,7 @@ async function createModelServices(config: Config, logger: Logger) {
     events,
     logger,
     maxUploadBytes: config.models.maxUploadBytes,
+    batching: config.inference.batching,
   });
   const shared: ModelServices = {
     config,

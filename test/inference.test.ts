@@ -69,7 +69,8 @@ describe('micro-batching', () => {
     async (_, make) => {
       const workers = make();
       const runner = counting(workers);
-      const batcher = new MicroBatcher(runner, { windowMs: 5, maxRows: 64 });
+      const batcher = new MicroBatcher(runner);
+      const policy = { windowMs: 5, maxRows: 64, preferredRows: [] };
       let loads = 0;
       const loadBytes = async () => {
         loads++;
@@ -90,6 +91,7 @@ describe('micro-batching', () => {
                 outputNames: ['logits'],
               },
               loadBytes,
+              policy,
             ),
           ),
         );
@@ -111,6 +113,43 @@ describe('micro-batching', () => {
       }
     },
   );
+});
+
+describe('batching policy', () => {
+  const job = (rows: number) => ({
+    versionId: 'v-policy',
+    tenant: 'u1',
+    maxOutputElements: 1000,
+    feeds: {
+      x: { type: 'float32' as const, dims: [rows, 4], data: Float32Array.from(rowsOf(rows, 1).flat()) },
+    },
+    outputNames: ['logits'],
+  });
+  const loadBytes = async () => LINEAR;
+
+  it('runs a lone call at once with no window, and waits for a preferred size, or the window, with one', async () => {
+    const workers = pool('thread');
+    const runner = counting(workers);
+    const batcher = new MicroBatcher(runner);
+    try {
+      await batcher.run(job(1), loadBytes, { windowMs: 0, maxRows: 64, preferredRows: [] });
+      expect(runner.calls).toEqual([1]);
+
+      // Four calls make the preferred batch of 4: they run together, long before the window ends.
+      const policy = { windowMs: 10_000, maxRows: 64, preferredRows: [4, 8] };
+      const started = Date.now();
+      await Promise.all([1, 2, 3, 4].map(() => batcher.run(job(1), loadBytes, policy)));
+      expect(runner.calls.slice(1)).toEqual([4]);
+      expect(Date.now() - started).toBeLessThan(5_000);
+
+      // Two calls make no preferred size: they wait for the window, then run together.
+      const short = { windowMs: 300, maxRows: 64, preferredRows: [4] };
+      await Promise.all([1, 2].map(() => batcher.run(job(1), loadBytes, short)));
+      expect(runner.calls.slice(2)).toEqual([2]);
+    } finally {
+      await workers.close();
+    }
+  });
 });
 
 describe('predict under concurrency', () => {

@@ -75,6 +75,18 @@ const UpdateModelDocument = graphql(`
   }
 `);
 
+const BatchingDocument = graphql(`
+  mutation ModelBatching($input: UpdateModelInput!) {
+    updateModel(input: $input) {
+      batching {
+        maxQueueDelayMs
+        maxBatchRows
+        preferredBatchRows
+      }
+    }
+  }
+`);
+
 const DeleteModelDocument = graphql(`
   mutation DeleteModel($id: ID!) {
     deleteModel(id: $id)
@@ -219,6 +231,40 @@ describe('versions', () => {
       user.auth,
     );
     expect(errorCode(missing)).toBe('BAD_USER_INPUT');
+  });
+
+  it("takes batching settings of its own, within the server's bounds, and goes back to the server's", async () => {
+    const user = await registerUser(server);
+    const { model } = await modelWithVersion(server, user, IRIS);
+    const batching = async (value: unknown) =>
+      execute(server, BatchingDocument, { input: { id: model.id, batching: value as never } }, user.auth);
+    const set = await batching({ maxQueueDelayMs: 5, preferredBatchRows: [8, 4, 8] });
+    expect(set.data?.updateModel.batching).toEqual({
+      maxQueueDelayMs: 5,
+      maxBatchRows: 64,
+      preferredBatchRows: [4, 8],
+    });
+    // Calls still run, now batched the model's way.
+    const { predict } = await run(
+      server,
+      PredictDocument,
+      { input: { modelId: model.id, inputs: [[1, 2, 3, 4]] } },
+      user.auth,
+    );
+    expect(predict.outputs).toHaveProperty('probabilities');
+    for (const bad of [
+      { maxQueueDelayMs: 5000 },
+      { maxBatchRows: 65 },
+      { maxBatchRows: 4, preferredBatchRows: [8] },
+    ]) {
+      expect(errorCode(await batching(bad))).toBe('BAD_USER_INPUT');
+    }
+    const reset = await batching(null);
+    expect(reset.data?.updateModel.batching).toEqual({
+      maxQueueDelayMs: 0,
+      maxBatchRows: 64,
+      preferredBatchRows: [],
+    });
   });
 
   it('gives concurrent uploads distinct version numbers', async () => {

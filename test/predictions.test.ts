@@ -150,6 +150,74 @@ describe('predict', () => {
     expect(doubled.predict.outputs).toEqual({ doubled: [[8_000_000_000, -14]] });
   });
 
+  it('takes tensors as base64 of their bytes, answering as for the same numbers in JSON, from the same cache', async () => {
+    const user = await registerUser(server);
+    const { model: adder } = await modelWithVersion(server, user, addModel(3));
+    const base64 = (values: number[]) => Buffer.from(new Float32Array(values).buffer).toString('base64');
+    const binary = await run(
+      server,
+      PredictDocument,
+      {
+        input: {
+          modelId: adder.id,
+          inputs: {
+            a: { shape: [2, 3], base64: base64([1, 2, 3, 4, 5, 6]) },
+            b: [
+              [10, 20, 30],
+              [40, 50, 60],
+            ],
+          },
+        },
+      },
+      user.auth,
+    );
+    expect(binary.predict).toMatchObject({
+      outputs: {
+        sum: [
+          [11, 22, 33],
+          [44, 55, 66],
+        ],
+      },
+      cached: false,
+    });
+    const json = await run(
+      server,
+      PredictDocument,
+      {
+        input: {
+          modelId: adder.id,
+          inputs: {
+            a: [
+              [1, 2, 3],
+              [4, 5, 6],
+            ],
+            b: [
+              [10, 20, 30],
+              [40, 50, 60],
+            ],
+          },
+        },
+      },
+      user.auth,
+    );
+    expect(json.predict.cached).toBe(true);
+
+    const refuse = async (a: unknown, reason: RegExp) => {
+      const result = await execute(
+        server,
+        PredictDocument,
+        { input: { modelId: adder.id, inputs: { a, b: [[1, 2, 3]] } } },
+        user.auth,
+      );
+      expect(errorCode(result)).toBe('BAD_USER_INPUT');
+      expect(result.errors![0]!.message).toMatch(reason);
+    };
+    await refuse({ shape: [1, 3], base64: base64([1, 2]) }, /3 elements take 12 bytes, "base64" holds 8/);
+    await refuse({ shape: [1, 4], base64: base64([1, 2, 3, 4]) }, /axis 1 has 4 elements, expected 3/);
+    await refuse({ shape: [1, 3], base64: 'not base64!' }, /must be a base64 string/);
+    await refuse({ shape: [1, 3], base64: base64([1, Number.NaN, 3]) }, /element 1 is not a finite number/);
+  });
+
   it('explains a model without an active version or an unknown version', async () => {
     const user = await registerUser(server);
     const empty = await createModel(server, user);

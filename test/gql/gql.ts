@@ -34,6 +34,7 @@ type Documents = {
     "\n  query Models {\n    models {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n      versions {\n        version\n        sha256\n      }\n    }\n  }\n": typeof types.ModelsDocument,
     "\n  query Model($id: ID!) {\n    model(id: $id) {\n      id\n      name\n      description\n      createdAt\n      updatedAt\n      activeVersion {\n        version\n        inputs {\n          name\n          elementType\n          shape\n        }\n      }\n      versions {\n        version\n      }\n    }\n  }\n": typeof types.ModelDocument,
     "\n  mutation UpdateModel($input: UpdateModelInput!) {\n    updateModel(input: $input) {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n    }\n  }\n": typeof types.UpdateModelDocument,
+    "\n  mutation ModelBatching($input: UpdateModelInput!) {\n    updateModel(input: $input) {\n      batching {\n        maxQueueDelayMs\n        maxBatchRows\n        preferredBatchRows\n      }\n    }\n  }\n": typeof types.ModelBatchingDocument,
     "\n  mutation DeleteModel($id: ID!) {\n    deleteModel(id: $id)\n  }\n": typeof types.DeleteModelDocument,
     "\n  mutation CreateModelWithDescription($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n      name\n      description\n    }\n  }\n": typeof types.CreateModelWithDescriptionDocument,
     "\n  mutation OipKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n    }\n  }\n": typeof types.OipKeyDocument,
@@ -104,6 +105,7 @@ const documents: Documents = {
     "\n  query Models {\n    models {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n      versions {\n        version\n        sha256\n      }\n    }\n  }\n": types.ModelsDocument,
     "\n  query Model($id: ID!) {\n    model(id: $id) {\n      id\n      name\n      description\n      createdAt\n      updatedAt\n      activeVersion {\n        version\n        inputs {\n          name\n          elementType\n          shape\n        }\n      }\n      versions {\n        version\n      }\n    }\n  }\n": types.ModelDocument,
     "\n  mutation UpdateModel($input: UpdateModelInput!) {\n    updateModel(input: $input) {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n    }\n  }\n": types.UpdateModelDocument,
+    "\n  mutation ModelBatching($input: UpdateModelInput!) {\n    updateModel(input: $input) {\n      batching {\n        maxQueueDelayMs\n        maxBatchRows\n        preferredBatchRows\n      }\n    }\n  }\n": types.ModelBatchingDocument,
     "\n  mutation DeleteModel($id: ID!) {\n    deleteModel(id: $id)\n  }\n": types.DeleteModelDocument,
     "\n  mutation CreateModelWithDescription($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n      name\n      description\n    }\n  }\n": types.CreateModelWithDescriptionDocument,
     "\n  mutation OipKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n    }\n  }\n": types.OipKeyDocument,
@@ -248,6 +250,10 @@ export function graphql(source: "\n  query Model($id: ID!) {\n    model(id: $id)
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation UpdateModel($input: UpdateModelInput!) {\n    updateModel(input: $input) {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation UpdateModel($input: UpdateModelInput!) {\n    updateModel(input: $input) {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ModelBatching($input: UpdateModelInput!) {\n    updateModel(input: $input) {\n      batching {\n        maxQueueDelayMs\n        maxBatchRows\n        preferredBatchRows\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation ModelBatching($input: UpdateModelInput!) {\n    updateModel(input: $input) {\n      batching {\n        maxQueueDelayMs\n        maxBatchRows\n        preferredBatchRows\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -1,4 +1,4 @@
-import type { InferenceConfig } from '../../config.ts';
+import type { BatchingConfig, InferenceConfig, ModelBatching } from '../../config.ts';
 import type { Logger } from '../../logger.ts';
 import type { ContainmentFailure } from './inference-errors.ts';
 import type { LoadBytes } from './inference-job.ts';
@@ -9,7 +9,13 @@ import { WorkerPool } from './worker-pool.ts';
 import type { ModelSpecs } from './worker-protocol.ts';
 
 /** What inference needs to know of a model version. */
-export type InferenceVersion = { id: string; inputs: TensorSpec[]; outputs: TensorSpec[] };
+/** A version to run, with its model's batching overrides (null: the server's). */
+export type InferenceVersion = {
+  id: string;
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
+  batching?: ModelBatching | null;
+};
 
 /** Who asks for a run, and how to get the version's bytes if a worker needs them. */
 export type InferenceCaller = { userId: string; loadBytes: LoadBytes };
@@ -30,6 +36,7 @@ function isBatchable(version: InferenceVersion): boolean {
 export class Inference {
   readonly #pool: WorkerPool;
   readonly #batcher: MicroBatcher | null;
+  readonly #batching: BatchingConfig | null;
   readonly #maxOutputElements: number;
 
   /** `onContainmentFailure` hears of every run that passed its deadline or killed its worker. */
@@ -51,7 +58,8 @@ export class Inference {
       logger,
       onContainmentFailure,
     );
-    this.#batcher = batching ? new MicroBatcher(this.#pool, batching) : null;
+    this.#batcher = batching ? new MicroBatcher(this.#pool) : null;
+    this.#batching = batching;
     this.#maxOutputElements = maxOutputElements;
   }
 
@@ -67,8 +75,8 @@ export class Inference {
       outputNames: version.outputs.map((output) => output.name),
       maxOutputElements: this.#maxOutputElements,
     };
-    return this.#batcher && isBatchable(version)
-      ? this.#batcher.run(job, caller.loadBytes)
+    return this.#batcher && this.#batching && isBatchable(version)
+      ? this.#batcher.run(job, caller.loadBytes, { ...this.#batching, ...version.batching })
       : this.#pool.run(job, caller.loadBytes);
   }
 

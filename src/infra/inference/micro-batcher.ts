@@ -13,6 +13,8 @@ type Waiting = {
 };
 
 type Queue = {
+  /** How this version batches: the server's defaults with its model's overrides. */
+  policy: BatchingConfig;
   waiting: Waiting[];
   rows: number;
   inFlight: number;
@@ -26,27 +28,34 @@ type Queue = {
  * Gathers concurrent runs of one model version into one onnxruntime call: rows are stacked along the
  * batch axis and each caller gets its own rows back. 64 separate runs of a small model cost about 50
  * times one run of 64 rows. At most `runner.parallelism` batches of a version are in flight; whatever
- * arrives meanwhile forms the next batch, so batches grow with load and an idle server adds no delay
- * beyond the window.
+ * arrives meanwhile forms the next batch, so batches grow with load, and with no window (the default) a
+ * lone call runs at once. A window lets calls wait for company, up to `windowMs`, or until they make up
+ * one of the preferred batch sizes (as Triton's dynamic batcher does).
  *
  * A batch that the model fails on (one caller's inputs make it throw) is retried one caller at a time,
  * so a bad input fails only its own request. Any other failure (a deadline, a crashed worker, outputs
  * over the cap) is the model's, not an input's: retrying would only repeat it, so the batch fails whole.
  * All callers of one batch are calls of one version, so of its owner.
  */
+/** Whether what waits may run without waiting longer: no window, a full batch, or a preferred size. */
+function full(queue: Queue): boolean {
+  const { windowMs, maxRows, preferredRows } = queue.policy;
+  return (
+    windowMs === 0 || queue.rows >= maxRows || (preferredRows.length > 0 && queue.rows >= preferredRows[0]!)
+  );
+}
+
 export class MicroBatcher {
   readonly #runner: JobRunner;
-  readonly #config: BatchingConfig;
   readonly #queues = new Map<string, Queue>();
   /** Versions whose outputs turned out not to have a row per input row: they run unbatched. */
   readonly #unbatchable = new Set<string>();
 
-  constructor(runner: JobRunner, config: BatchingConfig) {
+  constructor(runner: JobRunner) {
     this.#runner = runner;
-    this.#config = config;
   }
 
-  run(job: InferenceJob, loadBytes: LoadBytes): Promise<TensorMap> {
+  run(job: InferenceJob, loadBytes: LoadBytes, policy: BatchingConfig): Promise<TensorMap> {
     const rows = rowCount(job.feeds);
     // Inputs of different lengths (a query and its documents, say) are not rows of one batch.
     const sameRows = Object.values(job.feeds).every((tensor) => tensor.dims[0] === rows);
@@ -54,9 +63,11 @@ export class MicroBatcher {
     const key = `${job.versionId}\0${job.outputNames.join('\0')}\0${batchKey(job.feeds)}`;
     let queue = this.#queues.get(key);
     if (!queue) {
-      queue = { waiting: [], rows: 0, inFlight: 0, due: false, cancelWindow: null };
+      queue = { policy, waiting: [], rows: 0, inFlight: 0, due: false, cancelWindow: null };
       this.#queues.set(key, queue);
     }
+    // A model's batching changed: the calls from now on say so.
+    queue.policy = policy;
     return new Promise((resolve, reject) => {
       queue.waiting.push({ job, loadBytes, rows, resolve, reject });
       queue.rows += rows;
@@ -83,7 +94,7 @@ export class MicroBatcher {
 
   #pump(key: string, queue: Queue): void {
     while (queue.waiting.length > 0 && queue.inFlight < this.#runner.parallelism) {
-      if (!queue.due && queue.rows < this.#config.maxRows) {
+      if (!queue.due && !full(queue)) {
         this.#arm(key, queue);
         return;
       }
@@ -98,25 +109,24 @@ export class MicroBatcher {
 
   #arm(key: string, queue: Queue): void {
     if (queue.cancelWindow) return;
-    const fire = () => {
+    const timeout = setTimeout(() => {
       queue.cancelWindow = null;
       queue.due = true;
       this.#pump(key, queue);
-    };
-    if (this.#config.windowMs === 0) {
-      const immediate = setImmediate(fire);
-      queue.cancelWindow = () => clearImmediate(immediate);
-    } else {
-      const timeout = setTimeout(fire, this.#config.windowMs);
-      queue.cancelWindow = () => clearTimeout(timeout);
-    }
+    }, queue.policy.windowMs);
+    queue.cancelWindow = () => clearTimeout(timeout);
   }
 
-  /** The oldest waiting runs, up to maxRows rows (always at least one run, however many rows it has). */
+  /**
+   * The oldest waiting runs, up to the largest preferred size there are rows for, or else maxRows (always
+   * at least one run, however many rows it has).
+   */
   #take(queue: Queue): Waiting[] {
+    const { maxRows, preferredRows } = queue.policy;
+    const limit = preferredRows.findLast((size) => size <= Math.min(queue.rows, maxRows)) ?? maxRows;
     let rows = queue.waiting[0]!.rows;
     let count = 1;
-    while (count < queue.waiting.length && rows + queue.waiting[count]!.rows <= this.#config.maxRows) {
+    while (count < queue.waiting.length && rows + queue.waiting[count]!.rows <= limit) {
       rows += queue.waiting[count]!.rows;
       count++;
     }
@@ -127,6 +137,8 @@ export class MicroBatcher {
   }
 
   #dispatch(key: string, queue: Queue, batch: Waiting[]): void {
+    queue.cancelWindow?.();
+    queue.cancelWindow = null;
     queue.inFlight++;
     this.#runBatch(batch).finally(() => {
       queue.inFlight--;

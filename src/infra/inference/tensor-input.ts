@@ -1,4 +1,4 @@
-import { type TensorData, type TensorMap, TYPED_ARRAYS } from './tensor-data.ts';
+import { type TensorData, type TensorMap, TYPED_ARRAYS, tensorFromBytes } from './tensor-data.ts';
 import { formatShape, type NumericElementType, type TensorSpec } from './tensor-spec.ts';
 
 /** A client mistake in `predict` inputs; the message names the input and what it expects. */
@@ -58,9 +58,31 @@ function nameInputs(specs: TensorSpec[], inputs: unknown): Record<string, unknow
   return record;
 }
 
+/** Bytes per element of each type, for tensors sent as base64. */
+const ELEMENT_BYTES: Record<NumericElementType, number> = {
+  float32: 4,
+  float64: 8,
+  int8: 1,
+  uint8: 1,
+  int16: 2,
+  uint16: 2,
+  int32: 4,
+  uint32: 4,
+  int64: 8,
+  uint64: 8,
+};
+
+/** `{ shape, base64 }`: a tensor's elements as base64 of their little-endian bytes, row-major. */
+type BinaryTensor = { shape: unknown; base64: string };
+
+function isBinaryTensor(value: unknown): value is BinaryTensor {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && 'base64' in value;
+}
+
 function toTensor(spec: TensorSpec, value: unknown, budget: number): TensorData {
   const type = spec.elementType as NumericElementType;
   const expected = `input "${spec.name}" expects shape ${formatShape(spec.shape)} of ${type}`;
+  if (isBinaryTensor(value)) return fromBase64(spec, value, budget, expected);
   const dims = measure(value, spec, expected);
   const size = dims.reduce((product, dim) => product * dim, 1);
   if (size > budget) {
@@ -103,6 +125,51 @@ function toTensor(spec: TensorSpec, value: unknown, budget: number): TensorData 
   };
   fill(value, 0, []);
   return { type, dims, data };
+}
+
+/**
+ * A tensor sent as bytes: no number is parsed, so a large call costs a base64 decode and a copy. The
+ * shape is checked as for nested arrays, the byte count against it, and floats must be finite.
+ */
+function fromBase64(spec: TensorSpec, value: BinaryTensor, budget: number, expected: string): TensorData {
+  const type = spec.elementType as NumericElementType;
+  const { shape, base64 } = value;
+  if (!Array.isArray(shape) || !shape.every((dim) => Number.isSafeInteger(dim) && dim > 0)) {
+    throw new InputError(`${expected}: "shape" must be an array of whole numbers from 1`);
+  }
+  if (shape.length !== spec.shape.length) {
+    throw new InputError(`${expected}: got ${shape.length} dimensions, expected ${spec.shape.length}`);
+  }
+  spec.shape.forEach((dim, axis) => {
+    if (dim !== null && shape[axis] !== dim) {
+      throw new InputError(`${expected}: axis ${axis} has ${shape[axis]} elements, expected ${dim}`);
+    }
+  });
+  const size = (shape as number[]).reduce((product, dim) => product * dim, 1);
+  if (size > budget) {
+    throw new InputError(
+      `${expected}: too many elements (${size}), the most a request may send is ${budget}`,
+    );
+  }
+  if (typeof base64 !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(base64)) {
+    throw new InputError(`${expected}: "base64" must be a base64 string`);
+  }
+  const bytes = Buffer.from(base64, 'base64');
+  const needed = size * ELEMENT_BYTES[type];
+  if (bytes.length !== needed) {
+    throw new InputError(
+      `${expected}: ${size} elements take ${needed} bytes, "base64" holds ${bytes.length}`,
+    );
+  }
+  const tensor = tensorFromBytes(type, shape as number[], bytes);
+  if (type === 'float32' || type === 'float64') {
+    const values = tensor.data as Float32Array | Float64Array;
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isFinite(values[i]!))
+        throw new InputError(`${expected}: element ${i} is not a finite number`);
+    }
+  }
+  return tensor;
 }
 
 /** The dimensions, read along the first element of each axis, checked against rank and static sizes. */

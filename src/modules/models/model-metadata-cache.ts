@@ -1,3 +1,4 @@
+import type { ModelBatching } from '../../config.ts';
 import { BoundedMap } from '../../infra/cache/bounded-map.ts';
 import { ExpiringCache } from '../../infra/cache/expiring-cache.ts';
 import type { TensorSpec } from '../../infra/inference/tensor-spec.ts';
@@ -35,6 +36,8 @@ export type ModelMetadata = {
   name: string;
   description: string | null;
   latestVersion: number;
+  /** What the model changes of the server's batching. */
+  batching: ModelBatching | null;
   createdAt: number;
   updatedAt: number;
   activeVersion: RunnableVersion | null;

@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import type { ModelBatching } from '../../config.ts';
 import { uuidv7 } from '../../infra/database/uuid7.ts';
 import { User } from '../users/user.entity.ts';
 
@@ -18,6 +19,8 @@ export const Model = defineEntity({
     activeVersion: p.integer().nullable(),
     /** The highest version number handed out, so numbers are never reused after a version is gone. */
     latestVersion: p.integer().default(0),
+    /** What this model changes of the server's batching; null: nothing. */
+    batching: p.json<ModelBatching>().nullable(),
     /**
      * Not stored: true only on the model a `modelUpdated` event announces as deleted (the row is gone by
      * then; see model.events.ts).

@@ -11,6 +11,7 @@ import { anyKeyScope, keyScoped, needsKeyScope } from '../../schema/key-scopes.t
 import { viewerId } from '../auth/viewer.ts';
 import type { Model } from './model.entity.ts';
 import { modelStream } from './model.events.ts';
+import { effectiveBatching } from './model.service.ts';
 import type { ModelVersion } from './model-version.entity.ts';
 
 const TensorSpecRef = builder.objectRef<TensorSpec>('TensorSpec').implement({
@@ -83,6 +84,34 @@ export const ModelVersionRef = builder.objectRef<ModelVersion>('ModelVersion').i
   }),
 });
 
+type Batching = { windowMs: number; maxRows: number; preferredRows: number[] };
+
+const ModelBatchingRef = builder.objectRef<Batching>('ModelBatching').implement({
+  description:
+    'How concurrent calls of the model are batched into one run, as Triton’s dynamic batcher does: the ' +
+    'server’s settings, with what the model changed of them.',
+  fields: (t) => ({
+    maxQueueDelayMs: t.exposeInt('windowMs', {
+      description:
+        'How long a call may wait for company. 0: never; calls queued behind busy workers still run together.',
+    }),
+    maxBatchRows: t.exposeInt('maxRows', { description: 'The most rows one run takes.' }),
+    preferredBatchRows: t.exposeIntList('preferredRows', {
+      description: 'Batch sizes run as soon as they can be formed, without waiting for the delay to end.',
+    }),
+  }),
+});
+
+const ModelBatchingInput = builder.inputType('ModelBatchingInput', {
+  description:
+    'What the model changes of the server’s batching; a field left out or null keeps the server’s.',
+  fields: (t) => ({
+    maxQueueDelayMs: t.int({ description: '0 to 1000.' }),
+    maxBatchRows: t.int({ description: 'From 1 to the server’s INFERENCE_BATCH_MAX_ROWS.' }),
+    preferredBatchRows: t.intList({ description: 'At most 8 sizes, each at most maxBatchRows.' }),
+  }),
+});
+
 export const ModelRef = builder.objectRef<Model>('Model').implement({
   extensions: needsKeyScope('MODELS_READ'),
   fields: (t) => ({
@@ -122,6 +151,13 @@ export const ModelRef = builder.objectRef<Model>('Model').implement({
     ),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    batching: t.field({
+      type: ModelBatchingRef,
+      nullable: true,
+      description: 'Null when batching is off on this server.',
+      resolve: (model, _args, ctx) =>
+        effectiveBatching(ctx.services.config.inference.batching, model.batching ?? null),
+    }),
     deleted: t.boolean({
       description: 'True only in the `modelUpdated` event that announces the model’s deletion.',
       resolve: (model) => model.deleted === true,
@@ -142,6 +178,10 @@ const UpdateModelInput = builder.inputType('UpdateModelInput', {
     name: t.string(),
     description: t.string(),
     activeVersion: t.int({ description: 'Make this version number the one that predictions use.' }),
+    batching: t.field({
+      type: ModelBatchingInput,
+      description: 'Replaces what the model changes of the server’s batching; null: the server’s again.',
+    }),
   }),
 });
 
@@ -199,8 +239,22 @@ builder.mutationFields((t) => ({
     ...keyScoped('MODELS_WRITE'),
     type: ModelRef,
     args: { input: t.arg({ type: UpdateModelInput, required: true }) },
-    resolve: (_root, { input }, ctx) =>
-      ctx.services.models.update(ctx.em, viewerId(ctx), { ...input, id: String(input.id) }),
+    resolve: (_root, { input }, ctx) => {
+      const { batching, ...rest } = input;
+      return ctx.services.models.update(ctx.em, viewerId(ctx), {
+        ...rest,
+        id: String(input.id),
+        ...(batching === undefined
+          ? {}
+          : {
+              batching: batching && {
+                windowMs: batching.maxQueueDelayMs ?? undefined,
+                maxRows: batching.maxBatchRows ?? undefined,
+                preferredRows: batching.preferredBatchRows ?? undefined,
+              },
+            }),
+      });
+    },
   }),
   deleteModel: t.boolean({
     ...keyScoped('MODELS_WRITE'),

@@ -1,5 +1,6 @@
 import { type EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
+import type { BatchingConfig, ModelBatching } from '../../config.ts';
 import { badUserInput, fileTooLarge, modelQuarantined, notFound } from '../../errors.ts';
 import { ExpiringCache } from '../../infra/cache/expiring-cache.ts';
 import { type KeysetPage, keysetQuery } from '../../infra/database/keyset.ts';
@@ -53,7 +54,14 @@ export type ModelsDeps = {
   logger: Logger;
   /** The largest ONNX upload (MAX_MODEL_BYTES). */
   maxUploadBytes: number;
+  /** The server's batching, which a model may change within its bounds; null: batching is off. */
+  batching: BatchingConfig | null;
 };
+
+/** A model's batching: the server's, with what the model changes of it; null when batching is off. */
+export function effectiveBatching(server: BatchingConfig | null, model: ModelBatching | null) {
+  return server && { ...server, ...model };
+}
 
 /**
  * Models and their versions: ownership, names, uploads, the version a caller's prediction runs, and the
@@ -114,11 +122,18 @@ export class Models {
   async update(
     em: EntityManager,
     userId: string,
-    input: { id: string; name?: string | null; description?: string | null; activeVersion?: number | null },
+    input: {
+      id: string;
+      name?: string | null;
+      description?: string | null;
+      activeVersion?: number | null;
+      batching?: ModelBatching | null;
+    },
   ): Promise<Model> {
     const model = await this.own(em, userId, input.id);
     if (input.name != null) model.name = checkName(input.name);
     if (input.description !== undefined) model.description = checkDescription(input.description);
+    if (input.batching !== undefined) model.batching = this.#checkBatching(input.batching);
     if (input.activeVersion != null) {
       const exists = await em.count(ModelVersion, { model, version: input.activeVersion });
       if (!exists)
@@ -128,6 +143,39 @@ export class Models {
     await flushUniqueName(em, model.name);
     await this.changed(model);
     return model;
+  }
+
+  /** A model's batching overrides, checked against the server's bounds; null or empty: none. */
+  #checkBatching(batching: ModelBatching | null): ModelBatching | null {
+    const server = this.#deps.batching;
+    if (!batching || !server) {
+      if (batching && !server)
+        throw badUserInput('Batching is off on this server (INFERENCE_BATCHING)', 'batching');
+      return null;
+    }
+    const checked: ModelBatching = {};
+    const { windowMs, maxRows, preferredRows } = batching;
+    if (windowMs != null) {
+      if (!Number.isInteger(windowMs) || windowMs < 0 || windowMs > 1000)
+        throw badUserInput('maxQueueDelayMs must be from 0 to 1000', 'batching');
+      checked.windowMs = windowMs;
+    }
+    const most = maxRows ?? server.maxRows;
+    if (maxRows != null) {
+      if (!Number.isInteger(maxRows) || maxRows < 1 || maxRows > server.maxRows)
+        throw badUserInput(
+          `maxBatchRows must be from 1 to ${server.maxRows} (INFERENCE_BATCH_MAX_ROWS)`,
+          'batching',
+        );
+      checked.maxRows = maxRows;
+    }
+    if (preferredRows != null) {
+      const sizes = [...new Set(preferredRows)].sort((a, b) => a - b);
+      if (sizes.length > 8 || sizes.some((size) => !Number.isInteger(size) || size < 1 || size > most))
+        throw badUserInput(`preferredBatchRows must be at most 8 sizes from 1 to ${most}`, 'batching');
+      checked.preferredRows = sizes;
+    }
+    return Object.keys(checked).length > 0 ? checked : null;
   }
 
   async delete(em: EntityManager, userId: string, id: string): Promise<boolean> {
@@ -298,6 +346,7 @@ export class Models {
       description: model.description,
       activeVersion: model.activeVersion?.version ?? null,
       latestVersion: model.latestVersion,
+      batching: model.batching,
       createdAt: new Date(model.createdAt),
       updatedAt: new Date(model.updatedAt),
     });
@@ -363,6 +412,7 @@ export class Models {
       name: model.name,
       description: model.description ?? null,
       latestVersion: model.latestVersion,
+      batching: model.batching ?? null,
       createdAt: model.createdAt.getTime(),
       updatedAt: model.updatedAt.getTime(),
       activeVersion: active && runnable(active),

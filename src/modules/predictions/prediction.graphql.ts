@@ -40,7 +40,9 @@ const PredictInput = builder.inputType('PredictInput', {
       type: 'JSON',
       required: true,
       description:
-        'Map from input name to a nested array of numbers; a model with one input also takes the bare nested array.',
+        'Map from input name to a nested array of numbers; a model with one input also takes the bare nested array. ' +
+        'For many numbers, an input may instead be `{"shape": [64, 64], "base64": "…"}`: its elements as base64 of ' +
+        'their little-endian bytes, row-major (float32: 4 bytes each), which skips parsing JSON numbers.',
     }),
   }),
 });
@@ -67,12 +69,19 @@ builder.queryField('predictions', (t) =>
   ),
 );
 
-/** The rows a call sends: the longest first dimension of its inputs (a map of them, or one bare array). */
+/**
+ * The rows a call sends: the longest first dimension of its inputs (a map of them, or one bare array),
+ * nested arrays or `{ shape, base64 }` alike.
+ */
 function rowsSent(inputs: unknown): number {
   if (Array.isArray(inputs)) return inputs.length;
   if (typeof inputs !== 'object' || inputs === null) return 0;
   let rows = 0;
-  for (const input of Object.values(inputs)) if (Array.isArray(input)) rows = Math.max(rows, input.length);
+  for (const input of Object.values(inputs)) {
+    const shape = (input as { shape?: unknown } | null)?.shape;
+    const first = Array.isArray(input) ? input.length : Array.isArray(shape) ? Number(shape[0]) : 0;
+    if (Number.isSafeInteger(first)) rows = Math.max(rows, first);
+  }
   return rows;
 }
 

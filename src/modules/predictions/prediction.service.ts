@@ -139,7 +139,7 @@ export class Predictions {
     const started = performance.now();
     const infer = async (): Promise<TensorMap> => {
       try {
-        return await inference.run(version, feeds, {
+        return await inference.run({ ...version, batching: model.batching }, feeds, {
           userId,
           loadBytes: () => models.versionBytes(em, version.id),
         });

@@ -5,6 +5,7 @@ import { Migration20261128030000TrainingLeases } from './Migration20261128030000
 import { Migration20261128050000Quarantine } from './Migration20261128050000Quarantine.ts';
 import { Migration20261129000000Sessions } from './Migration20261129000000Sessions.ts';
 import { Migration20261129010000TrainingActivate } from './Migration20261129010000TrainingActivate.ts';
+import { Migration20261129020000ModelBatching } from './Migration20261129020000ModelBatching.ts';
 
 /** Listed explicitly rather than discovered from the file system, so they work from any build layout. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   { name: 'Migration20261128050000Quarantine', class: Migration20261128050000Quarantine },
   { name: 'Migration20261129000000Sessions', class: Migration20261129000000Sessions },
   { name: 'Migration20261129010000TrainingActivate', class: Migration20261129010000TrainingActivate },
+  { name: 'Migration20261129020000ModelBatching', class: Migration20261129020000ModelBatching },
 ];

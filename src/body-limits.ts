@@ -5,8 +5,8 @@ import type { Plugin } from 'graphql-yoga';
  * Request bodies, limited by what they carry: a multipart upload may be as large as the largest file
  * mlp accepts (MAX_MODEL_BYTES, MAX_DATASET_BYTES) plus its other fields, anything else (a JSON
  * operation) much less. Yoga's own limit is one number for both, so it is off and this takes its place.
- * Declared lengths are refused before anything is read; undeclared (chunked) bodies are counted as they
- * stream in.
+ * Declared lengths are refused before anything is read (and need no counting: HTTP reads no more than
+ * they declare); undeclared (chunked) bodies are counted as they stream in.
  */
 export function useBodyLimits(limits: { multipart: number; other: number }): Plugin {
   return {
@@ -17,6 +17,8 @@ export function useBodyLimits(limits: { multipart: number; other: number }): Plu
       if (declared !== null) {
         if (!/^\d+$/.test(declared)) throw invalidLength();
         if (Number(declared) > limit) throw tooLarge(limit);
+        // HTTP reads no more than the declared length as the body: nothing left to count.
+        return;
       }
       if (!requestParser || !request.body) return;
       setRequestParser((req) => requestParser(limitBody(req, limit, fetchAPI)));

@@ -9,10 +9,8 @@ import {
 } from '../../schema/connections.ts';
 import { anyKeyScope, keyScoped, needsKeyScope } from '../../schema/key-scopes.ts';
 import { viewerId } from '../auth/viewer.ts';
-import type { Model } from './model.entity.ts';
 import { modelStream } from './model.events.ts';
-import { effectiveBatching } from './model.service.ts';
-import type { ModelVersion } from './model-version.entity.ts';
+import { effectiveBatching, type ModelVersionView, type ModelView } from './model.service.ts';
 
 const TensorSpecRef = builder.objectRef<TensorSpec>('TensorSpec').implement({
   fields: (t) => ({
@@ -42,7 +40,7 @@ const ModelVersionStatusEnum = builder.enumType('ModelVersionStatus', {
 
 // API keys: MODELS_READ reads models and versions; a key that predicts or trains sees which model and
 // version answered (ids, names, numbers) and, to predict, what a version takes and gives.
-export const ModelVersionRef = builder.objectRef<ModelVersion>('ModelVersion').implement({
+export const ModelVersionRef = builder.objectRef<ModelVersionView>('ModelVersion').implement({
   extensions: needsKeyScope('MODELS_READ'),
   fields: (t) => ({
     id: t.exposeID('id', { extensions: anyKeyScope }),
@@ -112,7 +110,7 @@ const ModelBatchingInput = builder.inputType('ModelBatchingInput', {
   }),
 });
 
-export const ModelRef = builder.objectRef<Model>('Model').implement({
+export const ModelRef = builder.objectRef<ModelView>('Model').implement({
   extensions: needsKeyScope('MODELS_READ'),
   fields: (t) => ({
     id: t.exposeID('id', { extensions: anyKeyScope }),

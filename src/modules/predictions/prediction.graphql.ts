@@ -6,14 +6,21 @@ import { viewerId } from '../auth/viewer.ts';
 import { ModelRef, ModelVersionRef } from '../models/model.graphql.ts';
 import type { Prediction } from './prediction.entity.ts';
 import { predictionStream } from './prediction.events.ts';
-import { predictCost } from './prediction.service.ts';
+import { type FreshPrediction, predictCost } from './prediction.service.ts';
 
-export const PredictionRef = builder.objectRef<Prediction>('Prediction').implement({
+export const PredictionRef = builder.objectRef<Prediction | FreshPrediction>('Prediction').implement({
   extensions: needsKeyScope('PREDICT'),
   fields: (t) => ({
     id: t.exposeID('id'),
-    model: t.field({ type: ModelRef, resolve: (prediction) => prediction.model.loadOrFail() }),
-    version: t.field({ type: ModelVersionRef, resolve: (prediction) => prediction.version.loadOrFail() }),
+    model: t.field({
+      type: ModelRef,
+      resolve: (prediction) => ('made' in prediction ? prediction.made.model : prediction.model.loadOrFail()),
+    }),
+    version: t.field({
+      type: ModelVersionRef,
+      resolve: (prediction) =>
+        'made' in prediction ? prediction.made.version : prediction.version.loadOrFail(),
+    }),
     outputs: t.expose('outputs', {
       type: 'JSON',
       description:

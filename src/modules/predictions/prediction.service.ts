@@ -20,14 +20,9 @@ import {
 import type { TensorMap } from '../../infra/inference/tensor-data.ts';
 import { fromTensor, InputError, toFeeds } from '../../infra/inference/tensor-input.ts';
 import { UnsupportedModelError } from '../../infra/inference/tensor-spec.ts';
-import type { Models } from '../models/model.service.ts';
+import type { Models, ModelVersionView, ModelView } from '../models/model.service.ts';
 import type { ModelMetadata, RunnableVersion } from '../models/model-metadata-cache.ts';
-import {
-  Prediction,
-  type PredictionRecord,
-  predictionData,
-  type TensorOutputs,
-} from './prediction.entity.ts';
+import { Prediction, type PredictionRecord, type TensorOutputs } from './prediction.entity.ts';
 import { type PredictionCache, predictionKey } from './prediction-cache.ts';
 import type { PredictionHistory } from './prediction-history.ts';
 
@@ -44,7 +39,7 @@ function runError(error: unknown): unknown {
 }
 
 /** What predictions need of models: whose a model is, which version to run, and its bytes. */
-export type ModelCatalog = Pick<Models, 'own' | 'idOf' | 'versionToRun' | 'versionBytes' | 'entitiesOf'>;
+export type ModelCatalog = Pick<Models, 'own' | 'idOf' | 'versionToRun' | 'versionBytes' | 'viewsOf'>;
 
 export type PredictionsDeps = {
   models: ModelCatalog;
@@ -53,6 +48,14 @@ export type PredictionsDeps = {
   history: PredictionHistory;
   /** The most numbers one `predict` call may send across all its inputs. */
   maxInputElements: number;
+};
+
+/**
+ * A prediction just made, as the GraphQL `Prediction` type reads it: its model and version are the views
+ * made from the metadata in hand. (History's rows are entities, whose model and version load.)
+ */
+export type FreshPrediction = Pick<Prediction, 'id' | 'outputs' | 'cached' | 'latencyMs' | 'createdAt'> & {
+  made: { model: ModelView; version: ModelVersionView };
 };
 
 /** The model a call runs and which of its versions. */
@@ -107,13 +110,13 @@ export class Predictions {
     return this.#deps.models.versionToRun(em, userId, modelId, version);
   }
 
-  /** GraphQL's `predict`: JSON inputs, the prediction as an entity whose model and version are in hand. */
+  /** GraphQL's `predict`: JSON inputs; the prediction with its model and version in hand. */
   async predict(
     em: EntityManager,
     userId: string,
     input: { modelId: string; version?: number | null; inputs?: unknown; cache?: boolean | null },
     admitted: Promise<void>,
-  ): Promise<Prediction> {
+  ): Promise<FreshPrediction> {
     const target = await this.target(em, userId, input.modelId, input.version ?? null);
     let feeds: TensorMap;
     try {
@@ -123,8 +126,15 @@ export class Predictions {
       throw error;
     }
     const { record } = await this.run(em, userId, target, feeds, { cache: input.cache !== false, admitted });
-    this.#deps.models.entitiesOf(em, target.model, target.version);
-    return em.create(Prediction, predictionData(record), { persist: false });
+    const { id, outputs, cached, latencyMs, createdAt } = record;
+    return {
+      id,
+      outputs,
+      cached,
+      latencyMs,
+      createdAt,
+      made: this.#deps.models.viewsOf(target.model, target.version),
+    };
   }
 
   /** Runs checked input tensors on the target version: from the cache when it can, recorded in history. */

@@ -7,6 +7,8 @@ import { useBodyLimits } from './body-limits.ts';
 import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
 import { useEventStreams } from './event-streams.ts';
+import { useGraphQLMetrics } from './graphql-metrics.ts';
+import { serveMetrics } from './infra/metrics/metrics-endpoint.ts';
 import { createOpenInference } from './open-inference/open-inference.ts';
 import { useOperationCost } from './operation-cost.ts';
 import { useOperationLimits } from './operation-limits.ts';
@@ -75,6 +77,7 @@ export function buildYoga(services: Services): YogaServerInstance<Record<string,
       useKeyScopes(),
       useCodedRequestErrors(),
       useOperationCost(),
+      useGraphQLMetrics(services.metrics),
       useEventStreams(services),
       useReadinessCheck({
         endpoint: '/ready',
@@ -87,17 +90,17 @@ export function buildYoga(services: Services): YogaServerInstance<Record<string,
 }
 
 /** The Open Inference Protocol's paths: /v2 and below. */
-function openInferencePath(url: string | undefined): string | null {
-  const path = (url ?? '').split('?', 1)[0]!;
-  return path === '/v2' || path.startsWith('/v2/') ? path : null;
+function isOpenInferencePath(path: string): boolean {
+  return path === '/v2' || path.startsWith('/v2/');
 }
 
 export function buildApp(services: Services): App {
   const yoga = buildYoga(services);
   const openInference = createOpenInference(services);
   const server = createServer((request, response) => {
-    const path = openInferencePath(request.url);
-    if (path) void openInference(request, response, path);
+    const path = (request.url ?? '').split('?', 1)[0]!;
+    if (serveMetrics(request, response, path, services.metrics, services.config.metrics)) return;
+    if (isOpenInferencePath(path)) void openInference(request, response, path);
     else void yoga(request, response);
   });
   const sockets = attachWebSocket(server, yoga, services);

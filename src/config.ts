@@ -46,6 +46,9 @@ export type RateLimitConfig = {
 /** How many sign-in attempts an account gets at once, and how long the wait after them grows to. */
 export type SignInPolicy = { freeAttempts: number; maxBackoffMs: number };
 
+/** Where Prometheus scrapes each process's metrics, and the bearer token it must send (null: none). */
+export type MetricsConfig = { path: string; token: string | null };
+
 /** Who may introspect the schema: everyone, signed-in callers only, or nobody. */
 export const INTROSPECTION_POLICIES = ['everyone', 'signed-in', 'nobody'] as const;
 export type IntrospectionPolicy = (typeof INTROSPECTION_POLICIES)[number];
@@ -179,6 +182,7 @@ export type Config = {
   };
   operations: OperationLimits;
   logLevel: LogLevel;
+  metrics: MetricsConfig;
   models: {
     maxUploadBytes: number;
     quarantine: QuarantineConfig;
@@ -322,6 +326,10 @@ export function loadConfig(env: Env = process.env): Config {
       ? { email: adminEmail, password: adminPassword, promoteExisting: flag('ADMIN_PROMOTE_EXISTING', false) }
       : null;
 
+  const metricsPath = read('METRICS_PATH') ?? '/metrics';
+  if (!/^\/[\w\-/.]*$/.test(metricsPath) || metricsPath === '/graphql' || metricsPath.startsWith('/v2')) {
+    problems.push(`METRICS_PATH must be a path of its own, like /metrics, got "${metricsPath}"`);
+  }
   const corsOrigins = (read('CORS_ORIGINS') ?? '')
     .split(',')
     .map((origin) => origin.trim())
@@ -493,6 +501,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     operations,
     logLevel: logLevel ?? 'info',
+    metrics: { path: metricsPath, token: read('METRICS_TOKEN') ?? null },
     models: {
       maxUploadBytes: integer('MAX_MODEL_BYTES', 100 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024 - 1),
       quotas: {

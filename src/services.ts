@@ -4,6 +4,7 @@ import { modelQuarantined } from './errors.ts';
 import { createKeyvStore } from './infra/cache/keyv-store.ts';
 import { migrate, type Orm, openDatabase } from './infra/database/orm.ts';
 import { Inference } from './infra/inference/inference.ts';
+import { Metrics } from './infra/metrics/metrics.ts';
 import { ClientAddresses } from './infra/net/client-address.ts';
 import { DecodedChannels } from './infra/pubsub/decoded-channels.ts';
 import type { EventBus } from './infra/pubsub/event-bus.ts';
@@ -111,6 +112,7 @@ export type ModelServices = {
   modelQuotas: ModelQuotas;
   models: Models;
   inference: Inference;
+  metrics: Metrics;
   close(): Promise<void>;
 };
 
@@ -119,6 +121,7 @@ export type ModelServices = {
  * checks the models it trains, starts one only then.
  */
 async function createModelServices(config: Config, logger: Logger) {
+  const metrics = new Metrics();
   const orm = await openDatabase(config.database, entities);
   try {
     const applied = await migrate(orm, config.database);
@@ -145,7 +148,12 @@ async function createModelServices(config: Config, logger: Logger) {
       inference.dropWaiting(versionId, modelQuarantined(version, until, lastError));
     },
   });
-  const inference = new Inference(config.inference, logger, (failure) => void quarantine.record(failure));
+  const inference = new Inference(
+    config.inference,
+    logger,
+    (failure) => void quarantine.record(failure),
+    metrics,
+  );
   await modelMetadata.listen();
   const modelQuotas = new ModelQuotas({ quotas: config.models.quotas, tiers });
   const models = new Models({
@@ -166,6 +174,7 @@ async function createModelServices(config: Config, logger: Logger) {
     modelQuotas,
     models,
     inference,
+    metrics,
     async close() {
       await tiers.close();
       await modelMetadata.close();
@@ -200,11 +209,17 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     redis ? createKeyvStore(redis.commands, 'mlp:predictions:v2') : null,
     config.predictionCache,
     logger,
+    shared.metrics,
   );
   const keyVerifier = new ApiKeyVerifier(orm, logger);
   await keyVerifier.listen(events);
   const predictionHistory = new PredictionHistory(orm, config.predictions.history, logger, (records) =>
     announcePredictions(events, logger, records),
+  );
+  shared.metrics.gauge(
+    'mlp_prediction_history_queue_rows',
+    'Predictions waiting to be written to history',
+    () => predictionHistory.pendingRows,
   );
   // With Redis, worker processes train; without it, this process does.
   const trainingQueue: TrainingQueue = config.redisUrl
@@ -213,7 +228,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
         (jobId) => runTrainingJob(shared, jobId, trainInProcess(config.training)),
         logger,
       );
-  const rateLimiter = new RateLimiter(rateLimitStore, tiers, config.rateLimits);
+  const rateLimiter = new RateLimiter(rateLimitStore, tiers, config.rateLimits, shared.metrics);
   const clientAddresses = new ClientAddresses({
     hops: config.trustProxyHops,
     trustedProxies: config.trustedProxies,
@@ -246,6 +261,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
       cache: predictionCache,
       history: predictionHistory,
       maxInputElements: config.predictions.maxInputElements,
+      metrics: shared.metrics,
     }),
     trainingQueue,
     training: new Training({

@@ -61,6 +61,11 @@ export function attachWebSocket(
   const states = new Map<WebSocket, SocketState>();
 
   const { maxSocketsPerUser, maxSubscriptionsPerSocket } = services.config.websockets;
+  services.metrics.gauge(
+    'mlp_websocket_connections',
+    'WebSocket connections open on this instance',
+    () => states.size,
+  );
 
   const forget = (socket: WebSocket) => {
     const state = states.get(socket);

@@ -4,6 +4,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfigOrExit } from './config.ts';
+import { serveMetrics } from './infra/metrics/metrics-endpoint.ts';
 import { openTrainingQueue, parseTrainingPayload } from './infra/queue/training-queue.ts';
 import { createLogger } from './logger.ts';
 import { runTrainingJob } from './modules/training/run-training-job.ts';
@@ -39,8 +40,11 @@ queue.process(1, async (job) => {
 // Jobs of workers that died (kill -9, a lost machine) are handed back to the queue.
 await queue.checkStalledJobs(STALL_INTERVAL_MS);
 
-// GET /health: the process is up; GET /ready: it reaches PostgreSQL and Redis (for orchestrators).
+// GET /health: the process is up; GET /ready: it reaches PostgreSQL and Redis (for orchestrators);
+// GET /metrics (METRICS_PATH): its metrics, for Prometheus.
 const health = createServer(async (request, response) => {
+  const path = (request.url ?? '').split('?', 1)[0]!;
+  if (serveMetrics(request, response, path, services.metrics, config.metrics)) return;
   let ok = request.url === '/health';
   if (request.url === '/ready') {
     ok = await Promise.all([services.orm.em.fork().execute('select 1'), queue.checkHealth()]).then(

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InferenceJob, JobRunner, LoadBytes } from '../src/infra/inference/inference-job.ts';
 import { MicroBatcher } from '../src/infra/inference/micro-batcher.ts';
 import { type PoolConfig, WorkerPool } from '../src/infra/inference/worker-pool.ts';
+import { Metrics } from '../src/infra/metrics/metrics.ts';
 import { createLogger } from '../src/logger.ts';
 import { LINEAR_4X3, linearModel, linearReference, lookupModel } from './fixtures/onnx-models.ts';
 import { modelWithVersion, PredictDocument, registerUser } from './support/fixtures.ts';
@@ -41,6 +42,7 @@ function pool(isolation: PoolConfig['isolation']): WorkerPool {
     },
     createLogger('silent'),
     () => {},
+    new Metrics(),
   );
 }
 
@@ -89,6 +91,7 @@ describe('micro-batching', () => {
                   x: { type: 'float32', dims: [rows.length, 4], data: Float32Array.from(rows.flat()) },
                 },
                 outputNames: ['logits'],
+                labels: { model: 'm1', version: '1' },
               },
               loadBytes,
               policy,
@@ -124,6 +127,7 @@ describe('batching policy', () => {
       x: { type: 'float32' as const, dims: [rows, 4], data: Float32Array.from(rowsOf(rows, 1).flat()) },
     },
     outputNames: ['logits'],
+    labels: { model: 'm-policy', version: '1' },
   });
   const loadBytes = async () => LINEAR;
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createKeyvStore } from '../src/infra/cache/keyv-store.ts';
+import { Metrics } from '../src/infra/metrics/metrics.ts';
 import { connectRedis } from '../src/infra/redis.ts';
 import { createLogger } from '../src/logger.ts';
 import { PredictionCache, predictionKey } from '../src/modules/predictions/prediction-cache.ts';
@@ -303,6 +304,7 @@ describe('concurrent misses', () => {
         createKeyvStore(redis, `mlp:test:${randomUUID()}`),
         { ttlMs: 60_000, maxEntryBytes: 65_536, memoryBytes: 1024 * 1024 },
         createLogger('silent'),
+        new Metrics(),
       );
       const feeds = { x: { type: 'float32' as const, dims: [1, 2], data: Float32Array.from([1, 2]) } };
       const key = predictionKey('version-1', feeds);

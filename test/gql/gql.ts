@@ -31,6 +31,9 @@ type Documents = {
     "\n  mutation EmbeddedCreateKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n      apiKey {\n        id\n      }\n    }\n  }\n": typeof types.EmbeddedCreateKeyDocument,
     "\n  mutation EmbeddedRevokeKey($id: ID!) {\n    revokeApiKey(id: $id) {\n      id\n    }\n  }\n": typeof types.EmbeddedRevokeKeyDocument,
     "\n  query EmbeddedWhoAmI {\n    me {\n      id\n    }\n  }\n": typeof types.EmbeddedWhoAmIDocument,
+    "\n  mutation MetricsPredict($input: PredictInput!) {\n    predict(input: $input) {\n      cached\n    }\n  }\n": typeof types.MetricsPredictDocument,
+    "\n  mutation MetricsTrain($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n    }\n  }\n": typeof types.MetricsTrainDocument,
+    "\n  query MetricsJob($id: ID!) {\n    trainingJob(id: $id) {\n      status\n    }\n  }\n": typeof types.MetricsJobDocument,
     "\n  query Models {\n    models {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n      versions {\n        version\n        sha256\n      }\n    }\n  }\n": typeof types.ModelsDocument,
     "\n  query Model($id: ID!) {\n    model(id: $id) {\n      id\n      name\n      description\n      createdAt\n      updatedAt\n      activeVersion {\n        version\n        inputs {\n          name\n          elementType\n          shape\n        }\n      }\n      versions {\n        version\n      }\n    }\n  }\n": typeof types.ModelDocument,
     "\n  mutation UpdateModel($input: UpdateModelInput!) {\n    updateModel(input: $input) {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n    }\n  }\n": typeof types.UpdateModelDocument,
@@ -102,6 +105,9 @@ const documents: Documents = {
     "\n  mutation EmbeddedCreateKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n      apiKey {\n        id\n      }\n    }\n  }\n": types.EmbeddedCreateKeyDocument,
     "\n  mutation EmbeddedRevokeKey($id: ID!) {\n    revokeApiKey(id: $id) {\n      id\n    }\n  }\n": types.EmbeddedRevokeKeyDocument,
     "\n  query EmbeddedWhoAmI {\n    me {\n      id\n    }\n  }\n": types.EmbeddedWhoAmIDocument,
+    "\n  mutation MetricsPredict($input: PredictInput!) {\n    predict(input: $input) {\n      cached\n    }\n  }\n": types.MetricsPredictDocument,
+    "\n  mutation MetricsTrain($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n    }\n  }\n": types.MetricsTrainDocument,
+    "\n  query MetricsJob($id: ID!) {\n    trainingJob(id: $id) {\n      status\n    }\n  }\n": types.MetricsJobDocument,
     "\n  query Models {\n    models {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n      versions {\n        version\n        sha256\n      }\n    }\n  }\n": types.ModelsDocument,
     "\n  query Model($id: ID!) {\n    model(id: $id) {\n      id\n      name\n      description\n      createdAt\n      updatedAt\n      activeVersion {\n        version\n        inputs {\n          name\n          elementType\n          shape\n        }\n      }\n      versions {\n        version\n      }\n    }\n  }\n": types.ModelDocument,
     "\n  mutation UpdateModel($input: UpdateModelInput!) {\n    updateModel(input: $input) {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n    }\n  }\n": types.UpdateModelDocument,
@@ -238,6 +244,18 @@ export function graphql(source: "\n  mutation EmbeddedRevokeKey($id: ID!) {\n   
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query EmbeddedWhoAmI {\n    me {\n      id\n    }\n  }\n"): (typeof documents)["\n  query EmbeddedWhoAmI {\n    me {\n      id\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation MetricsPredict($input: PredictInput!) {\n    predict(input: $input) {\n      cached\n    }\n  }\n"): (typeof documents)["\n  mutation MetricsPredict($input: PredictInput!) {\n    predict(input: $input) {\n      cached\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation MetricsTrain($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n    }\n  }\n"): (typeof documents)["\n  mutation MetricsTrain($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query MetricsJob($id: ID!) {\n    trainingJob(id: $id) {\n      status\n    }\n  }\n"): (typeof documents)["\n  query MetricsJob($id: ID!) {\n    trainingJob(id: $id) {\n      status\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -1,3 +1,4 @@
+import type { VersionLabels } from '../metrics/metrics.ts';
 import type { TensorMap } from './tensor-data.ts';
 
 /** One model run as the batcher and the worker pool see it. */
@@ -8,6 +9,8 @@ export type InferenceJob = {
   feeds: TensorMap;
   outputNames: readonly string[];
   maxOutputElements: number;
+  /** The model's id and the version's number, for metrics. */
+  labels: VersionLabels;
 };
 
 /** Where a model version's bytes come from when a worker does not hold its session yet. */

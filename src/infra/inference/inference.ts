@@ -1,5 +1,6 @@
 import type { BatchingConfig, InferenceConfig, ModelBatching } from '../../config.ts';
 import type { Logger } from '../../logger.ts';
+import type { Metrics, VersionLabels } from '../metrics/metrics.ts';
 import type { ContainmentFailure } from './inference-errors.ts';
 import type { LoadBytes } from './inference-job.ts';
 import { MicroBatcher } from './micro-batcher.ts';
@@ -15,6 +16,8 @@ export type InferenceVersion = {
   inputs: TensorSpec[];
   outputs: TensorSpec[];
   batching?: ModelBatching | null;
+  /** The model's id and the version's number, for metrics. */
+  labels: VersionLabels;
 };
 
 /** Who asks for a run, and how to get the version's bytes if a worker needs them. */
@@ -44,6 +47,7 @@ export class Inference {
     config: InferenceConfig,
     logger: Logger,
     onContainmentFailure: (failure: ContainmentFailure) => void,
+    metrics: Metrics,
   ) {
     const { intraOpThreads, sessionCacheSize, maxTensorElements, maxOutputElements, batching, ...pool } =
       config;
@@ -57,6 +61,7 @@ export class Inference {
       },
       logger,
       onContainmentFailure,
+      metrics,
     );
     this.#batcher = batching ? new MicroBatcher(this.#pool) : null;
     this.#batching = batching;
@@ -74,6 +79,7 @@ export class Inference {
       feeds,
       outputNames: version.outputs.map((output) => output.name),
       maxOutputElements: this.#maxOutputElements,
+      labels: version.labels,
     };
     return this.#batcher && this.#batching && isBatchable(version)
       ? this.#batcher.run(job, caller.loadBytes, { ...this.#batching, ...version.batching })

@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import type { InferenceConfig } from '../../config.ts';
 import type { Logger } from '../../logger.ts';
+import type { Metrics, VersionLabels } from '../metrics/metrics.ts';
 import { spawnSandboxed } from '../sandbox/sandboxed-process.ts';
 import {
   type ContainmentFailure,
@@ -38,6 +39,8 @@ type Pending = {
   resolve(result: TensorMap | ModelSpecs): void;
   reject(error: Error): void;
   queueTimer: NodeJS.Timeout | null;
+  /** Of a run, for metrics: its labels, its rows, when it was queued and started (ms). */
+  measure: { labels: VersionLabels; rows: number; queuedAt: number; startedAt: number } | null;
 };
 
 type WorkerHandle = {
@@ -73,6 +76,7 @@ export class WorkerPool implements JobRunner {
   readonly #config: PoolConfig;
   readonly #logger: Logger;
   readonly #onContainmentFailure: (failure: ContainmentFailure) => void;
+  readonly #metrics: Metrics;
   /** Started on the first task: a process that never predicts (a training worker) starts none. */
   readonly #slots: Slot[] = [];
   readonly #queue: Pending[] = [];
@@ -85,7 +89,9 @@ export class WorkerPool implements JobRunner {
     config: PoolConfig,
     logger: Logger,
     onContainmentFailure: (failure: ContainmentFailure) => void,
+    metrics: Metrics,
   ) {
+    this.#metrics = metrics;
     this.#config = config;
     this.#logger = logger;
     this.#onContainmentFailure = onContainmentFailure;
@@ -93,18 +99,19 @@ export class WorkerPool implements JobRunner {
   }
 
   run(job: InferenceJob, loadBytes: LoadBytes): Promise<TensorMap> {
-    const { tenant, versionId, ...task } = job;
-    return this.#submit(
-      { type: 'run', versionId, ...task },
-      tenant,
-      versionId,
-      loadBytes,
-    ) as Promise<TensorMap>;
+    const { tenant, versionId, labels, ...task } = job;
+    const rows = Object.values(job.feeds)[0]?.dims[0] ?? 1;
+    return this.#submit({ type: 'run', versionId, ...task }, tenant, versionId, loadBytes, {
+      labels,
+      rows,
+      queuedAt: performance.now(),
+      startedAt: 0,
+    }) as Promise<TensorMap>;
   }
 
   /** Checks and loads an upload in a worker; rejects with UnsupportedModelError saying why it is refused. */
   inspect(bytes: Uint8Array, tenant: string): Promise<ModelSpecs> {
-    return this.#submit({ type: 'inspect', bytes }, tenant, null, null) as Promise<ModelSpecs>;
+    return this.#submit({ type: 'inspect', bytes }, tenant, null, null, null) as Promise<ModelSpecs>;
   }
 
   forget(versionId: string): void {
@@ -133,7 +140,13 @@ export class WorkerPool implements JobRunner {
     }
   }
 
-  #submit(task: Task, tenant: string, versionId: string | null, loadBytes: LoadBytes | null) {
+  #submit(
+    task: Task,
+    tenant: string,
+    versionId: string | null,
+    loadBytes: LoadBytes | null,
+    measure: Pending['measure'],
+  ) {
     if (this.#closed) return Promise.reject(new Error('inference is closed'));
     while (this.#slots.length < this.#config.workers) this.#slots.push(this.#spawn());
     return new Promise<TensorMap | ModelSpecs>((resolve, reject) => {
@@ -146,6 +159,7 @@ export class WorkerPool implements JobRunner {
         resolve,
         reject,
         queueTimer: null,
+        measure,
       };
       pending.queueTimer = setTimeout(() => {
         this.#unqueue(pending);
@@ -185,6 +199,11 @@ export class WorkerPool implements JobRunner {
 
   #start(slot: Slot, pending: Pending): void {
     slot.current = pending;
+    if (pending.measure) {
+      pending.measure.startedAt = performance.now();
+      const waited = (pending.measure.startedAt - pending.measure.queuedAt) / 1000;
+      this.#metrics.inferenceQueueSeconds.observe(pending.measure.labels, waited);
+    }
     count(this.#runsByTenant, pending.tenant, 1);
     if (pending.versionId) count(this.#runsByVersion, pending.versionId, 1);
     const phase = pending.task.type === 'run' ? 'run' : 'load';
@@ -243,11 +262,16 @@ export class WorkerPool implements JobRunner {
       case 'loaded':
         this.#arm(slot, 'run');
         return;
-      case 'done':
+      case 'done': {
         slot.loaded.add(pending.versionId!);
         this.#finish(slot);
+        const { labels, rows, startedAt } = pending.measure!;
+        this.#metrics.inferenceComputeSeconds.observe(labels, (performance.now() - startedAt) / 1000);
+        this.#metrics.inferenceExecutions.inc(labels);
+        this.#metrics.inferenceRows.inc(labels, rows);
         pending.resolve(message.outputs);
         break;
+      }
       case 'inspected':
         this.#finish(slot);
         pending.resolve(message.specs);
@@ -263,6 +287,7 @@ export class WorkerPool implements JobRunner {
         pending.reject(new errors[message.kind](message.message));
         if (message.recycle) {
           slot.handle.kill();
+          this.#metrics.inferenceWorkerRestarts.inc({ reason: 'recycled' });
           this.#exited(slot, 'recycled after a failure');
         }
         break;
@@ -283,6 +308,7 @@ export class WorkerPool implements JobRunner {
     if (pending) {
       const { timedOut } = slot;
       const kind = timedOut ? 'timeout' : 'crash';
+      this.#metrics.inferenceWorkerRestarts.inc({ reason: kind });
       const message =
         timedOut?.message ?? `the model's worker stopped (${how}): it ran out of memory or crashed`;
       pending.reject(

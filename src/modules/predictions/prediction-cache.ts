@@ -8,6 +8,7 @@ import {
   tensorMapBytes,
 } from '../../infra/inference/tensor-data.ts';
 import { isNumericElementType } from '../../infra/inference/tensor-spec.ts';
+import type { Metrics } from '../../infra/metrics/metrics.ts';
 import { OutageGuard } from '../../infra/outage-guard.ts';
 import type { Logger } from '../../logger.ts';
 
@@ -40,7 +41,10 @@ export class PredictionCache {
   readonly #guard: OutageGuard;
   readonly #inFlight = new Map<string, Promise<TensorMap>>();
 
-  constructor(shared: Keyv | null, config: PredictionCacheConfig, logger: Logger) {
+  readonly #lookups: Metrics['predictionCacheLookups'];
+
+  constructor(shared: Keyv | null, config: PredictionCacheConfig, logger: Logger, metrics: Metrics) {
+    this.#lookups = metrics.predictionCacheLookups;
     this.#memory = new ByteBoundedCache(config.memoryBytes, config.ttlMs);
     this.#shared = shared;
     this.#config = config;
@@ -53,9 +57,11 @@ export class PredictionCache {
   /** What either tier holds for the key. Cache trouble is a miss, never an error. */
   async get(key: string): Promise<TensorMap | undefined> {
     const local = this.#memory.get(key);
+    this.#lookups.inc({ tier: 'memory', result: local ? 'hit' : 'miss' });
     if (local || !this.#shared) return local;
-    const stored = await this.#attempt(() => this.#shared!.get<StoredOutputs>(key));
-    const outputs = stored && decode(stored);
+    const attempt = await this.#guard.attempt(() => this.#shared!.get<StoredOutputs>(key));
+    const outputs = attempt.ok && attempt.value ? decode(attempt.value) : null;
+    this.#lookups.inc({ tier: 'redis', result: !attempt.ok ? 'error' : outputs ? 'hit' : 'miss' });
     if (outputs) this.#memory.set(key, outputs, tensorMapBytes(outputs));
     return outputs ?? undefined;
   }

@@ -57,6 +57,11 @@ export class PredictionHistory {
   }
 
   /** Writes everything recorded so far; rejects if PostgreSQL refuses (the rows stay queued). */
+  /** Predictions waiting to be written. */
+  get pendingRows(): number {
+    return this.#pending.length;
+  }
+
   flush(): Promise<void> {
     if (this.#pending.length === 0) return this.#writes;
     const write = this.#writes.then(() => this.#writePending());

@@ -20,6 +20,7 @@ import {
 import type { TensorMap } from '../../infra/inference/tensor-data.ts';
 import { fromTensor, InputError, toFeeds } from '../../infra/inference/tensor-input.ts';
 import { UnsupportedModelError } from '../../infra/inference/tensor-spec.ts';
+import type { Metrics } from '../../infra/metrics/metrics.ts';
 import type { Models, ModelVersionView, ModelView } from '../models/model.service.ts';
 import type { ModelMetadata, RunnableVersion } from '../models/model-metadata-cache.ts';
 import { Prediction, type PredictionRecord, type TensorOutputs } from './prediction.entity.ts';
@@ -48,6 +49,7 @@ export type PredictionsDeps = {
   history: PredictionHistory;
   /** The most numbers one `predict` call may send across all its inputs. */
   maxInputElements: number;
+  metrics: Metrics;
 };
 
 /**
@@ -145,15 +147,18 @@ export class Predictions {
     feeds: TensorMap,
     options: RunOptions,
   ): Promise<PredictionResult> {
-    const { models, inference, cache, history } = this.#deps;
+    const { models, inference, cache, history, metrics } = this.#deps;
     const started = performance.now();
+    const labels = { model: model.id, version: String(version.version) };
     const infer = async (): Promise<TensorMap> => {
       try {
-        return await inference.run({ ...version, batching: model.batching }, feeds, {
+        return await inference.run({ ...version, batching: model.batching, labels }, feeds, {
           userId,
           loadBytes: () => models.versionBytes(em, version.id),
         });
       } catch (error) {
+        const outcome = error instanceof InferenceTimeoutError ? 'timeout' : 'failure';
+        metrics.inferenceRequests.inc({ ...labels, outcome });
         throw runError(error);
       }
     };
@@ -168,6 +173,7 @@ export class Predictions {
       await options.admitted;
       outputs = await infer();
     }
+    metrics.inferenceRequests.inc({ ...labels, outcome: 'success' });
     const json: TensorOutputs = {};
     for (const [name, tensor] of Object.entries(outputs)) json[name] = fromTensor(tensor);
     const record: PredictionRecord = {

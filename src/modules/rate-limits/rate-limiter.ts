@@ -1,4 +1,5 @@
 import type { RateLimitBudget, RateLimitConfig, Tier } from '../../config.ts';
+import type { Metrics } from '../../infra/metrics/metrics.ts';
 import { limitedNetwork } from '../../infra/net/client-address.ts';
 import type { UserTiers } from '../users/user-tiers.ts';
 import type { RateLimitOutcome, Window, WindowState } from './gcra.ts';
@@ -37,8 +38,10 @@ export class RateLimiter {
   readonly #store: RateLimitStore;
   readonly #tiers: UserTiers;
   readonly #config: RateLimitConfig;
+  readonly #decisions: Metrics['rateLimitDecisions'];
 
-  constructor(store: RateLimitStore, tiers: UserTiers, config: RateLimitConfig) {
+  constructor(store: RateLimitStore, tiers: UserTiers, config: RateLimitConfig, metrics: Metrics) {
+    this.#decisions = metrics.rateLimitDecisions;
     this.#store = store;
     this.#tiers = tiers;
     this.#config = config;
@@ -65,6 +68,9 @@ export class RateLimiter {
     if (charge.calls) windows.push(...this.#callWindows(tier, charge.calls));
     if (windows.length === 0) return { allowed: true, tier, points: null, calls: null };
     const outcome = await this.#store.consume(subjectKey(charge.subject), windows, options);
+    if (!options.dryRun) {
+      this.#decisions.inc({ tier, outcome: outcome.allowed ? 'allowed' : 'refused' });
+    }
     const [points, ...calls] = charge.points > 0 ? outcome.windows : [null, ...outcome.windows];
     return {
       allowed: outcome.allowed,

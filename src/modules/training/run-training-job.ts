@@ -4,6 +4,7 @@ import { LockMode } from '@mikro-orm/postgresql';
 import { GraphQLError } from 'graphql';
 import type { Config } from '../../config.ts';
 import type { Orm } from '../../infra/database/orm.ts';
+import type { Metrics } from '../../infra/metrics/metrics.ts';
 import type { EventBus } from '../../infra/pubsub/event-bus.ts';
 import type { Logger } from '../../logger.ts';
 import { Model } from '../models/model.entity.ts';
@@ -42,6 +43,7 @@ export type TrainingRunDeps = {
   logger: Logger;
   models: Pick<Models, 'addTrained' | 'changed'>;
   config: Pick<Config, 'training'>;
+  metrics: Pick<Metrics, 'trainingJobs'>;
 };
 
 type Stop = { kind: 'cancelled' } | { kind: 'timeout'; limitMs: number } | { kind: 'lease-lost' };
@@ -74,6 +76,7 @@ export async function runTrainingJob(deps: TrainingRunDeps, jobId: string, train
   if (!job) return;
   const announce = () => publishTrainingJobUpdated(events, logger, job);
   const finish = async (status: 'FAILED' | 'CANCELLED', error: string | null = null) => {
+    deps.metrics.trainingJobs.inc({ status: status.toLowerCase() });
     job.status = status;
     job.error = error;
     job.finishedAt = new Date();
@@ -88,6 +91,7 @@ export async function runTrainingJob(deps: TrainingRunDeps, jobId: string, train
       `Training stopped unexpectedly ${job.attempts - 1} times (the worker running it died); giving up.`,
     );
   }
+  deps.metrics.trainingJobs.inc({ status: 'running' });
   await announce();
 
   // The heartbeat renews the lease, and stops the training when the job is cancelled, runs out of
@@ -196,6 +200,7 @@ async function publishVersion(
     return { model, stored };
   });
   if (!published) return;
+  deps.metrics.trainingJobs.inc({ status: 'succeeded' });
   await publishTrainingJobUpdated(deps.events, deps.logger, published.stored);
   await deps.models.changed(published.model);
 }

@@ -46,6 +46,13 @@ export type RateLimitConfig = {
 /** How many sign-in attempts an account gets at once, and how long the wait after them grows to. */
 export type SignInPolicy = { freeAttempts: number; maxBackoffMs: number };
 
+/**
+ * Sign-in attempts are counted per account from each client network, and per account from everywhere
+ * with more room: a guesser's network waits without locking the owner out from theirs, and a guesser
+ * with a thousand networks still waits.
+ */
+export type SignInLimits = { perNetwork: SignInPolicy; perAccount: SignInPolicy };
+
 /** Where Prometheus scrapes each process's metrics, and the bearer token it must send (null: none). */
 export type MetricsConfig = { path: string; token: string | null };
 
@@ -168,8 +175,8 @@ export type Config = {
   admin: { email: string; password: string; promoteExisting: boolean } | null;
   /** scrypt's cost as log₂ N (OWASP: 17). Tests lower it to run fast; raising it upgrades hashes at sign-in. */
   passwordHashCost: number;
-  /** Attempts to prove one account's password, from any address: a few at once, then a growing wait. */
-  signIn: SignInPolicy;
+  /** Attempts to prove one account's password: a few at once, then a growing wait. */
+  signIn: SignInLimits;
   /** Origins allowed to call the API from a browser; empty: no cross-origin access. */
   corsOrigins: string[];
   /** Serve GraphiQL at /graphql to browsers. */
@@ -326,6 +333,7 @@ export function loadConfig(env: Env = process.env): Config {
       ? { email: adminEmail, password: adminPassword, promoteExisting: flag('ADMIN_PROMOTE_EXISTING', false) }
       : null;
 
+  const signInBackoffMs = integer('SIGN_IN_MAX_BACKOFF_SECONDS', 900, 1, 86_400) * 1000;
   const metricsPath = read('METRICS_PATH') ?? '/metrics';
   if (!/^\/[\w\-/.]*$/.test(metricsPath) || metricsPath === '/graphql' || metricsPath.startsWith('/v2')) {
     problems.push(`METRICS_PATH must be a path of its own, like /metrics, got "${metricsPath}"`);
@@ -486,8 +494,14 @@ export function loadConfig(env: Env = process.env): Config {
     admin,
     passwordHashCost: integer('PASSWORD_HASH_COST', 17, 10, 20),
     signIn: {
-      freeAttempts: integer('SIGN_IN_FREE_ATTEMPTS', 5, 1, 1000),
-      maxBackoffMs: integer('SIGN_IN_MAX_BACKOFF_SECONDS', 900, 1, 86_400) * 1000,
+      perNetwork: {
+        freeAttempts: integer('SIGN_IN_FREE_ATTEMPTS', 5, 1, 1000),
+        maxBackoffMs: signInBackoffMs,
+      },
+      perAccount: {
+        freeAttempts: integer('SIGN_IN_FREE_ATTEMPTS_ACCOUNT', 100, 1, 100_000),
+        maxBackoffMs: signInBackoffMs,
+      },
     },
     corsOrigins,
     graphiql: flag('GRAPHIQL', !production),

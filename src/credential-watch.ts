@@ -50,7 +50,7 @@ export function watchCredential(
   };
   const key = presentedApiKey(credentials);
   // A rotation shortens a key's life to its grace: what the check finds replaces what was known.
-  const verify = async () => {
+  const check = async () => {
     const now = await authenticate(credentials, authenticators);
     if (stopped) return;
     if (now.kind === 'user' && now.userId === viewer.userId) endAt(now.credential.expiresAt);
@@ -58,6 +58,9 @@ export function watchCredential(
     else if (now.kind === 'rejected' && now.reason === 'ended') finish('Session ended');
     else finish(key ? 'API key revoked' : 'Credentials no longer valid');
   };
+  // The database or Redis failing for a moment ends nothing: the connection stays until a check that
+  // can answer (the next event, or the next re-verification).
+  const verify = () => check().catch(() => {});
 
   recheck = setInterval(() => void verify(), REVERIFY_MS).unref();
   if (key) {

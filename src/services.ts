@@ -1,4 +1,4 @@
-import type { Config } from './config.ts';
+import type { Config, SignInPolicy } from './config.ts';
 import { entities } from './entities.ts';
 import { modelQuarantined } from './errors.ts';
 import { createKeyvStore } from './infra/cache/keyv-store.ts';
@@ -23,6 +23,7 @@ import {
   FailoverSignInAttempts,
   MemorySignInAttempts,
   RedisSignInAttempts,
+  type SignInAttempts,
 } from './modules/auth/sign-in-attempts.ts';
 import { Models } from './modules/models/model.service.ts';
 import {
@@ -164,6 +165,7 @@ async function createModelServices(config: Config, logger: Logger) {
     logger,
     maxUploadBytes: config.models.maxUploadBytes,
     batching: config.inference.batching,
+    metrics,
   });
   const shared: ModelServices = {
     config,
@@ -234,13 +236,14 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     trustedProxies: config.trustedProxies,
   });
   const socketLeases = redis ? new RedisSocketLeases(redis.commands, logger) : new MemorySocketLeases();
-  const signInAttempts = redis
-    ? new FailoverSignInAttempts(
-        new RedisSignInAttempts(redis.commands, config.signIn),
-        config.signIn,
-        logger,
-      )
-    : new MemorySignInAttempts(config.signIn);
+  const signInAttempts = (policy: SignInPolicy, prefix: string): SignInAttempts =>
+    redis
+      ? new FailoverSignInAttempts(new RedisSignInAttempts(redis.commands, policy, prefix), policy, logger)
+      : new MemorySignInAttempts(policy);
+  const attempts = {
+    perNetwork: signInAttempts(config.signIn.perNetwork, 'mlp:sign-in:network'),
+    perAccount: signInAttempts(config.signIn.perAccount, 'mlp:sign-in:account'),
+  };
   const services: Services = {
     ...shared,
     sessions,
@@ -254,7 +257,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     socketLeases,
     predictionCache,
     predictionHistory,
-    users: new Users({ sessions, passwords, attempts: signInAttempts, events }),
+    users: new Users({ sessions, passwords, attempts, events }),
     predictions: new Predictions({
       models,
       inference,

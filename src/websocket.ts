@@ -84,11 +84,10 @@ export function attachWebSocket(
         try {
           viewer = await authenticateFrom(socketAddress(request, services), credentials, services);
         } catch (error) {
-          // Paused for failing too often: told why, like a socket over its limit.
-          socket.close(
-            TOO_MANY_SOCKETS,
-            error instanceof Error ? error.message : 'Too many failed authentications',
-          );
+          // Paused for failing too often: told why, like a socket over its limit. Anything else (the
+          // database away, say) is not the client's to read.
+          if (error instanceof GraphQLError) socket.close(TOO_MANY_SOCKETS, error.message);
+          else socket.close(CloseCode.InternalServerError, 'Try again later');
           return false;
         }
         if (viewer.kind !== 'user') return false; // graphql-ws closes with 4403 Forbidden

@@ -19,6 +19,12 @@ const MetricsPredictDocument = graphql(`
   }
 `);
 
+const MetricsDeleteDocument = graphql(`
+  mutation MetricsDelete($id: ID!) {
+    deleteModel(id: $id)
+  }
+`);
+
 const MetricsTrainDocument = graphql(`
   mutation MetricsTrain($input: StartTrainingInput!) {
     startTraining(input: $input) {
@@ -147,6 +153,11 @@ describe('the API process', () => {
       expect(moved('mlp_prediction_cache_lookups_total', { tier: 'memory', result: 'miss' })).toBe(3);
       expect(moved('mlp_prediction_cache_lookups_total', { tier: 'redis', result: 'miss' })).toBe(3);
       expect(value(after, 'mlp_nodejs_eventloop_lag_seconds')).toBeGreaterThan(0);
+
+      // A deleted model's series go with it: what is exported does not grow with what was deleted.
+      await execute(server, MetricsDeleteDocument, { id: model.id }, user.auth);
+      const gone = await scrape(`${server.url}/metrics`);
+      expect(gone.text).not.toContain(model.id);
     } finally {
       await db.end();
     }

@@ -164,7 +164,7 @@ describe('model metadata and readiness', () => {
     });
     const empty = await createModel(server, user);
     expect(await call(server, `/v2/models/${empty.id}/ready`, { auth: bearer(user) })).toMatchObject({
-      status: 200,
+      status: 503,
       json: { ready: false },
     });
     expect((await call(server, `/v2/models/${model.id}/versions/7`, { auth: bearer(user) })).status).toBe(

@@ -218,8 +218,8 @@ describe('changePassword', () => {
 });
 
 describe('sign-in limits per account', () => {
-  // Three attempts at once; every request from an address of its own, as a botnet would send them.
-  const env = { SIGN_IN_FREE_ATTEMPTS: '3', TRUST_PROXY_HOPS: '1' };
+  // Three attempts at once from one network (an IPv4 address, an IPv6 /64), six from everywhere together.
+  const env = { SIGN_IN_FREE_ATTEMPTS: '3', SIGN_IN_FREE_ATTEMPTS_ACCOUNT: '6', TRUST_PROXY_HOPS: '1' };
   let limited: TestServer;
   let limitedB: TestServer;
   beforeAll(async () => {
@@ -228,21 +228,28 @@ describe('sign-in limits per account', () => {
   afterAll(async () => {
     await Promise.all([limited?.stop(), limitedB?.stop()]);
   });
-  const fromAnywhere = (): Auth => ({
-    headers: { 'x-forwarded-for': `198.51.${randomInt(256)}.${randomInt(1, 255)}` },
+  /** An address of the IPv6 network: each request from another of its addresses. */
+  const addressIn = (network: string) => ({
+    headers: { 'x-forwarded-for': `${network}:${randomInt(1, 0xffff).toString(16)}::1` },
   });
-  const attempt = (server: TestServer, email: string, password: string) =>
-    execute(server, LoginDocument, { input: { email, password } }, fromAnywhere());
+  const newNetwork = () => `2001:db8:${randomInt(0xffff).toString(16)}:${randomInt(0xffff).toString(16)}`;
+  /** From a network of its own every time, as a botnet would send them. */
+  const fromAnywhere = (): Auth => addressIn(newNetwork());
+  const attempt = (server: TestServer, email: string, password: string, from: Auth = fromAnywhere()) =>
+    execute(server, LoginDocument, { input: { email, password } }, from);
 
-  it('makes a guesser with many addresses wait, on every instance, growing, and lets the owner in after', async () => {
+  it("makes a guessing network wait, on every instance, and not the owner's", async () => {
     const user = await registerUser(limited, 'guessed');
+    const guesser = newNetwork();
     for (const server of [limited, limitedB, limited]) {
-      expect(errorCode(await attempt(server, user.email, 'a wrong guess 123'))).toBe('UNAUTHENTICATED');
+      expect(errorCode(await attempt(server, user.email, 'a wrong guess 123', addressIn(guesser)))).toBe(
+        'UNAUTHENTICATED',
+      );
     }
-    // The fourth attempt waits, even with the right password and from yet another address.
+    // The fourth attempt from that network waits, even with the right password, from another of its addresses.
     const response = await fetch(limitedB.graphqlUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...fromAnywhere().headers },
+      headers: { 'content-type': 'application/json', ...addressIn(guesser).headers },
       body: JSON.stringify({
         query: 'mutation ($input: LoginInput!) { login(input: $input) { token } }',
         variables: { input: { email: user.email, password: PASSWORD } },
@@ -258,14 +265,28 @@ describe('sign-in limits per account', () => {
       retryAfter: 1,
       window: 'account',
     });
+    // The owner, elsewhere, signs in all the same: a guesser cannot lock them out.
+    expect(
+      (await attempt(limited, user.email, PASSWORD, addressIn(newNetwork()))).data?.login.token,
+    ).toBeTruthy();
 
     // After the wait, one more guess; the wait after it has doubled.
     await new Promise((resolve) => setTimeout(resolve, 1_100));
-    expect(errorCode(await attempt(limited, user.email, 'another wrong guess'))).toBe('UNAUTHENTICATED');
-    const doubled = await attempt(limitedB, user.email, PASSWORD);
+    expect(errorCode(await attempt(limited, user.email, 'another wrong guess', addressIn(guesser)))).toBe(
+      'UNAUTHENTICATED',
+    );
+    const doubled = await attempt(limitedB, user.email, PASSWORD, addressIn(guesser));
     expect(doubled.errors![0]!.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfter: 2 });
+  });
 
-    await new Promise((resolve) => setTimeout(resolve, 2_100));
+  it('makes guessers on many networks wait together, and forgives the account when its owner gets in', async () => {
+    const user = await registerUser(limited, 'botnet');
+    for (let i = 0; i < 6; i++) {
+      const server = i % 2 ? limitedB : limited;
+      expect(errorCode(await attempt(server, user.email, 'a wrong guess 123'))).toBe('UNAUTHENTICATED');
+    }
+    expect(errorCode(await attempt(limitedB, user.email, PASSWORD))).toBe('RATE_LIMITED');
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
     expect((await attempt(limited, user.email, PASSWORD)).data?.login.token).toBeTruthy();
     // Success forgives the account's failures: a typo now is just a typo.
     expect(errorCode(await attempt(limitedB, user.email, 'one typo 12345'))).toBe('UNAUTHENTICATED');
@@ -274,21 +295,24 @@ describe('sign-in limits per account', () => {
 
   it('limits an address nobody registered just the same, so the limit tells nothing', async () => {
     const email = uniqueEmail('nobody');
-    for (let i = 0; i < 3; i++)
-      expect(errorCode(await attempt(limited, email, PASSWORD))).toBe('UNAUTHENTICATED');
-    expect(errorCode(await attempt(limitedB, email, PASSWORD))).toBe('RATE_LIMITED');
+    const network = newNetwork();
+    for (let i = 0; i < 3; i++) {
+      expect(errorCode(await attempt(limited, email, PASSWORD, addressIn(network)))).toBe('UNAUTHENTICATED');
+    }
+    expect(errorCode(await attempt(limitedB, email, PASSWORD, addressIn(network)))).toBe('RATE_LIMITED');
   });
 
   it('counts registering over a taken address and changing the password as attempts too', async () => {
     const user = await registerUser(limited, 'detour');
+    const network = newNetwork();
     const register = (password: string) =>
-      execute(limited, RegisterDocument, { input: { email: user.email, password } }, fromAnywhere());
+      execute(limited, RegisterDocument, { input: { email: user.email, password } }, addressIn(network));
     expect(errorCode(await register('a wrong guess 123'))).toBe('UNAUTHENTICATED');
     const change = await execute(
       limitedB,
       ChangePasswordDocument,
       { input: { currentPassword: 'a wrong guess 456', newPassword: 'whatever it is 789' } },
-      { ...user.auth, ...fromAnywhere() },
+      { ...user.auth, ...addressIn(network) },
     );
     expect(errorCode(change)).toBe('BAD_USER_INPUT');
     expect(errorCode(await register('a wrong guess 789'))).toBe('UNAUTHENTICATED');

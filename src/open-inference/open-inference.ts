@@ -158,19 +158,35 @@ export function createOpenInference(services: Services) {
     throw new OipError(403, 'FORBIDDEN', `This API key lacks the ${scopes.join(' or ')} scope`);
   }
 
-  async function readBody(request: IncomingMessage): Promise<Buffer> {
-    const declared = header(request, 'content-length');
+  /**
+   * The body, up to the limit. Past it, what follows is not kept, nor read in a way that would cut the
+   * connection before the 413 is sent: the answer closes the connection instead (see handle).
+   */
+  function readBody(request: IncomingMessage): Promise<Buffer> {
     const tooLarge = () =>
-      new OipError(413, 'REQUEST_ENTITY_TOO_LARGE', `the request body is larger than ${maxBodyBytes} bytes`);
-    if (declared !== null && Number(declared) > maxBodyBytes) throw tooLarge();
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of request as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > maxBodyBytes) throw tooLarge();
-      chunks.push(chunk);
-    }
-    return Buffer.concat(chunks, size);
+      new OipError(413, 'REQUEST_ENTITY_TOO_LARGE', `the request body is larger than ${maxBodyBytes} bytes`, {
+        connection: 'close',
+      });
+    const declared = header(request, 'content-length');
+    if (declared !== null && Number(declared) > maxBodyBytes) return Promise.reject(tooLarge());
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let over = false;
+      request.on('data', (chunk: Buffer) => {
+        if (over) return;
+        size += chunk.length;
+        if (size > maxBodyBytes) {
+          over = true;
+          chunks.length = 0;
+          reject(tooLarge());
+        } else chunks.push(chunk);
+      });
+      request.on('end', () => {
+        if (!over) resolve(Buffer.concat(chunks, size));
+      });
+      request.on('error', reject);
+    });
   }
 
   async function answer(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
@@ -206,8 +222,10 @@ export function createOpenInference(services: Services) {
       if (!modelId) throw new OipError(404, 'NOT_FOUND', `Model "${target.model}" not found`);
       const found = await services.models.version(em, viewer.userId, modelId, target.version);
       if (target.kind === 'model-ready') {
+        // The status says it, for probes and clients (Triton's among them) that read only the status.
         const quarantined = (found.version?.quarantinedUntil ?? 0) > Date.now();
-        return send(response, 200, { name: found.model.name, ready: found.version !== null && !quarantined });
+        const ready = found.version !== null && !quarantined;
+        return send(response, ready ? 200 : 503, { name: found.model.name, ready });
       }
       if (!found.version) {
         throw new OipError(

@@ -16,7 +16,7 @@ type Admitted = { admission: Admission };
 
 /**
  * `admitsConcurrently`: the resolver starts while the field's admission is decided, and awaits
- * `admission.pending` itself before doing anything the caller pays for (predict reads its cache meanwhile).
+ * `admission.pending` itself before running the model (predict reads its inputs and its cache meanwhile).
  */
 export type AdmissionExtensions = { admitsConcurrently?: boolean };
 export const admitsConcurrently: AdmissionExtensions = { admitsConcurrently: true };
@@ -44,7 +44,7 @@ export class AdmissionPlugin<Types extends SchemaTypes> extends BasePlugin<Types
     if (fieldConfig.kind !== 'Query' && fieldConfig.kind !== 'Mutation') return resolver;
     if ((fieldConfig.extensions as AdmissionExtensions | undefined)?.admitsConcurrently) {
       return (parent, args, context, info) => {
-        // The resolver awaits it (admission.pending) before anything is paid for; this keeps a refusal
+        // The resolver awaits it (admission.pending) before it runs the model; this keeps a refusal
         // that comes after the resolver already failed from being an unhandled rejection.
         (context as Admitted).admission.admit(limit).catch(() => {});
         return resolver(parent, args, context, info);

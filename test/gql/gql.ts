@@ -32,6 +32,7 @@ type Documents = {
     "\n  mutation EmbeddedRevokeKey($id: ID!) {\n    revokeApiKey(id: $id) {\n      id\n    }\n  }\n": typeof types.EmbeddedRevokeKeyDocument,
     "\n  query EmbeddedWhoAmI {\n    me {\n      id\n    }\n  }\n": typeof types.EmbeddedWhoAmIDocument,
     "\n  mutation MetricsPredict($input: PredictInput!) {\n    predict(input: $input) {\n      cached\n    }\n  }\n": typeof types.MetricsPredictDocument,
+    "\n  mutation MetricsDelete($id: ID!) {\n    deleteModel(id: $id)\n  }\n": typeof types.MetricsDeleteDocument,
     "\n  mutation MetricsTrain($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n    }\n  }\n": typeof types.MetricsTrainDocument,
     "\n  query MetricsJob($id: ID!) {\n    trainingJob(id: $id) {\n      status\n    }\n  }\n": typeof types.MetricsJobDocument,
     "\n  query Models {\n    models {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n      versions {\n        version\n        sha256\n      }\n    }\n  }\n": typeof types.ModelsDocument,
@@ -106,6 +107,7 @@ const documents: Documents = {
     "\n  mutation EmbeddedRevokeKey($id: ID!) {\n    revokeApiKey(id: $id) {\n      id\n    }\n  }\n": types.EmbeddedRevokeKeyDocument,
     "\n  query EmbeddedWhoAmI {\n    me {\n      id\n    }\n  }\n": types.EmbeddedWhoAmIDocument,
     "\n  mutation MetricsPredict($input: PredictInput!) {\n    predict(input: $input) {\n      cached\n    }\n  }\n": types.MetricsPredictDocument,
+    "\n  mutation MetricsDelete($id: ID!) {\n    deleteModel(id: $id)\n  }\n": types.MetricsDeleteDocument,
     "\n  mutation MetricsTrain($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n    }\n  }\n": types.MetricsTrainDocument,
     "\n  query MetricsJob($id: ID!) {\n    trainingJob(id: $id) {\n      status\n    }\n  }\n": types.MetricsJobDocument,
     "\n  query Models {\n    models {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n      versions {\n        version\n        sha256\n      }\n    }\n  }\n": types.ModelsDocument,
@@ -248,6 +250,10 @@ export function graphql(source: "\n  query EmbeddedWhoAmI {\n    me {\n      id\
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation MetricsPredict($input: PredictInput!) {\n    predict(input: $input) {\n      cached\n    }\n  }\n"): (typeof documents)["\n  mutation MetricsPredict($input: PredictInput!) {\n    predict(input: $input) {\n      cached\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation MetricsDelete($id: ID!) {\n    deleteModel(id: $id)\n  }\n"): (typeof documents)["\n  mutation MetricsDelete($id: ID!) {\n    deleteModel(id: $id)\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -6,6 +6,8 @@ import type { TensorMap } from './tensor-data.ts';
 
 type Waiting = {
   job: InferenceJob;
+  /** When it arrived (ms): no call waits longer than the window for company. */
+  arrivedAt: number;
   loadBytes: LoadBytes;
   rows: number;
   resolve(outputs: TensorMap): void;
@@ -69,7 +71,7 @@ export class MicroBatcher {
     // A model's batching changed: the calls from now on say so.
     queue.policy = policy;
     return new Promise((resolve, reject) => {
-      queue.waiting.push({ job, loadBytes, rows, resolve, reject });
+      queue.waiting.push({ job, loadBytes, rows, resolve, reject, arrivedAt: performance.now() });
       queue.rows += rows;
       this.#pump(key, queue);
     });
@@ -109,11 +111,16 @@ export class MicroBatcher {
 
   #arm(key: string, queue: Queue): void {
     if (queue.cancelWindow) return;
-    const timeout = setTimeout(() => {
-      queue.cancelWindow = null;
-      queue.due = true;
-      this.#pump(key, queue);
-    }, queue.policy.windowMs);
+    // The window is the oldest waiting call's: one left behind by a batch does not wait a second one.
+    const left = queue.waiting[0]!.arrivedAt + queue.policy.windowMs - performance.now();
+    const timeout = setTimeout(
+      () => {
+        queue.cancelWindow = null;
+        queue.due = true;
+        this.#pump(key, queue);
+      },
+      Math.max(0, left),
+    );
     queue.cancelWindow = () => clearTimeout(timeout);
   }
 

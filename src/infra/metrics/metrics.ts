@@ -87,6 +87,20 @@ export class Metrics {
     }
   }
 
+  /** Drops a deleted model version's series, so what is exported does not grow with what was deleted. */
+  forgetVersion(labels: VersionLabels): void {
+    for (const outcome of ['success', 'failure', 'timeout'])
+      this.inferenceRequests.remove({ ...labels, outcome });
+    for (const metric of [
+      this.inferenceRows,
+      this.inferenceExecutions,
+      this.inferenceQueueSeconds,
+      this.inferenceComputeSeconds,
+    ]) {
+      metric.remove(labels);
+    }
+  }
+
   /** A gauge read when scraped (a queue's depth, say). */
   gauge(name: string, help: string, read: () => number): void {
     new Gauge({

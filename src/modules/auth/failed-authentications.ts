@@ -44,9 +44,11 @@ export class FailedAuthentications {
     });
     if (outcome.allowed) return;
     const wait = Math.max(...(outcome.calls?.windows ?? []).map((window) => window.retryAfterMs), 1000);
-    if (!this.#blocked.has(ip))
-      this.#logger.warn({ ip }, 'too many failed authentications; pausing the address');
-    this.#blocked.set(ip, Date.now() + wait);
+    // Kept by network, as check() reads it: an IPv6 client is one /64.
+    const network = limitedNetwork(ip);
+    if (!this.#blocked.has(network))
+      this.#logger.warn({ ip, network }, 'too many failed authentications; pausing the address');
+    this.#blocked.set(network, Date.now() + wait);
   }
 }
 

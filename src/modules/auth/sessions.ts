@@ -67,7 +67,7 @@ export class Sessions {
   }
 
   /** The token's claims if it is well signed, unexpired, and its session has not ended. */
-  async verify(token: string): Promise<VerifiedToken | TokenRejection | { rejected: 'ended' }> {
+  async verify(token: string): Promise<VerifiedToken | TokenRejection> {
     const verified = await this.#tokens.verify(token);
     if ('rejected' in verified) return verified;
     if (!isUuid(verified.userId) || !isUuid(verified.sessionId)) return { rejected: 'invalid' };

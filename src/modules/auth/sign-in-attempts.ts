@@ -79,10 +79,13 @@ return 0
 export class RedisSignInAttempts implements SignInAttempts {
   readonly #redis: RedisClientType;
   readonly #policy: SignInPolicy;
+  readonly #prefix: string;
 
-  constructor(redis: RedisClientType, policy: SignInPolicy) {
+  /** `prefix` keeps the counts of one policy apart from another's. */
+  constructor(redis: RedisClientType, policy: SignInPolicy, prefix: string) {
     this.#redis = redis;
     this.#policy = policy;
+    this.#prefix = prefix;
   }
 
   async attempt(account: string): Promise<number> {
@@ -96,7 +99,7 @@ export class RedisSignInAttempts implements SignInAttempts {
   }
 
   #key(account: string): string {
-    return `mlp:sign-in:${accountKey(account)}`;
+    return `${this.#prefix}:${accountKey(account)}`;
   }
 }
 

@@ -8,6 +8,7 @@ import { isUuid } from '../../infra/database/uuid7.ts';
 import type { Inference } from '../../infra/inference/inference.ts';
 import { InferenceTimeoutError, WorkerCrashedError } from '../../infra/inference/inference-errors.ts';
 import { UnsupportedModelError } from '../../infra/inference/tensor-spec.ts';
+import type { Metrics } from '../../infra/metrics/metrics.ts';
 import type { EventBus } from '../../infra/pubsub/event-bus.ts';
 import type { Logger } from '../../logger.ts';
 import { addVersion, type NewVersion } from './add-version.ts';
@@ -56,6 +57,7 @@ export type ModelsDeps = {
   maxUploadBytes: number;
   /** The server's batching, which a model may change within its bounds; null: batching is off. */
   batching: BatchingConfig | null;
+  metrics: Pick<Metrics, 'forgetVersion'>;
 };
 
 /** What the GraphQL `Model` type reads of a model: an entity, or a view made from cached metadata. */
@@ -201,10 +203,13 @@ export class Models {
 
   async delete(em: EntityManager, userId: string, id: string): Promise<boolean> {
     const model = await this.own(em, userId, id);
-    const versions = await em.find(ModelVersion, { model }, { fields: ['id'] });
+    const versions = await em.find(ModelVersion, { model }, { fields: ['id', 'version'] });
     // Versions and predictions go with it (on delete cascade).
     await em.remove(model).flush();
-    for (const version of versions) this.#deps.inference.forget(version.id);
+    for (const version of versions) {
+      this.#deps.inference.forget(version.id);
+      this.#deps.metrics.forgetVersion({ model: model.id, version: String(version.version) });
+    }
     await this.changed(model, { deleted: true });
     return true;
   }

@@ -79,7 +79,7 @@ export class PredictionCache {
       const outputs = await computing;
       const bytes = tensorMapBytes(outputs);
       if (bytes <= this.#config.maxEntryBytes) {
-        this.#memory.set(key, outputs, bytes);
+        this.#memory.set(key, ownBuffers(outputs), bytes);
         // Not awaited by the caller's response: storing is for the next request.
         if (this.#shared)
           void this.#attempt(() => this.#shared!.set(key, encode(outputs), this.#config.ttlMs));
@@ -94,6 +94,19 @@ export class PredictionCache {
     const attempt = await this.#guard.attempt(operation);
     return attempt.ok ? attempt.value : undefined;
   }
+}
+
+/**
+ * The outputs, each over a buffer of its own: a batch's outputs are views into the whole batch's buffer,
+ * which a cached view would keep alive, far beyond the bytes the cache counts.
+ */
+function ownBuffers(outputs: TensorMap): TensorMap {
+  const owned: TensorMap = {};
+  for (const [name, tensor] of Object.entries(outputs)) {
+    const { data } = tensor;
+    owned[name] = data.byteLength === data.buffer.byteLength ? tensor : { ...tensor, data: data.slice() };
+  }
+  return owned;
 }
 
 function encode(outputs: TensorMap): StoredOutputs {

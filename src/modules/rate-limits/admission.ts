@@ -55,7 +55,7 @@ export class Admission {
 
   /**
    * The admission of the field being resolved, for a resolver that runs while it is decided (see
-   * AdmissionPlugin): it must wait for this before doing anything the caller pays for.
+   * AdmissionPlugin): it must wait for this before running the model, or anything else a refusal must not get.
    */
   get pending(): Promise<void> {
     return this.#latest;

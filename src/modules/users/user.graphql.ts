@@ -73,17 +73,18 @@ builder.mutationFields((t) => ({
       'counts against the account’s sign-in attempts.',
     directives: { rateLimit: { by: 'ip' } },
     args: { input: t.arg({ type: RegisterInput, required: true }) },
-    resolve: (_root, { input }, ctx) => ctx.services.users.register(ctx.em, input),
+    resolve: (_root, { input }, ctx) => ctx.services.users.register(ctx.em, input, ctx.clientIp ?? 'unknown'),
   }),
   login: t.field({
     type: AuthPayloadRef,
     description:
-      'Signs in: a new session, one token. Limited per client address and per account: after ' +
-      '`SIGN_IN_FREE_ATTEMPTS` (5) attempts without success, the account waits 1 s, then twice as long after ' +
-      'each further attempt, up to 15 minutes (RATE_LIMITED with `retryAfter`).',
+      'Signs in: a new session, one token. Limited per client address, and per account: after ' +
+      '`SIGN_IN_FREE_ATTEMPTS` (5) attempts without success from one network (100 from everywhere), the ' +
+      'account waits 1 s there, then twice as long after each further attempt, up to 15 minutes ' +
+      '(RATE_LIMITED with `retryAfter`).',
     directives: { rateLimit: { by: 'ip' } },
     args: { input: t.arg({ type: LoginInput, required: true }) },
-    resolve: (_root, { input }, ctx) => ctx.services.users.login(ctx.em, input),
+    resolve: (_root, { input }, ctx) => ctx.services.users.login(ctx.em, input, ctx.clientIp ?? 'unknown'),
   }),
   logout: t.boolean({
     authScopes: { session: true },
@@ -113,7 +114,8 @@ builder.mutationFields((t) => ({
       'Sets a new password, given the current one, and ends every session of the user: continue with the ' +
       'token returned. Counts against the account’s sign-in attempts, like `login`.',
     args: { input: t.arg({ type: ChangePasswordInput, required: true }) },
-    resolve: (_root, { input }, ctx) => ctx.services.users.changePassword(ctx.em, viewerId(ctx), input),
+    resolve: (_root, { input }, ctx) =>
+      ctx.services.users.changePassword(ctx.em, viewerId(ctx), input, ctx.clientIp ?? 'unknown'),
   }),
   setUserTier: t.field({
     authScopes: { session: true },

@@ -3,6 +3,7 @@ import type { Tier } from '../../config.ts';
 import { ConfigError } from '../../config.ts';
 import { badUserInput, forbidden, notFound, rateLimited, unauthenticated } from '../../errors.ts';
 import { isUuid } from '../../infra/database/uuid7.ts';
+import { limitedNetwork } from '../../infra/net/client-address.ts';
 import type { EventBus } from '../../infra/pubsub/event-bus.ts';
 import type { Logger } from '../../logger.ts';
 import type { AccessToken } from '../auth/jwt.ts';
@@ -35,13 +36,13 @@ const INVALID_SIGN_IN = 'Invalid email or password';
 export class Users {
   readonly #sessions: Sessions;
   readonly #passwords: PasswordHasher;
-  readonly #attempts: SignInAttempts;
+  readonly #attempts: { perNetwork: SignInAttempts; perAccount: SignInAttempts };
   readonly #events: EventBus;
 
   constructor(deps: {
     sessions: Sessions;
     passwords: PasswordHasher;
-    attempts: SignInAttempts;
+    attempts: { perNetwork: SignInAttempts; perAccount: SignInAttempts };
     events: EventBus;
   }) {
     this.#sessions = deps.sessions;
@@ -56,7 +57,7 @@ export class Users {
    * else gets the sign-in's error and spends one of the account's attempts, so registering is no way around
    * the sign-in limits.
    */
-  async register(em: EntityManager, input: EmailPassword): Promise<AuthPayload> {
+  async register(em: EntityManager, input: EmailPassword, clientIp: string): Promise<AuthPayload> {
     const email = normaliseEmail(input.email);
     checkEmail(email);
     const weakness = passwordWeakness(input.password, email);
@@ -66,19 +67,19 @@ export class Users {
       await em.flush();
     } catch (error) {
       if (error instanceof UniqueConstraintViolationException) {
-        return this.login(em.fork(), { email, password: input.password });
+        return this.login(em.fork(), { email, password: input.password }, clientIp);
       }
       throw error;
     }
     return { ...(await this.#sessions.start(user.id)), user };
   }
 
-  async login(em: EntityManager, input: EmailPassword): Promise<AuthPayload> {
+  async login(em: EntityManager, input: EmailPassword, clientIp: string): Promise<AuthPayload> {
     // Hashing a megabyte of password would cost the server, and no account has one.
     if (input.password.length > MAX_PASSWORD_LENGTH) throw unauthenticated(INVALID_SIGN_IN);
     const email = normaliseEmail(input.email);
     // Unknown addresses are counted too: how an address is limited must not tell whether it exists.
-    await this.#attempt(email);
+    const attempt = await this.#attempt(email, clientIp);
     const user = await em.findOne(User, { email }, { populate: ['passwordHash'] });
     if (!user) {
       await this.#passwords.burn(input.password);
@@ -86,7 +87,7 @@ export class Users {
     }
     const check = await this.#passwords.verify(input.password, user.passwordHash);
     if (!check.matches) throw unauthenticated(INVALID_SIGN_IN);
-    await this.#attempts.succeeded(email);
+    await attempt.succeeded();
     // A hash made with weaker parameters is made again now, the one moment the password is known.
     if (check.outdated) {
       user.passwordHash = await this.#passwords.hash(input.password);
@@ -113,14 +114,15 @@ export class Users {
     em: EntityManager,
     userId: string,
     input: { currentPassword: string; newPassword: string },
+    clientIp: string,
   ): Promise<AuthPayload> {
     const user = await em.findOne(User, userId, { populate: ['passwordHash'] });
     if (!user) throw unauthenticated('Invalid credentials');
     const wrong = () => badUserInput('The current password is not right', 'currentPassword');
     if (input.currentPassword.length > MAX_PASSWORD_LENGTH) throw wrong();
-    await this.#attempt(user.email);
+    const attempt = await this.#attempt(user.email, clientIp);
     if (!(await this.#passwords.verify(input.currentPassword, user.passwordHash)).matches) throw wrong();
-    await this.#attempts.succeeded(user.email);
+    await attempt.succeeded();
     const weakness = passwordWeakness(input.newPassword, user.email);
     if (weakness) throw badUserInput(weakness, 'newPassword');
     const passwordHash = await this.#passwords.hash(input.newPassword);
@@ -130,14 +132,29 @@ export class Users {
     return { ...(await this.#sessions.start(userId)), user };
   }
 
-  /** Takes one of the account's attempts, or says how long to wait for the next. */
-  async #attempt(email: string): Promise<void> {
-    const waitMs = await this.#attempts.attempt(email);
+  /**
+   * Takes one of the account's attempts from the client's network (an IPv6 client is its /64) and one of
+   * its attempts from everywhere, or says how long to wait. A guesser's network waits while the owner's
+   * does not; many networks together wait on the account's own, larger, count.
+   */
+  async #attempt(email: string, clientIp: string): Promise<{ succeeded(): Promise<void> }> {
+    const fromNetwork = `${email}\0${limitedNetwork(clientIp)}`;
+    const waits = [
+      await this.#attempts.perNetwork.attempt(fromNetwork),
+      await this.#attempts.perAccount.attempt(email),
+    ];
+    const waitMs = Math.max(...waits);
     if (waitMs > 0) {
       throw rateLimited('Too many sign-in attempts for this account.', Math.ceil(waitMs / 1000), {
         window: 'account',
       });
     }
+    return {
+      succeeded: async () => {
+        await this.#attempts.perNetwork.succeeded(fromNetwork);
+        await this.#attempts.perAccount.succeeded(email);
+      },
+    };
   }
 
   /** The calling user; a token whose user was deleted is as good as an invalid one. */

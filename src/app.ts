@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createFetch } from '@whatwg-node/fetch';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
-import { useBodyLimits } from './body-limits.ts';
+import { MAX_REQUEST_BYTES, useBodyLimits } from './body-limits.ts';
 import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
 import { useEventStreams } from './event-streams.ts';
@@ -43,8 +43,6 @@ function corsPolicy(origins: string[]) {
 
 /** The multipart fields beside the file (operations, map). */
 const MAX_FIELD_BYTES = 1024 * 1024;
-/** A request that is not an upload: an operation and its variables (predict inputs included). */
-const MAX_REQUEST_BYTES = 25 * 1024 * 1024;
 
 const largestFile = (config: Config) =>
   Math.max(config.models.maxUploadBytes, config.training.maxDatasetBytes);

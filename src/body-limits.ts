@@ -1,6 +1,9 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
+/** A request that is not an upload: an operation and its variables (predict inputs included). */
+export const MAX_REQUEST_BYTES = 25 * 1024 * 1024;
+
 /**
  * Request bodies, limited by what they carry: a multipart upload may be as large as the largest file
  * mlp accepts (MAX_MODEL_BYTES, MAX_DATASET_BYTES) plus its other fields, anything else (a JSON

@@ -50,7 +50,8 @@ export function useOperationLimits(limits: OperationLimits): Plugin<{ viewer: Vi
   };
 }
 
-type GatePayload = {
+/** What onExecute and onSubscribe hand a check that may refuse the operation before it runs. */
+export type GatePayload = {
   args: ExecutionArgs & { contextValue: { viewer: Viewer } };
   setResultAndStopExecution: (result: { errors: GraphQLError[] }) => void;
 };

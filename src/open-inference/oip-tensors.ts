@@ -1,4 +1,6 @@
 import {
+  ELEMENT_BYTES,
+  firstNonFinite,
   type TensorData,
   type TensorMap,
   TYPED_ARRAYS,
@@ -16,27 +18,27 @@ import {
 /** A request the protocol calls bad: answered 400 with the message. */
 export class OipInputError extends Error {}
 
-/** The protocol's names for ONNX element types, with their size in bytes. */
-const DATATYPES: Record<string, { datatype: string; bytes: number }> = {
-  float32: { datatype: 'FP32', bytes: 4 },
-  float64: { datatype: 'FP64', bytes: 8 },
-  float16: { datatype: 'FP16', bytes: 2 },
-  bfloat16: { datatype: 'BF16', bytes: 2 },
-  int8: { datatype: 'INT8', bytes: 1 },
-  uint8: { datatype: 'UINT8', bytes: 1 },
-  int16: { datatype: 'INT16', bytes: 2 },
-  uint16: { datatype: 'UINT16', bytes: 2 },
-  int32: { datatype: 'INT32', bytes: 4 },
-  uint32: { datatype: 'UINT32', bytes: 4 },
-  int64: { datatype: 'INT64', bytes: 8 },
-  uint64: { datatype: 'UINT64', bytes: 8 },
-  bool: { datatype: 'BOOL', bytes: 1 },
-  string: { datatype: 'BYTES', bytes: 0 },
+/** The protocol's names for ONNX element types. */
+const DATATYPES: Record<string, string> = {
+  float32: 'FP32',
+  float64: 'FP64',
+  float16: 'FP16',
+  bfloat16: 'BF16',
+  int8: 'INT8',
+  uint8: 'UINT8',
+  int16: 'INT16',
+  uint16: 'UINT16',
+  int32: 'INT32',
+  uint32: 'UINT32',
+  int64: 'INT64',
+  uint64: 'UINT64',
+  bool: 'BOOL',
+  string: 'BYTES',
 };
 
 /** The protocol's datatype of an ONNX element type (`float32` is `FP32`). */
 export function oipDatatype(elementType: string): string {
-  return DATATYPES[elementType]?.datatype ?? elementType.toUpperCase();
+  return DATATYPES[elementType] ?? elementType.toUpperCase();
 }
 
 /** A tensor's metadata in the protocol's terms: variable dimensions are -1. */
@@ -199,7 +201,7 @@ function readInput(
   const parameters = parametersOf((input as Record<string, unknown>).parameters, `input "${name}"`);
   const binarySize = parameters.binary_data_size;
   if (binarySize !== undefined) {
-    const size = count * DATATYPES[type]!.bytes;
+    const size = count * ELEMENT_BYTES[type];
     if (binarySize !== size) {
       throw new OipInputError(
         `input "${name}" declares binary_data_size ${String(binarySize)}, but ${count} ${expected} elements take ${size} bytes`,
@@ -207,7 +209,8 @@ function readInput(
     }
     if (data !== undefined) throw new OipInputError(`input "${name}" has both "data" and binary_data_size`);
     const tensor = tensorFromBytes(type, dims, takeBinary(size));
-    checkBinaryElements(name, tensor);
+    const bad = firstNonFinite(tensor);
+    if (bad >= 0) throw new OipInputError(`input "${name}": element ${bad} is not a finite number`);
     return { name, data: tensor };
   }
   return { name, data: { type, dims, data: readData(name, data, type, count) } };
@@ -272,16 +275,6 @@ function readData(name: string, data: unknown, type: NumericElementType, count: 
     throw new OipInputError(`input "${name}" has ${written} elements in "data", its shape holds ${count}`);
   }
   return values;
-}
-
-/** Floats from bytes may be NaN or infinite, which no JSON number is: refused alike. */
-function checkBinaryElements(name: string, tensor: TensorData): void {
-  if (tensor.type !== 'float32' && tensor.type !== 'float64') return;
-  const values = tensor.data as Float32Array | Float64Array;
-  for (let i = 0; i < values.length; i++) {
-    if (!Number.isFinite(values[i]!))
-      throw new OipInputError(`input "${name}": element ${i} is not a finite number`);
-  }
 }
 
 function readOutputs(value: unknown, specs: TensorSpec[], binaryDefault: boolean): RequestedOutput[] {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphQLError } from 'graphql';
+import { MAX_REQUEST_BYTES } from '../body-limits.ts';
 import { authenticateFrom } from '../context.ts';
 import type { ApiKeyScope } from '../modules/api-keys/api-key.entity.ts';
 import { type AuthenticatedViewer, authenticationError } from '../modules/auth/viewer.ts';
@@ -138,7 +139,7 @@ export function createOpenInference(services: Services) {
   };
   const serverMetadata = { name, version, extensions: ['binary_tensor_data'] };
   /** JSON bodies the size of GraphQL's; binary ones as large as the most elements a call may send. */
-  const maxBodyBytes = 25 * 1024 * 1024 + services.predictions.maxInputElements * 8;
+  const maxBodyBytes = MAX_REQUEST_BYTES + services.predictions.maxInputElements * 8;
 
   async function authenticate(
     request: IncomingMessage,

@@ -1,6 +1,5 @@
 import {
   type DocumentNode,
-  type ExecutionArgs,
   type GraphQLCompositeType,
   GraphQLError,
   type GraphQLSchema,
@@ -14,7 +13,7 @@ import {
 import type { Plugin } from 'graphql-yoga';
 import type { ApiKeyScope } from '../modules/api-keys/api-key.entity.ts';
 import type { Viewer } from '../modules/auth/viewer.ts';
-import { fragmentsOf } from '../operation-limits.ts';
+import { fragmentsOf, type GatePayload } from '../operation-limits.ts';
 
 /**
  * Which API key scopes may read a field: any one of a list, or `any` scope at all. Declared on a type (for
@@ -100,11 +99,6 @@ export function missingKeyScope(
   };
   return walk(operation.selectionSet, root);
 }
-
-type GatePayload = {
-  args: ExecutionArgs & { contextValue: { viewer: Viewer } };
-  setResultAndStopExecution: (result: { errors: GraphQLError[] }) => void;
-};
 
 /** Refuses an operation (over HTTP or a socket) that reaches a field its API key's scopes do not cover. */
 export function useKeyScopes(): Plugin<{ viewer: Viewer }> {

@@ -33,6 +33,31 @@ export const TYPED_ARRAYS: Record<NumericElementType, { new (length: number): Ty
   uint64: BigUint64Array,
 };
 
+/** Bytes of one element of each type, as little-endian binary tensors carry them. */
+export const ELEMENT_BYTES: Record<NumericElementType, number> = {
+  float32: 4,
+  float64: 8,
+  int8: 1,
+  uint8: 1,
+  int16: 2,
+  uint16: 2,
+  int32: 4,
+  uint32: 4,
+  int64: 8,
+  uint64: 8,
+};
+
+/**
+ * The index of the first element that is not a finite number (NaN, ±Infinity), or -1. Only floats read
+ * from bytes can hold one: no JSON number is NaN.
+ */
+export function firstNonFinite(tensor: TensorData): number {
+  if (tensor.type !== 'float32' && tensor.type !== 'float64') return -1;
+  const values = tensor.data as Float32Array | Float64Array;
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return i;
+  return -1;
+}
+
 /** Elements in one row: the product of every axis after the first. */
 export function rowSize(tensor: TensorData): number {
   let size = 1;

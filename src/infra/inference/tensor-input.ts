@@ -1,4 +1,11 @@
-import { type TensorData, type TensorMap, TYPED_ARRAYS, tensorFromBytes } from './tensor-data.ts';
+import {
+  ELEMENT_BYTES,
+  firstNonFinite,
+  type TensorData,
+  type TensorMap,
+  TYPED_ARRAYS,
+  tensorFromBytes,
+} from './tensor-data.ts';
 import { formatShape, type NumericElementType, type TensorSpec } from './tensor-spec.ts';
 
 /** A client mistake in `predict` inputs; the message names the input and what it expects. */
@@ -57,20 +64,6 @@ function nameInputs(specs: TensorSpec[], inputs: unknown): Record<string, unknow
   }
   return record;
 }
-
-/** Bytes per element of each type, for tensors sent as base64. */
-const ELEMENT_BYTES: Record<NumericElementType, number> = {
-  float32: 4,
-  float64: 8,
-  int8: 1,
-  uint8: 1,
-  int16: 2,
-  uint16: 2,
-  int32: 4,
-  uint32: 4,
-  int64: 8,
-  uint64: 8,
-};
 
 /** `{ shape, base64 }`: a tensor's elements as base64 of their little-endian bytes, row-major. */
 type BinaryTensor = { shape: unknown; base64: string };
@@ -162,13 +155,8 @@ function fromBase64(spec: TensorSpec, value: BinaryTensor, budget: number, expec
     );
   }
   const tensor = tensorFromBytes(type, shape as number[], bytes);
-  if (type === 'float32' || type === 'float64') {
-    const values = tensor.data as Float32Array | Float64Array;
-    for (let i = 0; i < values.length; i++) {
-      if (!Number.isFinite(values[i]!))
-        throw new InputError(`${expected}: element ${i} is not a finite number`);
-    }
-  }
+  const bad = firstNonFinite(tensor);
+  if (bad >= 0) throw new InputError(`${expected}: element ${bad} is not a finite number`);
   return tensor;
 }
 

@@ -8,6 +8,8 @@ import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
 import { useEventStreams } from './event-streams.ts';
 import { useGraphQLMetrics } from './graphql-metrics.ts';
+import { useGraphQLTracing } from './graphql-tracing.ts';
+import { handleRequest } from './http-requests.ts';
 import { serveMetrics } from './infra/metrics/metrics-endpoint.ts';
 import { createOpenInference } from './open-inference/open-inference.ts';
 import { useOperationCost } from './operation-cost.ts';
@@ -76,6 +78,7 @@ export function buildYoga(services: Services): YogaServerInstance<Record<string,
       useCodedRequestErrors(),
       useOperationCost(),
       useGraphQLMetrics(services.metrics),
+      useGraphQLTracing(services.tracing),
       useEventStreams(services),
       useReadinessCheck({
         endpoint: '/ready',
@@ -98,8 +101,10 @@ export function buildApp(services: Services): App {
   const server = createServer((request, response) => {
     const path = (request.url ?? '').split('?', 1)[0]!;
     if (serveMetrics(request, response, path, services.metrics, services.config.metrics)) return;
-    if (isOpenInferencePath(path)) void openInference(request, response, path);
-    else void yoga(request, response);
+    handleRequest(services.tracing, request, response, path, () => {
+      if (isOpenInferencePath(path)) void openInference(request, response, path);
+      else void yoga(request, response);
+    });
   });
   const sockets = attachWebSocket(server, yoga, services);
 

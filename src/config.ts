@@ -56,6 +56,31 @@ export type SignInLimits = { perNetwork: SignInPolicy; perAccount: SignInPolicy 
 /** Where Prometheus scrapes each process's metrics, and the bearer token it must send (null: none). */
 export type MetricsConfig = { path: string; token: string | null };
 
+/** How spans are sampled (OTEL_TRACES_SAMPLER): `parentBased` follows a caller's decision when there is one. */
+export type TraceSampler = {
+  kind: 'always_on' | 'always_off' | 'traceidratio';
+  ratio: number;
+  parentBased: boolean;
+};
+
+/**
+ * OpenTelemetry tracing, read from the standard OTEL_* variables; null (the default) traces nothing.
+ * Spans leave by OTLP over HTTP, in batches.
+ */
+export type TracingConfig = {
+  /** The full URL spans are posted to, e.g. http://collector:4318/v1/traces. */
+  endpoint: string;
+  protocol: 'http/protobuf' | 'http/json';
+  headers: Record<string, string>;
+  timeoutMs: number;
+  /** Null: the process's own name (mlp-api, mlp-worker). */
+  serviceName: string | null;
+  resourceAttributes: Record<string, string>;
+  sampler: TraceSampler;
+  /** How long ended spans wait to be sent with others (OTEL_BSP_SCHEDULE_DELAY). */
+  exportDelayMs: number;
+};
+
 /** Who may introspect the schema: everyone, signed-in callers only, or nobody. */
 export const INTROSPECTION_POLICIES = ['everyone', 'signed-in', 'nobody'] as const;
 export type IntrospectionPolicy = (typeof INTROSPECTION_POLICIES)[number];
@@ -190,6 +215,7 @@ export type Config = {
   operations: OperationLimits;
   logLevel: LogLevel;
   metrics: MetricsConfig;
+  tracing: TracingConfig | null;
   models: {
     maxUploadBytes: number;
     quarantine: QuarantineConfig;
@@ -486,6 +512,79 @@ export function loadConfig(env: Env = process.env): Config {
     };
   };
 
+  /** `k1=v1,k2=v2` with percent-encoded values, as OTEL_EXPORTER_OTLP_HEADERS and OTEL_RESOURCE_ATTRIBUTES are. */
+  const keyValues = (name: string): Record<string, string> => {
+    const raw = read(name);
+    const pairs: Record<string, string> = {};
+    for (const part of raw?.split(',') ?? []) {
+      const at = part.indexOf('=');
+      const key = part.slice(0, at).trim();
+      try {
+        if (at < 1 || key === '') throw new Error();
+        pairs[key] = decodeURIComponent(part.slice(at + 1).trim());
+      } catch {
+        problems.push(`${name} must be key=value pairs separated by commas, got "${part.trim()}"`);
+      }
+    }
+    return pairs;
+  };
+  const tracingConfig = (): TracingConfig | null => {
+    const exporter = read('OTEL_TRACES_EXPORTER');
+    if (exporter !== undefined && exporter !== 'otlp' && exporter !== 'none') {
+      problems.push(
+        `OTEL_TRACES_EXPORTER must be otlp or none (mlp sends OTLP over HTTP), got "${exporter}"`,
+      );
+    }
+    const tracesEndpoint = url('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', ['http:', 'https:']);
+    const baseEndpoint = url('OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']);
+    // Off unless asked for: by an endpoint, or by OTEL_TRACES_EXPORTER=otlp (to a local collector).
+    const wanted =
+      exporter === 'otlp' || (exporter === undefined && (tracesEndpoint ?? baseEndpoint) !== null);
+    if (!wanted || flag('OTEL_SDK_DISABLED', false)) return null;
+    const protocol = read('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? read('OTEL_EXPORTER_OTLP_PROTOCOL');
+    if (protocol !== undefined && protocol !== 'http/protobuf' && protocol !== 'http/json') {
+      problems.push(
+        `OTEL_EXPORTER_OTLP_PROTOCOL must be http/protobuf or http/json (mlp sends OTLP over HTTP, a collector's port 4318), got "${protocol}"`,
+      );
+    }
+    const samplerName = read('OTEL_TRACES_SAMPLER') ?? 'parentbased_always_on';
+    const kind = samplerName.replace(/^parentbased_/, '');
+    if (kind !== 'always_on' && kind !== 'always_off' && kind !== 'traceidratio') {
+      problems.push(
+        `OTEL_TRACES_SAMPLER must be always_on, always_off, traceidratio or one of them after parentbased_, got "${samplerName}"`,
+      );
+    }
+    const ratioRaw = read('OTEL_TRACES_SAMPLER_ARG');
+    const ratio = ratioRaw === undefined ? 1 : Number(ratioRaw);
+    if (!(ratio >= 0 && ratio <= 1)) {
+      problems.push(`OTEL_TRACES_SAMPLER_ARG must be a ratio from 0 to 1, got "${ratioRaw}"`);
+    }
+    const base = (baseEndpoint ?? 'http://localhost:4318').replace(/\/+$/, '');
+    const resourceAttributes = keyValues('OTEL_RESOURCE_ATTRIBUTES');
+    return {
+      endpoint: tracesEndpoint ?? `${base}/v1/traces`,
+      protocol: protocol === 'http/json' ? 'http/json' : 'http/protobuf',
+      headers: {
+        ...keyValues('OTEL_EXPORTER_OTLP_HEADERS'),
+        ...keyValues('OTEL_EXPORTER_OTLP_TRACES_HEADERS'),
+      },
+      timeoutMs: integer(
+        'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT',
+        integer('OTEL_EXPORTER_OTLP_TIMEOUT', 10_000, 1, 600_000),
+        1,
+        600_000,
+      ),
+      serviceName: read('OTEL_SERVICE_NAME') ?? resourceAttributes['service.name'] ?? null,
+      resourceAttributes,
+      sampler: {
+        kind: kind === 'always_off' || kind === 'traceidratio' ? kind : 'always_on',
+        ratio: ratio >= 0 && ratio <= 1 ? ratio : 1,
+        parentBased: samplerName.startsWith('parentbased_'),
+      },
+      exportDelayMs: integer('OTEL_BSP_SCHEDULE_DELAY', 5000, 1, 600_000),
+    };
+  };
+
   const config: Config = {
     port,
     database,
@@ -516,6 +615,7 @@ export function loadConfig(env: Env = process.env): Config {
     operations,
     logLevel: logLevel ?? 'info',
     metrics: { path: metricsPath, token: read('METRICS_TOKEN') ?? null },
+    tracing: tracingConfig(),
     models: {
       maxUploadBytes: integer('MAX_MODEL_BYTES', 100 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024 - 1),
       quotas: {

@@ -3,7 +3,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { Metrics } from './infra/metrics/metrics.ts';
 
 /** The operation's type and first root field: both bounded by the schema (an operation's name is not). */
-function operationLabels(document: DocumentNode, operationName: string | null | undefined) {
+export function operationLabels(document: DocumentNode, operationName: string | null | undefined) {
   const operation = getOperationAST(document, operationName);
   const first = operation?.selectionSet.selections[0];
   const field = first?.kind === Kind.FIELD ? first.name.value : 'fragment';

@@ -13,6 +13,7 @@ import { RedisEventBus } from './infra/pubsub/redis-event-bus.ts';
 import { BeeTrainingQueue, LocalTrainingQueue, type TrainingQueue } from './infra/queue/training-queue.ts';
 import { connectRedis, type RedisClientType } from './infra/redis.ts';
 import { MemorySocketLeases, RedisSocketLeases, type SocketLeases } from './infra/sockets/socket-leases.ts';
+import type { Tracing } from './infra/telemetry/tracing.ts';
 import type { Logger } from './logger.ts';
 import { ApiKeys } from './modules/api-keys/api-key.service.ts';
 import { ApiKeyVerifier } from './modules/api-keys/api-key-verifier.ts';
@@ -43,7 +44,7 @@ import {
   RedisRateLimitStore,
 } from './modules/rate-limits/rate-limit-store.ts';
 import { RateLimiter } from './modules/rate-limits/rate-limiter.ts';
-import { runTrainingJob } from './modules/training/run-training-job.ts';
+import { runQueuedTrainingJob } from './modules/training/run-training-job.ts';
 import { trainInProcess } from './modules/training/train-in-process.ts';
 import { Training } from './modules/training/training.service.ts';
 import { PasswordHasher } from './modules/users/password.ts';
@@ -114,6 +115,7 @@ export type ModelServices = {
   models: Models;
   inference: Inference;
   metrics: Metrics;
+  tracing: Tracing;
   close(): Promise<void>;
 };
 
@@ -121,7 +123,7 @@ export type ModelServices = {
  * The part both processes share. Inference workers start on first use, so a training worker, which only
  * checks the models it trains, starts one only then.
  */
-async function createModelServices(config: Config, logger: Logger) {
+async function createModelServices(config: Config, logger: Logger, tracing: Tracing) {
   const metrics = new Metrics();
   const orm = await openDatabase(config.database, entities);
   try {
@@ -135,6 +137,17 @@ async function createModelServices(config: Config, logger: Logger) {
     await orm.close();
     throw error;
   });
+  if (redis) {
+    metrics.gaugeBy(
+      'mlp_redis_connected',
+      'Whether each Redis connection is up (1) or reconnecting (0): an outage, during which caches and limits fall back to memory',
+      'connection',
+      async () => ({
+        commands: Number(redis.commands.isReady),
+        subscriber: Number(redis.subscriber.isReady),
+      }),
+    );
+  }
   const tiers = new UserTiers(orm);
   await tiers.listen(events);
   const modelMetadata = redis
@@ -154,6 +167,7 @@ async function createModelServices(config: Config, logger: Logger) {
     logger,
     (failure) => void quarantine.record(failure),
     metrics,
+    tracing,
   );
   await modelMetadata.listen();
   const modelQuotas = new ModelQuotas({ quotas: config.models.quotas, tiers });
@@ -177,24 +191,31 @@ async function createModelServices(config: Config, logger: Logger) {
     models,
     inference,
     metrics,
+    tracing,
     async close() {
       await tiers.close();
       await modelMetadata.close();
       await events.close();
       await inference.close();
       await orm.close();
+      // Last: the spans of everything above are sent.
+      await tracing.shutdown();
     },
   };
   return { shared, redis, rateLimitStore, tiers };
 }
 
 /** The training worker's services: only what running a training job takes. */
-export async function createWorkerServices(config: Config, logger: Logger): Promise<ModelServices> {
-  return (await createModelServices(config, logger)).shared;
+export async function createWorkerServices(
+  config: Config,
+  logger: Logger,
+  tracing: Tracing,
+): Promise<ModelServices> {
+  return (await createModelServices(config, logger, tracing)).shared;
 }
 
-export async function createServices(config: Config, logger: Logger): Promise<Services> {
-  const { shared, redis, rateLimitStore, tiers } = await createModelServices(config, logger);
+export async function createServices(config: Config, logger: Logger, tracing: Tracing): Promise<Services> {
+  const { shared, redis, rateLimitStore, tiers } = await createModelServices(config, logger, tracing);
   const { orm, events, models, modelQuotas, inference } = shared;
   const sessions = new Sessions({ tokens: new JwtTokens(config.jwt, logger), orm, events, logger });
   const passwords = new PasswordHasher({ cost: config.passwordHashCost });
@@ -210,14 +231,18 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     // v2: outputs as binary tensors (an older release's entries are not read).
     redis ? createKeyvStore(redis.commands, 'mlp:predictions:v2') : null,
     config.predictionCache,
-    logger,
-    shared.metrics,
+    { logger, metrics: shared.metrics, tracing },
   );
   const keyVerifier = new ApiKeyVerifier(orm, logger);
   await keyVerifier.listen(events);
-  const predictionHistory = new PredictionHistory(orm, config.predictions.history, logger, (records) =>
-    announcePredictions(events, logger, records),
-  );
+  const predictionHistory = new PredictionHistory({
+    orm,
+    config: config.predictions.history,
+    logger,
+    metrics: shared.metrics,
+    tracing,
+    onWritten: (records) => announcePredictions(events, logger, records),
+  });
   shared.metrics.gauge(
     'mlp_prediction_history_queue_rows',
     'Predictions waiting to be written to history',
@@ -225,12 +250,15 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   );
   // With Redis, worker processes train; without it, this process does.
   const trainingQueue: TrainingQueue = config.redisUrl
-    ? new BeeTrainingQueue(config.redisUrl, config.training.queuePrefix, logger)
+    ? new BeeTrainingQueue(config.redisUrl, config.training.queuePrefix, { logger, tracing })
     : new LocalTrainingQueue(
-        (jobId) => runTrainingJob(shared, jobId, trainInProcess(config.training)),
-        logger,
+        (payload) => runQueuedTrainingJob(shared, payload, trainInProcess(config.training)),
+        { logger, tracing },
       );
-  const rateLimiter = new RateLimiter(rateLimitStore, tiers, config.rateLimits, shared.metrics);
+  const rateLimiter = new RateLimiter(rateLimitStore, tiers, config.rateLimits, {
+    metrics: shared.metrics,
+    tracing,
+  });
   const clientAddresses = new ClientAddresses({
     hops: config.trustProxyHops,
     trustedProxies: config.trustedProxies,
@@ -265,6 +293,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
       history: predictionHistory,
       maxInputElements: config.predictions.maxInputElements,
       metrics: shared.metrics,
+      tracing,
     }),
     trainingQueue,
     training: new Training({

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import { type ExecutionArgs, GraphQLError } from 'graphql';
 import { CloseCode } from 'graphql-ws';
@@ -142,9 +143,15 @@ export function attachWebSocket(
         if (errors.length) return errors;
         return args;
       },
-      execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
+      // Each operation has a request id of its own, in every log line it writes.
+      execute: (args) =>
+        services.tracing.operation(randomUUID(), () =>
+          (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
+        ),
       subscribe: (args) =>
-        (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
+        services.tracing.operation(randomUUID(), () =>
+          (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
+        ),
       onNext: (ctx) => {
         // Drop a client that stopped reading rather than buffer for it without bound.
         if (ctx.extra.socket.bufferedAmount > MAX_BUFFERED_BYTES) {

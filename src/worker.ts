@@ -6,8 +6,9 @@ import type { AddressInfo } from 'node:net';
 import { loadConfigOrExit } from './config.ts';
 import { serveMetrics } from './infra/metrics/metrics-endpoint.ts';
 import { openTrainingQueue, parseTrainingPayload } from './infra/queue/training-queue.ts';
+import { startTracing } from './infra/telemetry/start-tracing.ts';
 import { createLogger } from './logger.ts';
-import { runTrainingJob } from './modules/training/run-training-job.ts';
+import { runQueuedTrainingJob } from './modules/training/run-training-job.ts';
 import { trainInProcess } from './modules/training/train-in-process.ts';
 import { createWorkerServices } from './services.ts';
 import { stopOnSignal } from './shutdown.ts';
@@ -23,20 +24,25 @@ if (!config.redisUrl) {
   process.exit(1);
 }
 
-const logger = createLogger(config.logLevel);
-const services = await createWorkerServices(config, logger);
+const tracing = await startTracing(config.tracing, 'mlp-worker');
+const logger = createLogger(config.logLevel, tracing);
+const services = await createWorkerServices(config, logger, tracing);
 const queue = openTrainingQueue(config.redisUrl, config.training.queuePrefix, logger, {
   stallIntervalMs: STALL_INTERVAL_MS,
 });
 const trainer = trainInProcess(config.training);
-queue.process(1, async (job) => {
-  const { jobId } = parseTrainingPayload(job.data);
-  logger.info({ jobId }, 'training job started');
-  // The compute runs in a sandboxed child, so this process keeps renewing the job's lease and answering
-  // the queue's heartbeats however long an epoch takes.
-  await runTrainingJob(services, jobId, trainer);
-  logger.info({ jobId }, 'training job finished');
-});
+// The compute runs in a sandboxed child, so this process keeps renewing the job's lease and answering
+// the queue's heartbeats however long an epoch takes.
+queue.process(1, (job) => runQueuedTrainingJob(services, parseTrainingPayload(job.data), trainer));
+services.metrics.gaugeBy(
+  'mlp_training_queue_jobs',
+  'Training jobs in the queue (all workers), by state: waiting, active, delayed, failed',
+  'state',
+  async () => {
+    const counts = await queue.checkHealth();
+    return { waiting: counts.waiting, active: counts.active, delayed: counts.delayed, failed: counts.failed };
+  },
+);
 // Jobs of workers that died (kill -9, a lost machine) are handed back to the queue.
 await queue.checkStalledJobs(STALL_INTERVAL_MS);
 

@@ -92,6 +92,7 @@ describe('micro-batching', () => {
                 },
                 outputNames: ['logits'],
                 labels: { model: 'm1', version: '1' },
+                observe: null,
               },
               loadBytes,
               policy,
@@ -128,6 +129,7 @@ describe('batching policy', () => {
     },
     outputNames: ['logits'],
     labels: { model: 'm-policy', version: '1' },
+    observe: null,
   });
   const loadBytes = async () => LINEAR;
 

@@ -1,6 +1,6 @@
 // Prometheus metrics of the API and of a training worker: counters move by exactly what was done, and
 // the output passes `promtool check metrics`.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { linearModel } from './fixtures/onnx-models.ts';
 import { graphql } from './gql/index.ts';
 import { createModel, modelWithVersion, registerUser } from './support/fixtures.ts';
-import { freePort } from './support/redis-server.ts';
-import { execute, startServer, TEST_REDIS_URL, type TestServer, uploadFile } from './support/server.ts';
+import { execute, startServer, type TestServer, uploadFile } from './support/server.ts';
+import { startWorker, type TestWorker } from './support/worker.ts';
 
 const MetricsPredictDocument = graphql(`
   mutation MetricsPredict($input: PredictInput!) {
@@ -144,6 +144,8 @@ describe('the API process', () => {
       expect(moved('mlp_inference_rows_total', labels)).toBe(3);
       expect(moved('mlp_inference_executions_total', labels)).toBe(2);
       expect(moved('mlp_inference_compute_seconds_count', labels)).toBe(2);
+      // The second run went to the worker that had the version loaded already.
+      expect(moved('mlp_inference_session_loads_total', labels)).toBe(1);
       expect(
         moved('mlp_inference_requests_total', { model: other.model.id, version: '1', outcome: 'failure' }),
       ).toBe(1);
@@ -153,6 +155,11 @@ describe('the API process', () => {
       expect(moved('mlp_prediction_cache_lookups_total', { tier: 'memory', result: 'miss' })).toBe(3);
       expect(moved('mlp_prediction_cache_lookups_total', { tier: 'redis', result: 'miss' })).toBe(3);
       expect(value(after, 'mlp_nodejs_eventloop_lag_seconds')).toBeGreaterThan(0);
+      // The predictions were written to history, in one write or more.
+      expect(moved('mlp_prediction_history_write_seconds_count')).toBeGreaterThan(0);
+      for (const connection of ['commands', 'subscriber']) {
+        expect(value(after, 'mlp_redis_connected', { connection })).toBe(1);
+      }
 
       // A deleted model's series go with it: what is exported does not grow with what was deleted.
       await execute(server, MetricsDeleteDocument, { id: model.id }, user.auth);
@@ -197,37 +204,22 @@ describe('a training worker', () => {
   // A queue of their own, so no other test file's worker takes this job.
   const queuePrefix = `metrics-${randomUUID().slice(0, 8)}`;
   let server: TestServer;
-  let worker: ChildProcess;
-  let port: number;
+  let worker: TestWorker;
   beforeAll(async () => {
-    server = await startServer({ QUEUE_PREFIX: queuePrefix });
-    port = await freePort();
-    worker = spawn(process.execPath, ['src/worker.ts'], {
-      env: {
-        ...process.env,
-        PORT: String(port),
-        DATABASE_URL: inject('databaseUrl'),
-        REDIS_URL: TEST_REDIS_URL,
-        QUEUE_PREFIX: queuePrefix,
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    for (let i = 0; i < 100; i++) {
-      if ((await fetch(`http://127.0.0.1:${port}/ready`).catch(() => null))?.ok) return;
-      await sleep(100);
-    }
-    throw new Error('the worker did not get ready');
+    [server, worker] = await Promise.all([
+      startServer({ QUEUE_PREFIX: queuePrefix }),
+      startWorker({ QUEUE_PREFIX: queuePrefix }),
+    ]);
   });
   afterAll(async () => {
-    worker?.kill('SIGTERM');
+    await worker?.stop();
     await server?.stop();
   });
 
   it('counts the jobs it ran by status, on its own /metrics, which promtool accepts', async () => {
     const user = await registerUser(server, 'metrics-train');
     const model = await createModel(server, user);
-    const before = (await scrape(`http://127.0.0.1:${port}/metrics`)).samples;
+    const before = (await scrape(`${worker.url}/metrics`)).samples;
     const iris = readFileSync(new URL('./fixtures/iris.csv', import.meta.url));
     const started = await uploadFile(
       server,
@@ -251,13 +243,19 @@ describe('a training worker', () => {
       status = (await execute(server, MetricsJobDocument, { id }, user.auth)).data?.trainingJob?.status ?? '';
     }
     expect(status).toBe('SUCCEEDED');
-    const { text, samples } = await scrape(`http://127.0.0.1:${port}/metrics`);
+    const { text, samples } = await scrape(`${worker.url}/metrics`);
     for (const state of ['running', 'succeeded']) {
       const moved =
         value(samples, 'mlp_training_jobs_total', { status: state }) -
         value(before, 'mlp_training_jobs_total', { status: state });
       expect(moved).toBe(1);
     }
+    // Every epoch timed, and the queue it took the job from is empty again.
+    expect(
+      value(samples, 'mlp_training_epoch_seconds_count') - value(before, 'mlp_training_epoch_seconds_count'),
+    ).toBe(10);
+    expect(samples.get('mlp_training_queue_jobs{state="waiting"}')).toBe(0);
+    expect(samples.get('mlp_training_queue_jobs{state="active"}')).toBe(0);
     expect(promtool(text)).toBe('');
   });
 });

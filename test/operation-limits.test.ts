@@ -83,7 +83,7 @@ describe('operation limits (development defaults)', () => {
     expect(huge.status).toBe(400);
     expect(codes(huge)).toEqual(['GRAPHQL_PARSE_FAILED']);
     // A refused document is charged nothing, and says so like every response.
-    expect(huge.body.extensions).toEqual({ cost: { requested: 0 } });
+    expect(huge.body.extensions).toEqual({ cost: { requested: 0 }, requestId: expect.any(String) });
   });
 
   it('still answers what a client sends within the limits, GraphiQL’s introspection query included', async () => {

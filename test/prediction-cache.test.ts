@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createKeyvStore } from '../src/infra/cache/keyv-store.ts';
 import { Metrics } from '../src/infra/metrics/metrics.ts';
 import { connectRedis } from '../src/infra/redis.ts';
+import { Tracing } from '../src/infra/telemetry/tracing.ts';
 import { createLogger } from '../src/logger.ts';
 import { PredictionCache, predictionKey } from '../src/modules/predictions/prediction-cache.ts';
 import { addModel, linearModel } from './fixtures/onnx-models.ts';
@@ -303,8 +304,7 @@ describe('concurrent misses', () => {
       const cache = new PredictionCache(
         createKeyvStore(redis, `mlp:test:${randomUUID()}`),
         { ttlMs: 60_000, maxEntryBytes: 65_536, memoryBytes: 1024 * 1024 },
-        createLogger('silent'),
-        new Metrics(),
+        { logger: createLogger('silent'), metrics: new Metrics(), tracing: new Tracing(null) },
       );
       const feeds = { x: { type: 'float32' as const, dims: [1, 2], data: Float32Array.from([1, 2]) } };
       const key = predictionKey('version-1', feeds);

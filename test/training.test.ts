@@ -1,18 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from './gql/index.ts';
 import { createModel, registerUser, type TestUser } from './support/fixtures.ts';
-import { freePort } from './support/redis-server.ts';
-import {
-  errorCode,
-  execute,
-  run,
-  startServer,
-  TEST_REDIS_URL,
-  type TestServer,
-  uploadFile,
-} from './support/server.ts';
+import { errorCode, execute, run, startServer, type TestServer, uploadFile } from './support/server.ts';
+import { startWorker, type TestWorker } from './support/worker.ts';
 import { connectSocket, subscribe } from './support/ws.ts';
 
 const StartTrainingDocument = graphql(`
@@ -142,42 +133,23 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let a: TestServer;
 let b: TestServer;
-let worker: ChildProcess;
-
-let workerPort: number;
-
-async function startWorker(env: Record<string, string> = {}): Promise<ChildProcess> {
-  workerPort = await freePort();
-  return spawn(process.execPath, ['src/worker.ts'], {
-    env: {
-      ...process.env,
-      ...env,
-      PORT: String(workerPort),
-      DATABASE_URL: inject('databaseUrl'),
-      REDIS_URL: TEST_REDIS_URL,
-      QUEUE_PREFIX: new URL(inject('databaseUrl')).pathname.slice(1),
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-}
+let worker: TestWorker;
 
 /** Kills the worker as a crash would (kill -9) and starts another with `env`. */
 async function killWorker(env: Record<string, string> = {}): Promise<void> {
-  const exited = new Promise((resolve) => worker.once('exit', resolve));
-  worker.kill('SIGKILL');
-  await exited;
+  await worker.stop('SIGKILL');
   worker = await startWorker(env);
 }
 
 beforeAll(async () => {
-  [a, b] = await Promise.all([startServer({ MAX_DATASET_BYTES: '200000' }), startServer()]);
-  worker = await startWorker();
+  [a, b, worker] = await Promise.all([
+    startServer({ MAX_DATASET_BYTES: '200000' }),
+    startServer(),
+    startWorker(),
+  ]);
 });
 afterAll(async () => {
-  const exited = new Promise((resolve) => worker.once('exit', resolve));
-  worker.kill('SIGTERM');
-  await exited;
+  await worker.stop();
   await Promise.all([a.stop(), b.stop()]);
 });
 
@@ -240,14 +212,14 @@ describe('the worker process', () => {
   it('reports itself ready once it reaches PostgreSQL and Redis', async () => {
     let status = 0;
     for (let i = 0; i < 100 && status !== 200; i++) {
-      status = await fetch(`http://127.0.0.1:${workerPort}/ready`).then(
+      status = await fetch(`${worker.url}/ready`).then(
         (response) => response.status,
         () => 0,
       );
       if (status !== 200) await sleep(100);
     }
     expect(status).toBe(200);
-    expect((await fetch(`http://127.0.0.1:${workerPort}/health`)).status).toBe(200);
+    expect((await fetch(`${worker.url}/health`)).status).toBe(200);
   });
 });
 

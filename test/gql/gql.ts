@@ -74,6 +74,9 @@ type Documents = {
     "\n  mutation CreateModel($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n    }\n  }\n": typeof types.CreateModelDocument,
     "\n  mutation UploadModelVersion($input: UploadModelVersionInput!) {\n    uploadModelVersion(input: $input) {\n      id\n      version\n      sizeBytes\n      sha256\n      inputs {\n        name\n        elementType\n        shape\n      }\n      outputs {\n        name\n        elementType\n        shape\n      }\n    }\n  }\n": typeof types.UploadModelVersionDocument,
     "\n  mutation Predict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      cached\n      latencyMs\n      createdAt\n      model {\n        id\n        name\n      }\n      version {\n        version\n      }\n    }\n  }\n": typeof types.PredictDocument,
+    "\n  mutation TracedPredict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      cached\n    }\n  }\n": typeof types.TracedPredictDocument,
+    "\n  mutation TracedTrain($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n    }\n  }\n": typeof types.TracedTrainDocument,
+    "\n  query TracedJob($id: ID!) {\n    trainingJob(id: $id) {\n      status\n    }\n  }\n": typeof types.TracedJobDocument,
     "\n  mutation StartTraining($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n      status\n      algorithm\n      model {\n        id\n      }\n    }\n  }\n": typeof types.StartTrainingDocument,
     "\n  query TrainingJob($id: ID!) {\n    trainingJob(id: $id) {\n      id\n      status\n      attempts\n      progress\n      metrics\n      error\n      finishedAt\n      activate\n      resultVersion {\n        version\n        labels\n        inputs {\n          name\n          shape\n        }\n      }\n    }\n  }\n": typeof types.TrainingJobDocument,
     "\n  query TrainingJobs($modelId: ID) {\n    trainingJobs(modelId: $modelId) {\n      id\n      status\n    }\n  }\n": typeof types.TrainingJobsDocument,
@@ -149,6 +152,9 @@ const documents: Documents = {
     "\n  mutation CreateModel($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n      name\n      description\n      activeVersion {\n        version\n      }\n    }\n  }\n": types.CreateModelDocument,
     "\n  mutation UploadModelVersion($input: UploadModelVersionInput!) {\n    uploadModelVersion(input: $input) {\n      id\n      version\n      sizeBytes\n      sha256\n      inputs {\n        name\n        elementType\n        shape\n      }\n      outputs {\n        name\n        elementType\n        shape\n      }\n    }\n  }\n": types.UploadModelVersionDocument,
     "\n  mutation Predict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      cached\n      latencyMs\n      createdAt\n      model {\n        id\n        name\n      }\n      version {\n        version\n      }\n    }\n  }\n": types.PredictDocument,
+    "\n  mutation TracedPredict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      cached\n    }\n  }\n": types.TracedPredictDocument,
+    "\n  mutation TracedTrain($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n    }\n  }\n": types.TracedTrainDocument,
+    "\n  query TracedJob($id: ID!) {\n    trainingJob(id: $id) {\n      status\n    }\n  }\n": types.TracedJobDocument,
     "\n  mutation StartTraining($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n      status\n      algorithm\n      model {\n        id\n      }\n    }\n  }\n": types.StartTrainingDocument,
     "\n  query TrainingJob($id: ID!) {\n    trainingJob(id: $id) {\n      id\n      status\n      attempts\n      progress\n      metrics\n      error\n      finishedAt\n      activate\n      resultVersion {\n        version\n        labels\n        inputs {\n          name\n          shape\n        }\n      }\n    }\n  }\n": types.TrainingJobDocument,
     "\n  query TrainingJobs($modelId: ID) {\n    trainingJobs(modelId: $modelId) {\n      id\n      status\n    }\n  }\n": types.TrainingJobsDocument,
@@ -418,6 +424,18 @@ export function graphql(source: "\n  mutation UploadModelVersion($input: UploadM
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation Predict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      cached\n      latencyMs\n      createdAt\n      model {\n        id\n        name\n      }\n      version {\n        version\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation Predict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      cached\n      latencyMs\n      createdAt\n      model {\n        id\n        name\n      }\n      version {\n        version\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation TracedPredict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      cached\n    }\n  }\n"): (typeof documents)["\n  mutation TracedPredict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      cached\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation TracedTrain($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n    }\n  }\n"): (typeof documents)["\n  mutation TracedTrain($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TracedJob($id: ID!) {\n    trainingJob(id: $id) {\n      status\n    }\n  }\n"): (typeof documents)["\n  query TracedJob($id: ID!) {\n    trainingJob(id: $id) {\n      status\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

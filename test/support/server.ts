@@ -5,6 +5,7 @@ import { SignJWT } from 'jose';
 import { inject } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
+import { startTracing } from '../../src/infra/telemetry/start-tracing.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createServices } from '../../src/services.ts';
 
@@ -64,7 +65,8 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const services = await createServices(config, createLogger(config.logLevel));
+  const tracing = await startTracing(config.tracing, 'mlp-api');
+  const services = await createServices(config, createLogger(config.logLevel, tracing), tracing);
   const app = buildApp(services);
   const port = await app.start(0);
   const url = `http://127.0.0.1:${port}`;

@@ -5,6 +5,7 @@
 
 import { linkToParent } from '../sandbox/parent-link.ts';
 import { InferenceError, OutputTooLargeError } from './inference-errors.ts';
+import { epochMs } from './inference-job.ts';
 import { inspectModel, loadSession, ModelSessions } from './model-sessions.ts';
 import { runSession } from './run-session.ts';
 import { UnsupportedModelError } from './tensor-spec.ts';
@@ -40,12 +41,16 @@ async function run(task: RunTask & { id: number }, config: WorkerOptions, cache:
       if (error instanceof UnsupportedModelError) throw error;
       throw new LoadError(error instanceof Error ? error.message : String(error));
     } finally {
-      post({ type: 'loaded', id: task.id });
+      post({ type: 'loaded', id: task.id, evicted: cache.takeEvicted() });
     }
   };
-  const outputs = await cache.use(task.versionId, load, (session) =>
-    runSession(session, task.feeds, task.outputNames),
-  );
+  const ran = { start: 0, end: 0 };
+  const outputs = await cache.use(task.versionId, load, async (session) => {
+    ran.start = epochMs();
+    const outputs = await runSession(session, task.feeds, task.outputNames);
+    ran.end = epochMs();
+    return outputs;
+  });
   let elements = 0;
   for (const tensor of Object.values(outputs)) elements += tensor.data.length;
   if (elements > task.maxOutputElements) {
@@ -55,7 +60,7 @@ async function run(task: RunTask & { id: number }, config: WorkerOptions, cache:
   }
   // The outputs are this run's own: a thread hands their memory over instead of copying it.
   const buffers = new Set(Object.values(outputs).map((tensor) => tensor.data.buffer as ArrayBuffer));
-  post({ type: 'done', id: task.id, outputs }, [...buffers]);
+  post({ type: 'done', id: task.id, outputs, ran }, [...buffers]);
 }
 
 /** After onnxruntime failed to allocate, or gave up half-way through a load, its state is not trusted. */

@@ -1,8 +1,9 @@
 import type { BatchingConfig, InferenceConfig, ModelBatching } from '../../config.ts';
 import type { Logger } from '../../logger.ts';
 import type { Metrics, VersionLabels } from '../metrics/metrics.ts';
+import type { TracePosition, Tracing } from '../telemetry/tracing.ts';
 import type { ContainmentFailure } from './inference-errors.ts';
-import type { LoadBytes } from './inference-job.ts';
+import { epochMs, type LoadBytes, type RunObservation } from './inference-job.ts';
 import { MicroBatcher } from './micro-batcher.ts';
 import type { TensorMap } from './tensor-data.ts';
 import type { TensorSpec } from './tensor-spec.ts';
@@ -41,6 +42,8 @@ export class Inference {
   readonly #batcher: MicroBatcher | null;
   readonly #batching: BatchingConfig | null;
   readonly #maxOutputElements: number;
+  readonly #tracing: Tracing;
+  readonly #isolation: InferenceConfig['isolation'];
 
   /** `onContainmentFailure` hears of every run that passed its deadline or killed its worker. */
   constructor(
@@ -48,7 +51,10 @@ export class Inference {
     logger: Logger,
     onContainmentFailure: (failure: ContainmentFailure) => void,
     metrics: Metrics,
+    tracing: Tracing,
   ) {
+    this.#tracing = tracing;
+    this.#isolation = config.isolation;
     const { intraOpThreads, sessionCacheSize, maxTensorElements, maxOutputElements, batching, ...pool } =
       config;
     this.#pool = new WorkerPool(
@@ -73,6 +79,8 @@ export class Inference {
    * model fails on them, passes its deadline, kills its worker or answers too much.
    */
   run(version: InferenceVersion, feeds: TensorMap, caller: InferenceCaller): Promise<TensorMap> {
+    const at = this.#tracing.position();
+    const queuedAt = epochMs();
     const job = {
       versionId: version.id,
       tenant: caller.userId,
@@ -80,10 +88,37 @@ export class Inference {
       outputNames: version.outputs.map((output) => output.name),
       maxOutputElements: this.#maxOutputElements,
       labels: version.labels,
+      observe: at && ((observation: RunObservation) => this.#trace(at, queuedAt, observation)),
     };
     return this.#batcher && this.#batching && isBatchable(version)
       ? this.#batcher.run(job, caller.loadBytes, { ...this.#batching, ...version.batching })
       : this.#pool.run(job, caller.loadBytes);
+  }
+
+  /**
+   * A run as its caller's trace shows it: the wait for a worker (the batch window included), the
+   * session's load, and onnxruntime's run as the worker process measured it.
+   */
+  #trace(at: TracePosition, queuedAt: number, run: RunObservation): void {
+    const worker = { 'process.pid': run.pid ?? 0, 'mlp.inference.isolation': this.#isolation };
+    const failure = run.failure;
+    this.#tracing.record(
+      at,
+      'inference queue',
+      { start: queuedAt, end: run.dispatchedAt },
+      {},
+      run.pid === null ? failure : null,
+    );
+    if (run.pid === null) return;
+    if (run.load) this.#tracing.record(at, 'inference load', run.load, worker);
+    const ran = run.run ?? { start: run.load?.end ?? run.dispatchedAt, end: epochMs() };
+    this.#tracing.record(
+      at,
+      'inference run',
+      ran,
+      { ...worker, 'mlp.inference.batch_rows': run.rows },
+      failure,
+    );
   }
 
   /**

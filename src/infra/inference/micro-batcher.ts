@@ -169,6 +169,12 @@ export class MicroBatcher {
         ...batch[0]!.job,
         feeds: concatRows(batch.map((waiting) => waiting.job.feeds)),
         maxOutputElements: batch.reduce((sum, waiting) => sum + waiting.job.maxOutputElements, 0),
+        // Each call's trace shows the run it shared.
+        observe: batch.some((waiting) => waiting.job.observe)
+          ? (observation) => {
+              for (const waiting of batch) waiting.job.observe?.(observation);
+            }
+          : null,
       };
       const outputs = await this.#runner.run(stacked, loadBytes);
       parts = splitRows(

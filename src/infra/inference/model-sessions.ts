@@ -66,6 +66,7 @@ export async function inspectModel(
 export class ModelSessions {
   readonly #capacity: number;
   readonly #entries = new Map<string, Entry>();
+  #evictedIds: string[] = [];
 
   constructor(capacity: number) {
     this.#capacity = capacity;
@@ -105,6 +106,13 @@ export class ModelSessions {
     }
   }
 
+  /** The versions evicted to make room since the last call. */
+  takeEvicted(): string[] {
+    const evicted = this.#evictedIds;
+    this.#evictedIds = [];
+    return evicted;
+  }
+
   /** Drops a version's session, e.g. when its model is deleted. */
   forget(versionId: string): void {
     const entry = this.#entries.get(versionId);
@@ -122,6 +130,7 @@ export class ModelSessions {
     while (this.#entries.size > this.#capacity) {
       const [oldestId, oldest] = this.#entries.entries().next().value!;
       this.#entries.delete(oldestId);
+      this.#evictedIds.push(oldestId);
       this.#evict(oldest);
     }
   }

@@ -11,7 +11,14 @@ import {
   OutputTooLargeError,
   WorkerCrashedError,
 } from './inference-errors.ts';
-import type { InferenceJob, JobRunner, LoadBytes } from './inference-job.ts';
+import {
+  epochMs,
+  type InferenceJob,
+  type Interval,
+  type JobRunner,
+  type LoadBytes,
+  type RunObserver,
+} from './inference-job.ts';
 import type { TensorMap } from './tensor-data.ts';
 import { UnsupportedModelError } from './tensor-spec.ts';
 import type { FromWorker, ModelSpecs, Task, ToWorker, WorkerOptions } from './worker-protocol.ts';
@@ -39,11 +46,26 @@ type Pending = {
   resolve(result: TensorMap | ModelSpecs): void;
   reject(error: Error): void;
   queueTimer: NodeJS.Timeout | null;
-  /** Of a run, for metrics: its labels, its rows, when it was queued and started (ms). */
-  measure: { labels: VersionLabels; rows: number; queuedAt: number; startedAt: number } | null;
+  /** Of a run, for metrics and its caller's trace; null for an upload's check. */
+  measure: RunMeasure | null;
+};
+
+type RunMeasure = {
+  labels: VersionLabels;
+  rows: number;
+  /** When it was queued and started (performance.now(), ms). */
+  queuedAt: number;
+  startedAt: number;
+  observe: RunObserver | null;
+  /** For `observe`, in epoch ms: when a worker took it, and when the worker asked for the session's bytes. */
+  dispatchedAt: number;
+  loadStartedAt: number | null;
+  load: Interval | null;
 };
 
 type WorkerHandle = {
+  /** The worker's process (this one's, for a thread). */
+  pid: number;
   send(message: ToWorker, transfer?: ArrayBuffer[]): void;
   kill(): void;
 };
@@ -99,13 +121,17 @@ export class WorkerPool implements JobRunner {
   }
 
   run(job: InferenceJob, loadBytes: LoadBytes): Promise<TensorMap> {
-    const { tenant, versionId, labels, ...task } = job;
+    const { tenant, versionId, labels, observe, ...task } = job;
     const rows = Object.values(job.feeds)[0]?.dims[0] ?? 1;
     return this.#submit({ type: 'run', versionId, ...task }, tenant, versionId, loadBytes, {
       labels,
       rows,
       queuedAt: performance.now(),
       startedAt: 0,
+      observe,
+      dispatchedAt: 0,
+      loadStartedAt: null,
+      load: null,
     }) as Promise<TensorMap>;
   }
 
@@ -163,6 +189,8 @@ export class WorkerPool implements JobRunner {
       };
       pending.queueTimer = setTimeout(() => {
         this.#unqueue(pending);
+        if (measure) measure.dispatchedAt = epochMs();
+        observeEnd(measure, null, null, 'no inference worker was free');
         reject(
           new InferenceTimeoutError(
             'queue',
@@ -201,6 +229,7 @@ export class WorkerPool implements JobRunner {
     slot.current = pending;
     if (pending.measure) {
       pending.measure.startedAt = performance.now();
+      pending.measure.dispatchedAt = epochMs();
       const waited = (pending.measure.startedAt - pending.measure.queuedAt) / 1000;
       this.#metrics.inferenceQueueSeconds.observe(pending.measure.labels, waited);
     }
@@ -252,6 +281,7 @@ export class WorkerPool implements JobRunner {
     if (!pending || pending.id !== message.id) return;
     switch (message.type) {
       case 'need-bytes':
+        if (pending.measure) pending.measure.loadStartedAt = epochMs();
         this.#arm(slot, 'load');
         pending.loadBytes!().then(
           (bytes) => slot.handle.send({ type: 'bytes', id: message.id, bytes }),
@@ -260,6 +290,12 @@ export class WorkerPool implements JobRunner {
         );
         return;
       case 'loaded':
+        if (pending.measure?.loadStartedAt) {
+          pending.measure.load = { start: pending.measure.loadStartedAt, end: epochMs() };
+        }
+        if (pending.measure) this.#metrics.inferenceSessionLoads.inc(pending.measure.labels);
+        this.#metrics.inferenceSessionEvictions.inc(message.evicted.length);
+        for (const versionId of message.evicted) slot.loaded.delete(versionId);
         this.#arm(slot, 'run');
         return;
       case 'done': {
@@ -269,6 +305,7 @@ export class WorkerPool implements JobRunner {
         this.#metrics.inferenceComputeSeconds.observe(labels, (performance.now() - startedAt) / 1000);
         this.#metrics.inferenceExecutions.inc(labels);
         this.#metrics.inferenceRows.inc(labels, rows);
+        observeEnd(pending.measure, slot.handle.pid, message.ran, null);
         pending.resolve(message.outputs);
         break;
       }
@@ -284,6 +321,7 @@ export class WorkerPool implements JobRunner {
           model: UnsupportedModelError,
           unexpected: Error,
         };
+        observeEnd(pending.measure, slot.handle.pid, null, message.message);
         pending.reject(new errors[message.kind](message.message));
         if (message.recycle) {
           slot.handle.kill();
@@ -311,6 +349,7 @@ export class WorkerPool implements JobRunner {
       this.#metrics.inferenceWorkerRestarts.inc({ reason: kind });
       const message =
         timedOut?.message ?? `the model's worker stopped (${how}): it ran out of memory or crashed`;
+      observeEnd(pending.measure, slot.handle.pid, null, message);
       pending.reject(
         timedOut ? new InferenceTimeoutError(timedOut.stage, message) : new WorkerCrashedError(message),
       );
@@ -358,6 +397,7 @@ export class WorkerPool implements JobRunner {
     child.on('exit', (code, signal) => onExit(signal ? `killed by ${signal}` : `exit code ${code}`));
     child.on('error', (error) => onExit(error.message));
     return {
+      pid: child.pid ?? 0,
       send: (message) => {
         // A worker that is going away answers with its exit, which fails the task.
         if (child.connected) child.send(message, (error) => error && child.kill('SIGKILL'));
@@ -373,6 +413,7 @@ export class WorkerPool implements JobRunner {
     worker.on('error', (error) => this.#logger.error({ err: error }, 'inference thread failed'));
     worker.on('exit', (code) => onExit(`exit code ${code}`));
     return {
+      pid: process.pid,
       send: (message, transfer = []) => worker.postMessage(message, transfer),
       // Stops the thread's JavaScript; a thread inside a native run finishes that run first.
       kill: () => void worker.terminate(),
@@ -383,6 +424,18 @@ export class WorkerPool implements JobRunner {
 const WORKER_ENTRY = new URL('./inference-worker.ts', import.meta.url);
 /** Inputs, outputs and model bytes live outside the JS heap; the heap holds little but messages. */
 const WORKER_HEAP_MB = 512;
+
+/** Tells a run's caller how it went, when the caller traces it. */
+function observeEnd(
+  measure: RunMeasure | null,
+  pid: number | null,
+  run: Interval | null,
+  failure: string | null,
+): void {
+  if (!measure?.observe) return;
+  const { dispatchedAt, load, rows } = measure;
+  measure.observe({ dispatchedAt, load, run, rows, pid, failure });
+}
 
 function count(counts: Map<string, number>, key: string, delta: number): void {
   const next = (counts.get(key) ?? 0) + delta;

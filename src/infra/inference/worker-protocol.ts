@@ -1,4 +1,6 @@
 // Messages between an inference pool and its workers (processes or threads; see worker-pool.ts).
+
+import type { Interval } from './inference-job.ts';
 import type { SessionOptions } from './model-sessions.ts';
 import type { TensorMap } from './tensor-data.ts';
 import type { TensorSpec } from './tensor-spec.ts';
@@ -38,9 +40,13 @@ export type FromWorker =
   | { type: 'ready' }
   /** The run's session is not loaded here: the pool sends the version's bytes. */
   | { type: 'need-bytes'; id: number }
-  /** The session is loaded; the run itself starts (its deadline with it). */
-  | { type: 'loaded'; id: number }
-  | { type: 'done'; id: number; outputs: TensorMap }
+  /**
+   * The session is loaded; the run itself starts (its deadline with it). `evicted`: versions whose
+   * sessions this worker dropped to make room.
+   */
+  | { type: 'loaded'; id: number; evicted: string[] }
+  /** `ran`: onnxruntime's run itself, measured here (epoch ms). */
+  | { type: 'done'; id: number; outputs: TensorMap; ran: Interval }
   | { type: 'inspected'; id: number; specs: ModelSpecs }
   /**
    * `recycle`: the failure may have left the worker unfit (onnxruntime ran out of memory, or failed

@@ -57,6 +57,16 @@ export class Metrics {
     'Time a run took on its worker, loading included',
     ['model', 'version'],
   );
+  readonly inferenceSessionLoads = this.#counter(
+    'mlp_inference_session_loads_total',
+    'onnxruntime sessions a worker loaded for a model version (a run whose worker did not hold it)',
+    ['model', 'version'],
+  );
+  readonly inferenceSessionEvictions = this.#counter(
+    'mlp_inference_session_evictions_total',
+    'Sessions workers dropped to make room for another version (MODEL_SESSION_CACHE_SIZE)',
+    [],
+  );
   readonly inferenceWorkerRestarts = this.#counter(
     'mlp_inference_worker_restarts_total',
     'Inference workers replaced, by why (timeout, crash, recycled)',
@@ -72,10 +82,21 @@ export class Metrics {
     'Charges of the rate limits and cost budget, by tier and outcome (allowed, refused)',
     ['tier', 'outcome'],
   );
+  readonly historyWriteSeconds = this.#histogram(
+    'mlp_prediction_history_write_seconds',
+    'Time each write of prediction history to PostgreSQL took (one INSERT of up to 500 rows)',
+    [],
+  );
   readonly trainingJobs = this.#counter(
     'mlp_training_jobs_total',
     'Training jobs that reached a status (running, succeeded, failed, cancelled)',
     ['status'],
+  );
+
+  readonly trainingEpochSeconds = this.#histogram(
+    'mlp_training_epoch_seconds',
+    'Time each training epoch took, validation included',
+    [],
   );
 
   constructor() {
@@ -92,6 +113,7 @@ export class Metrics {
     for (const outcome of ['success', 'failure', 'timeout'])
       this.inferenceRequests.remove({ ...labels, outcome });
     for (const metric of [
+      this.inferenceSessionLoads,
       this.inferenceRows,
       this.inferenceExecutions,
       this.inferenceQueueSeconds,
@@ -109,6 +131,23 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         this.set(read());
+      },
+    });
+  }
+
+  /**
+   * A gauge with one series per value of `label`, read when scraped from somewhere that may fail (then
+   * the last values stay).
+   */
+  gaugeBy(name: string, help: string, label: string, read: () => Promise<Record<string, number>>): void {
+    new Gauge({
+      name,
+      help,
+      labelNames: [label],
+      registers: [this.registry],
+      async collect() {
+        const values = await read().catch(() => ({}));
+        for (const [key, value] of Object.entries(values)) this.set({ [label]: key }, value);
       },
     });
   }

@@ -1,9 +1,21 @@
 import BeeQueue from 'bee-queue';
 import type { Logger } from '../../logger.ts';
 import { isUuid } from '../database/uuid7.ts';
+import { SpanKind, type Tracing } from '../telemetry/tracing.ts';
 
-/** The payload of a training job on the queue: only the id; the job itself lives in PostgreSQL. */
-export type TrainingJobPayload = { jobId: string };
+/**
+ * Where the job was enqueued in its trace (a W3C traceparent), and when (epoch ms): the worker's spans
+ * continue that trace, the wait in the queue first.
+ */
+export type QueuedTrace = { traceparent: string; enqueuedAt: number };
+
+/**
+ * The payload of a training job on the queue: the id (the job itself lives in PostgreSQL) and, when the
+ * API traces, where its trace goes on.
+ */
+export type TrainingJobPayload = { jobId: string; trace: QueuedTrace | null };
+
+const TRACEPARENT = /^00-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;
 
 const TRAINING_QUEUE_NAME = 'mlp-training';
 
@@ -13,12 +25,35 @@ export interface TrainingQueue {
   close(): Promise<void>;
 }
 
-/** Checked when a job is enqueued and again when a worker takes it. */
+/** Checked when a job is enqueued and again when a worker takes it; a malformed trace is left out. */
 export function parseTrainingPayload(data: unknown): TrainingJobPayload {
-  const jobId = (data as Partial<TrainingJobPayload> | null)?.jobId;
+  const { jobId, trace } = (data ?? {}) as Partial<TrainingJobPayload>;
   if (typeof jobId !== 'string' || !isUuid(jobId))
     throw new Error(`invalid training job payload: ${JSON.stringify(data)}`);
-  return { jobId };
+  const valid =
+    typeof trace?.traceparent === 'string' &&
+    TRACEPARENT.test(trace.traceparent) &&
+    Number.isFinite(trace.enqueuedAt);
+  return { jobId, trace: valid ? { traceparent: trace.traceparent, enqueuedAt: trace.enqueuedAt } : null };
+}
+
+/** Hands a job's payload to `send` in a span of its own, whose place in the trace the payload carries. */
+function enqueueTraced(
+  tracing: Tracing,
+  jobId: string,
+  send: (payload: TrainingJobPayload) => Promise<void>,
+): Promise<void> {
+  const attributes = { 'mlp.training_job.id': jobId };
+  return tracing.span(
+    'training enqueue',
+    attributes,
+    () => {
+      const traceparent = tracing.traceparent();
+      const trace = traceparent ? { traceparent, enqueuedAt: Date.now() } : null;
+      return send(parseTrainingPayload({ jobId, trace }));
+    },
+    SpanKind.PRODUCER,
+  );
 }
 
 /**
@@ -62,19 +97,18 @@ export function openTrainingQueue(
 /** bee-queue on Redis: `npm run worker` processes, on any machine, take the jobs. */
 export class BeeTrainingQueue implements TrainingQueue {
   readonly #queue: BeeQueue<TrainingJobPayload>;
+  readonly #tracing: Tracing;
 
-  constructor(redisUrl: string, prefix: string, logger: Logger) {
-    this.#queue = openTrainingQueue(redisUrl, prefix, logger, null);
+  constructor(redisUrl: string, prefix: string, telemetry: { logger: Logger; tracing: Tracing }) {
+    this.#queue = openTrainingQueue(redisUrl, prefix, telemetry.logger, null);
+    this.#tracing = telemetry.tracing;
   }
 
-  async enqueue(jobId: string): Promise<void> {
-    // The job id doubles as the queue id, so enqueueing the same job twice cannot run it twice.
-    await this.#queue
-      .createJob(parseTrainingPayload({ jobId }))
-      .setId(jobId)
-      .retries(3)
-      .backoff('exponential', 2000)
-      .save();
+  enqueue(jobId: string): Promise<void> {
+    return enqueueTraced(this.#tracing, jobId, async (payload) => {
+      // The job id doubles as the queue id, so enqueueing the same job twice cannot run it twice.
+      await this.#queue.createJob(payload).setId(jobId).retries(3).backoff('exponential', 2000).save();
+    });
   }
 
   async close(): Promise<void> {
@@ -87,20 +121,26 @@ export class BeeTrainingQueue implements TrainingQueue {
  * came (the compute itself in a worker thread, see train-in-thread.ts).
  */
 export class LocalTrainingQueue implements TrainingQueue {
-  readonly #run: (jobId: string) => Promise<void>;
+  readonly #run: (payload: TrainingJobPayload) => Promise<void>;
   readonly #logger: Logger;
+  readonly #tracing: Tracing;
   #tail: Promise<void> = Promise.resolve();
 
-  constructor(run: (jobId: string) => Promise<void>, logger: Logger) {
+  constructor(
+    run: (payload: TrainingJobPayload) => Promise<void>,
+    telemetry: { logger: Logger; tracing: Tracing },
+  ) {
     this.#run = run;
-    this.#logger = logger;
+    this.#logger = telemetry.logger;
+    this.#tracing = telemetry.tracing;
   }
 
-  async enqueue(jobId: string): Promise<void> {
-    parseTrainingPayload({ jobId });
-    this.#tail = this.#tail.then(() =>
-      this.#run(jobId).catch((error) => this.#logger.error({ err: error, jobId }, 'training job failed')),
-    );
+  enqueue(jobId: string): Promise<void> {
+    return enqueueTraced(this.#tracing, jobId, async (payload) => {
+      this.#tail = this.#tail.then(() =>
+        this.#run(payload).catch((error) => this.#logger.error({ err: error, jobId }, 'training job failed')),
+      );
+    });
   }
 
   async close(): Promise<void> {

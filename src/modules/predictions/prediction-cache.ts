@@ -10,6 +10,7 @@ import {
 import { isNumericElementType } from '../../infra/inference/tensor-spec.ts';
 import type { Metrics } from '../../infra/metrics/metrics.ts';
 import { OutageGuard } from '../../infra/outage-guard.ts';
+import type { Tracing } from '../../infra/telemetry/tracing.ts';
 import type { Logger } from '../../logger.ts';
 
 export type PredictionCacheConfig = {
@@ -42,9 +43,16 @@ export class PredictionCache {
   readonly #inFlight = new Map<string, Promise<TensorMap>>();
 
   readonly #lookups: Metrics['predictionCacheLookups'];
+  readonly #tracing: Tracing;
 
-  constructor(shared: Keyv | null, config: PredictionCacheConfig, logger: Logger, metrics: Metrics) {
+  constructor(
+    shared: Keyv | null,
+    config: PredictionCacheConfig,
+    telemetry: { logger: Logger; metrics: Metrics; tracing: Tracing },
+  ) {
+    const { logger, metrics, tracing } = telemetry;
     this.#lookups = metrics.predictionCacheLookups;
+    this.#tracing = tracing;
     this.#memory = new ByteBoundedCache(config.memoryBytes, config.ttlMs);
     this.#shared = shared;
     this.#config = config;
@@ -59,9 +67,19 @@ export class PredictionCache {
     const local = this.#memory.get(key);
     this.#lookups.inc({ tier: 'memory', result: local ? 'hit' : 'miss' });
     if (local || !this.#shared) return local;
-    const attempt = await this.#guard.attempt(() => this.#shared!.get<StoredOutputs>(key));
-    const outputs = attempt.ok && attempt.value ? decode(attempt.value) : null;
-    this.#lookups.inc({ tier: 'redis', result: !attempt.ok ? 'error' : outputs ? 'hit' : 'miss' });
+    // Memory's answer takes microseconds, less than a span: only the round trip to Redis is one.
+    const { outputs, result } = await this.#tracing.span(
+      'cache lookup',
+      { 'mlp.cache.tier': 'redis' },
+      async (span) => {
+        const attempt = await this.#guard.attempt(() => this.#shared!.get<StoredOutputs>(key));
+        const outputs = attempt.ok && attempt.value ? decode(attempt.value) : null;
+        const result = !attempt.ok ? 'error' : outputs ? 'hit' : 'miss';
+        span.setAttribute('mlp.cache.result', result);
+        return { outputs, result };
+      },
+    );
+    this.#lookups.inc({ tier: 'redis', result });
     if (outputs) this.#memory.set(key, outputs, tensorMapBytes(outputs));
     return outputs ?? undefined;
   }

@@ -1,8 +1,23 @@
 import { sql } from 'kysely';
 import type { PredictionHistoryConfig } from '../../config.ts';
 import type { Orm } from '../../infra/database/orm.ts';
+import type { Metrics } from '../../infra/metrics/metrics.ts';
+import type { Link, Tracing } from '../../infra/telemetry/tracing.ts';
 import type { Logger } from '../../logger.ts';
 import type { PredictionRecord } from './prediction.entity.ts';
+
+/** A prediction waiting to be written, and the span of the call that made it (when traced). */
+type Queued = { record: PredictionRecord; link: Link | null };
+
+export type PredictionHistoryDeps = {
+  orm: Orm;
+  config: PredictionHistoryConfig;
+  logger: Logger;
+  metrics: Pick<Metrics, 'historyWriteSeconds'>;
+  tracing: Tracing;
+  /** Told of the rows each write stored. */
+  onWritten: (records: PredictionRecord[]) => void;
+};
 
 /** After a failed write, the next attempt waits this long (the rows stay queued meanwhile). */
 const RETRY_MS = 1000;
@@ -16,14 +31,13 @@ const RETRY_MS = 1000;
  * clean shutdown loses nothing.
  *
  * Reads in this process see its own writes: readers `flush()` first. Another instance sees a prediction
- * within `flushIntervalMs`.
+ * within `flushIntervalMs`. Each write is a span of its own, linked to the calls whose rows it wrote.
  */
 export class PredictionHistory {
-  readonly #orm: Orm;
+  readonly #deps: PredictionHistoryDeps;
   readonly #config: PredictionHistoryConfig;
   readonly #logger: Logger;
-  readonly #onWritten: (records: PredictionRecord[]) => void;
-  #pending: PredictionRecord[] = [];
+  #pending: Queued[] = [];
   /** Writes run one at a time, in order; this is the last one queued (never rejected). */
   #writes: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | null = null;
@@ -31,17 +45,11 @@ export class PredictionHistory {
   #nextWriteAt: number;
   #closed = false;
 
-  constructor(
-    orm: Orm,
-    config: PredictionHistoryConfig,
-    logger: Logger,
-    onWritten: (records: PredictionRecord[]) => void,
-  ) {
-    this.#orm = orm;
-    this.#config = config;
-    this.#nextWriteAt = Date.now() + config.flushIntervalMs;
-    this.#logger = logger;
-    this.#onWritten = onWritten;
+  constructor(deps: PredictionHistoryDeps) {
+    this.#deps = deps;
+    this.#config = deps.config;
+    this.#logger = deps.logger;
+    this.#nextWriteAt = Date.now() + deps.config.flushIntervalMs;
   }
 
   /**
@@ -50,18 +58,18 @@ export class PredictionHistory {
    */
   async record(record: PredictionRecord): Promise<void> {
     if (this.#closed) throw new Error('prediction history is closed');
-    this.#pending.push(record);
+    this.#pending.push({ record, link: this.#deps.tracing.link() });
     if (this.#pending.length >= this.#config.maxPending) return this.flush();
     const full = this.#pending.length >= this.#config.maxBatch;
     this.#schedule(full ? 0 : Math.max(0, this.#nextWriteAt - Date.now()));
   }
 
-  /** Writes everything recorded so far; rejects if PostgreSQL refuses (the rows stay queued). */
   /** Predictions waiting to be written. */
   get pendingRows(): number {
     return this.#pending.length;
   }
 
+  /** Writes everything recorded so far; rejects if PostgreSQL refuses (the rows stay queued). */
   flush(): Promise<void> {
     if (this.#pending.length === 0) return this.#writes;
     const write = this.#writes.then(() => this.#writePending());
@@ -105,15 +113,25 @@ export class PredictionHistory {
     this.#nextWriteAt = Date.now() + this.#config.flushIntervalMs;
     while (this.#pending.length > 0) {
       const batch = this.#pending.splice(0, this.#config.maxBatch);
+      const records = batch.map((queued) => queued.record);
+      const links = batch.flatMap((queued) => (queued.link ? [queued.link] : []));
+      const started = performance.now();
       let written: { id: string }[];
       try {
-        written = await insertExisting(this.#orm, batch);
+        written = await this.#deps.tracing.linked(
+          'history write',
+          links,
+          { 'mlp.rows': records.length },
+          () => insertExisting(this.#deps.orm, records),
+        );
       } catch (error) {
         this.#pending.unshift(...batch);
         throw error;
+      } finally {
+        this.#deps.metrics.historyWriteSeconds.observe((performance.now() - started) / 1000);
       }
       const ids = new Set(written.map((row) => row.id));
-      this.#onWritten(batch.filter((record) => ids.has(record.id)));
+      this.#deps.onWritten(records.filter((record) => ids.has(record.id)));
     }
   }
 }

@@ -21,6 +21,7 @@ import type { TensorMap } from '../../infra/inference/tensor-data.ts';
 import { fromTensor, InputError, toFeeds } from '../../infra/inference/tensor-input.ts';
 import { UnsupportedModelError } from '../../infra/inference/tensor-spec.ts';
 import type { Metrics } from '../../infra/metrics/metrics.ts';
+import type { Tracing } from '../../infra/telemetry/tracing.ts';
 import type { Models, ModelVersionView, ModelView } from '../models/model.service.ts';
 import type { ModelMetadata, RunnableVersion } from '../models/model-metadata-cache.ts';
 import { Prediction, type PredictionRecord, type TensorOutputs } from './prediction.entity.ts';
@@ -50,6 +51,7 @@ export type PredictionsDeps = {
   /** The most numbers one `predict` call may send across all its inputs. */
   maxInputElements: number;
   metrics: Metrics;
+  tracing: Tracing;
 };
 
 /**
@@ -139,8 +141,26 @@ export class Predictions {
     };
   }
 
-  /** Runs checked input tensors on the target version: from the cache when it can, recorded in history. */
-  async run(
+  /**
+   * Runs checked input tensors on the target version: from the cache when it can, recorded in history.
+   * One span (`predict`) in the caller's trace, around the cache, the limits' verdict and the run.
+   */
+  run(
+    em: EntityManager,
+    userId: string,
+    target: PredictTarget,
+    feeds: TensorMap,
+    options: RunOptions,
+  ): Promise<PredictionResult> {
+    const attributes = { 'mlp.model.id': target.model.id, 'mlp.model.version': target.version.version };
+    return this.#deps.tracing.span('predict', attributes, async (span) => {
+      const result = await this.#run(em, userId, target, feeds, options);
+      span.setAttribute('mlp.prediction.cached', result.record.cached);
+      return result;
+    });
+  }
+
+  async #run(
     em: EntityManager,
     userId: string,
     { model, version }: PredictTarget,

@@ -1,6 +1,7 @@
 import type { RateLimitBudget, RateLimitConfig, Tier } from '../../config.ts';
 import type { Metrics } from '../../infra/metrics/metrics.ts';
 import { limitedNetwork } from '../../infra/net/client-address.ts';
+import type { Tracing } from '../../infra/telemetry/tracing.ts';
 import type { UserTiers } from '../users/user-tiers.ts';
 import type { RateLimitOutcome, Window, WindowState } from './gcra.ts';
 import type { RateLimitStore } from './rate-limit-store.ts';
@@ -39,9 +40,16 @@ export class RateLimiter {
   readonly #tiers: UserTiers;
   readonly #config: RateLimitConfig;
   readonly #decisions: Metrics['rateLimitDecisions'];
+  readonly #tracing: Tracing;
 
-  constructor(store: RateLimitStore, tiers: UserTiers, config: RateLimitConfig, metrics: Metrics) {
-    this.#decisions = metrics.rateLimitDecisions;
+  constructor(
+    store: RateLimitStore,
+    tiers: UserTiers,
+    config: RateLimitConfig,
+    telemetry: { metrics: Metrics; tracing: Tracing },
+  ) {
+    this.#decisions = telemetry.metrics.rateLimitDecisions;
+    this.#tracing = telemetry.tracing;
     this.#store = store;
     this.#tiers = tiers;
     this.#config = config;
@@ -67,7 +75,11 @@ export class RateLimiter {
     if (charge.points > 0) windows.push(this.#pointsWindow(tier, charge.points));
     if (charge.calls) windows.push(...this.#callWindows(tier, charge.calls));
     if (windows.length === 0) return { allowed: true, tier, points: null, calls: null };
-    const outcome = await this.#store.consume(subjectKey(charge.subject), windows, options);
+    const outcome = await this.#tracing.span('rate limit', { 'mlp.tier': tier }, async (span) => {
+      const outcome = await this.#store.consume(subjectKey(charge.subject), windows, options);
+      span.setAttribute('mlp.rate_limit.allowed', outcome.allowed);
+      return outcome;
+    });
     if (!options.dryRun) {
       this.#decisions.inc({ tier, outcome: outcome.allowed ? 'allowed' : 'refused' });
     }

@@ -6,6 +6,8 @@ import type { Config } from '../../config.ts';
 import type { Orm } from '../../infra/database/orm.ts';
 import type { Metrics } from '../../infra/metrics/metrics.ts';
 import type { EventBus } from '../../infra/pubsub/event-bus.ts';
+import type { TrainingJobPayload } from '../../infra/queue/training-queue.ts';
+import { SpanKind, type Tracing } from '../../infra/telemetry/tracing.ts';
 import type { Logger } from '../../logger.ts';
 import { Model } from '../models/model.entity.ts';
 import type { Models } from '../models/model.service.ts';
@@ -16,6 +18,7 @@ import { PermanentTrainingError, type TrainingResult } from './train-model.ts';
 import type { EpochReport } from './trainer.ts';
 import { publishTrainingJobUpdated } from './training.events.ts';
 import { TrainingJob, type TrainingMetrics } from './training-job.entity.ts';
+import type { EpochTiming } from './training-process.ts';
 
 /** How often a running job writes its progress. */
 const REPORT_INTERVAL_MS = 250;
@@ -26,6 +29,8 @@ const HEARTBEAT_MS = 500;
  * interval (worker.ts), so a job the queue hands out again after its worker died can be taken.
  */
 const LEASE_MS = 4000;
+/** Reports past this many are not spans: a trace stays readable (and within the exporter's queue). */
+const MAX_EPOCH_SPANS = 200;
 
 /** Another worker holds the job's lease; the queue retries, so the job is not lost if that worker dies. */
 export class JobLeasedError extends Error {}
@@ -43,7 +48,8 @@ export type TrainingRunDeps = {
   logger: Logger;
   models: Pick<Models, 'addTrained' | 'changed'>;
   config: Pick<Config, 'training'>;
-  metrics: Pick<Metrics, 'trainingJobs'>;
+  metrics: Pick<Metrics, 'trainingJobs' | 'trainingEpochSeconds'>;
+  tracing: Tracing;
 };
 
 type Stop = { kind: 'cancelled' } | { kind: 'timeout'; limitMs: number } | { kind: 'lease-lost' };
@@ -116,10 +122,28 @@ export async function runTrainingJob(deps: TrainingRunDeps, jobId: string, train
       );
   }, HEARTBEAT_MS);
 
+  // Epochs as the training process timed them: a metric, and spans in the job's trace (one per report,
+  // covering the epochs since the last: epochs can take microseconds).
+  const at = deps.tracing.position();
+  let spans = 0;
+  let lastEpochEnd = Date.now();
+  const timeEpochs = (report: EpochReport, timing: EpochTiming) => {
+    const seconds = (timing.end - timing.start) / 1000 / timing.epochs;
+    for (let i = 0; i < timing.epochs; i++) deps.metrics.trainingEpochSeconds.observe(seconds);
+    lastEpochEnd = timing.end;
+    if (!at || ++spans > MAX_EPOCH_SPANS) return;
+    const attributes = Object.fromEntries(
+      Object.entries(metricsOf(report)).map(([name, value]) => [`mlp.training.${name}`, value]),
+    );
+    attributes['mlp.training.epochs'] = timing.epochs;
+    deps.tracing.record(at, 'training epoch', timing, attributes);
+  };
+
   // Progress is written one report after another (they share the entity manager), at most every 250 ms.
   let reports = Promise.resolve();
   let lastReport = 0;
-  const onEpoch = (report: EpochReport) => {
+  const onEpoch = (report: EpochReport, timing: EpochTiming) => {
+    timeEpochs(report, timing);
     const now = Date.now();
     if (report.epoch < job.params.epochs && now - lastReport < REPORT_INTERVAL_MS) return;
     lastReport = now;
@@ -138,8 +162,10 @@ export async function runTrainingJob(deps: TrainingRunDeps, jobId: string, train
       params: job.params,
     };
     const result = await trainer(input, onEpoch, stop.signal);
+    // After the last epoch, the worker turned the network into ONNX.
+    if (at) deps.tracing.record(at, 'training export', { start: lastEpochEnd, end: Date.now() }, {});
     await reports;
-    await publishVersion(deps, job, owner, result);
+    await deps.tracing.span('training publish', {}, () => publishVersion(deps, job, owner, result));
   } catch (error) {
     await reports.catch(() => {});
     if (stop.signal.aborted && error === stop.signal.reason) {
@@ -158,6 +184,32 @@ export async function runTrainingJob(deps: TrainingRunDeps, jobId: string, train
   } finally {
     clearInterval(heartbeat);
   }
+}
+
+/**
+ * A job a worker took from the queue: its spans continue the trace of the call that enqueued it, the
+ * wait in the queue first.
+ */
+export function runQueuedTrainingJob(
+  deps: TrainingRunDeps,
+  { jobId, trace }: TrainingJobPayload,
+  trainer: Trainer,
+): Promise<void> {
+  const { tracing } = deps;
+  const enqueued = tracing.continueFrom(trace?.traceparent ?? null);
+  if (enqueued && trace) {
+    tracing.record(enqueued, 'training queued', { start: trace.enqueuedAt, end: Date.now() }, {});
+  }
+  const span = {
+    name: 'training job',
+    kind: SpanKind.CONSUMER,
+    attributes: { 'mlp.training_job.id': jobId },
+  };
+  return tracing.spanAt(enqueued, `training:${jobId}`, span, async () => {
+    deps.logger.info({ jobId }, 'training job started');
+    await runTrainingJob(deps, jobId, trainer);
+    deps.logger.info({ jobId }, 'training job finished');
+  });
 }
 
 /**

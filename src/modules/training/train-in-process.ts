@@ -2,7 +2,7 @@ import { spawnSandboxed } from '../../infra/sandbox/sandboxed-process.ts';
 import { DatasetError } from './dataset.ts';
 import { PermanentTrainingError, type TrainingInput, type TrainingResult } from './train-model.ts';
 import type { EpochReport } from './trainer.ts';
-import type { FromTrainer, ToTrainer } from './training-process.ts';
+import type { EpochTiming, FromTrainer, ToTrainer } from './training-process.ts';
 
 /**
  * Trains one job somewhere it can be stopped: resolves with the model, or rejects with DatasetError or
@@ -10,7 +10,7 @@ import type { FromTrainer, ToTrainer } from './training-process.ts';
  */
 export type Trainer = (
   input: TrainingInput,
-  onEpoch: (report: EpochReport) => void,
+  onEpoch: (report: EpochReport, timing: EpochTiming) => void,
   signal: AbortSignal,
 ) => Promise<TrainingResult>;
 
@@ -39,7 +39,7 @@ export function trainInProcess(limits: { memoryLimitBytes: number | null }): Tra
       const abort = () => settle(() => reject(signal.reason));
       signal.addEventListener('abort', abort);
       child.on('message', (message: FromTrainer) => {
-        if (message.type === 'epoch') onEpoch(message.report);
+        if (message.type === 'epoch') onEpoch(message.report, message.timing);
         else if (message.type === 'done') settle(() => resolve(message.result));
         else {
           const errors = { dataset: DatasetError, permanent: PermanentTrainingError, unexpected: Error };

@@ -1,0 +1,254 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import {
+  type Attributes,
+  type Context,
+  INVALID_SPAN_CONTEXT,
+  type Link,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type TextMapPropagator,
+  type TimeInput,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
+
+export type { Attributes, Link, Span };
+export { SpanKind };
+
+/** Where in a trace something happened: kept to record a span there later, from another async context. */
+export type TracePosition = Context;
+
+/** What a running SDK gives this module (start-tracing.ts builds it): null when tracing is off. */
+export type TraceSdk = {
+  tracer: Tracer;
+  /** W3C Trace Context: `traceparent` in and out of this process. */
+  propagator: TextMapPropagator;
+  shutdown(): Promise<void>;
+};
+
+/** One request's (or one socket operation's) scope: its id and its place in a trace. */
+type Scope = { requestId: string; context: Context };
+
+/** A span that records nothing: what work gets when tracing is off. */
+const NO_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+/** The code a failure is known by: a GraphQL error's `extensions.code`, else the error's class. */
+function errorType(error: unknown): string {
+  const code = (error as { extensions?: { code?: unknown } } | null)?.extensions?.code;
+  if (typeof code === 'string') return code;
+  return error instanceof Error ? error.constructor.name : 'unknown';
+}
+
+export function markFailed(span: Span, error: unknown): void {
+  span.setAttribute('error.type', errorType(error));
+  span.setStatus({
+    code: SpanStatusCode.ERROR,
+    message: error instanceof Error ? error.message : String(error),
+  });
+}
+
+const carrierGetter = {
+  keys: (carrier: Record<string, string>) => Object.keys(carrier),
+  get: (carrier: Record<string, string>, key: string) => carrier[key],
+};
+const carrierSetter = {
+  set: (carrier: Record<string, string>, key: string, value: string) => {
+    carrier[key] = value;
+  },
+};
+
+/**
+ * Each request's id, and its trace when tracing is on (OTEL_* settings): spans of the work it does, in
+ * this process and, through `traceparent`, in workers and other processes. Every log line written while
+ * a request is handled carries its ids (`logFields`). Off, a span is the work itself and nothing more.
+ */
+export class Tracing {
+  readonly #sdk: TraceSdk | null;
+  readonly #scopes = new AsyncLocalStorage<Scope>();
+
+  constructor(sdk: TraceSdk | null) {
+    this.#sdk = sdk;
+  }
+
+  get enabled(): boolean {
+    return this.#sdk !== null;
+  }
+
+  /**
+   * Runs `handle` as one request with its id and, when tracing, in a server span that continues the
+   * caller's trace when it sent a valid `traceparent`. The span ends when `handle` calls `end`.
+   */
+  request<T>(
+    incoming: { requestId: string; name: string; headers: Record<string, string>; attributes: Attributes },
+    handle: (span: Span) => T,
+  ): T {
+    const sdk = this.#sdk;
+    if (!sdk)
+      return this.#scopes.run({ requestId: incoming.requestId, context: ROOT_CONTEXT }, handle, NO_SPAN);
+    const parent = sdk.propagator.extract(ROOT_CONTEXT, incoming.headers, carrierGetter);
+    const span = sdk.tracer.startSpan(
+      incoming.name,
+      { kind: SpanKind.SERVER, attributes: incoming.attributes },
+      parent,
+    );
+    const scope = { requestId: incoming.requestId, context: trace.setSpan(parent, span) };
+    return this.#scopes.run(scope, handle, span);
+  }
+
+  /**
+   * Runs `run` as one operation with an id of its own but no server span (an operation on a socket:
+   * its GraphQL span is the root of its trace).
+   */
+  operation<T>(requestId: string, run: () => T): T {
+    return this.#scopes.run({ requestId, context: ROOT_CONTEXT }, run);
+  }
+
+  /** The current request's id; undefined outside a request (a timer, a job). */
+  get requestId(): string | undefined {
+    return this.#scopes.getStore()?.requestId;
+  }
+
+  /** The current trace's id; undefined when tracing is off, outside a trace, or not sampled. */
+  get traceId(): string | undefined {
+    const scope = this.#scopes.getStore();
+    const span = scope && trace.getSpan(scope.context);
+    return span?.isRecording() ? span.spanContext().traceId : undefined;
+  }
+
+  /** What each log line carries: the request's id and, when tracing, the trace and span it is in. */
+  logFields(): Record<string, string> {
+    const scope = this.#scopes.getStore();
+    if (!scope) return {};
+    const span = trace.getSpan(scope.context);
+    if (!span?.isRecording()) return { requestId: scope.requestId };
+    const { traceId, spanId } = span.spanContext();
+    return { requestId: scope.requestId, traceId, spanId };
+  }
+
+  /**
+   * Runs `work` in a new span, a child of the current one, ending it when `work` settles; a rejection
+   * marks it failed (with the error's code) and passes on.
+   */
+  async span<T>(
+    name: string,
+    attributes: Attributes,
+    work: (span: Span) => Promise<T>,
+    kind: SpanKind = SpanKind.INTERNAL,
+  ): Promise<T> {
+    const sdk = this.#sdk;
+    if (!sdk) return work(NO_SPAN);
+    const scope = this.#scopes.getStore();
+    const parent = scope?.context ?? ROOT_CONTEXT;
+    const span = sdk.tracer.startSpan(name, { kind, attributes }, parent);
+    const child = { requestId: scope?.requestId ?? '', context: trace.setSpan(parent, span) };
+    try {
+      return await this.#scopes.run(child, work, span);
+    } catch (error) {
+      markFailed(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  /**
+   * Starts a child span of the current one, for work that begins in one callback and ends in another;
+   * `within` runs code inside it. The caller ends it.
+   */
+  start(name: string, attributes: Attributes): { span: Span; within<T>(run: () => T): T } {
+    const sdk = this.#sdk;
+    if (!sdk) return { span: NO_SPAN, within: (run) => run() };
+    const scope = this.#scopes.getStore();
+    const parent = scope?.context ?? ROOT_CONTEXT;
+    const span = sdk.tracer.startSpan(name, { attributes }, parent);
+    const child = { requestId: scope?.requestId ?? '', context: trace.setSpan(parent, span) };
+    return { span, within: (run) => this.#scopes.run(child, run) };
+  }
+
+  /** Where the current span is, to record spans under it later (`record`); null when not tracing. */
+  position(): TracePosition | null {
+    if (!this.#sdk) return null;
+    const context = this.#scopes.getStore()?.context;
+    return context && trace.getSpan(context)?.isRecording() ? context : null;
+  }
+
+  /**
+   * Records a span that was measured rather than run here: work in another process, or a wait. Times
+   * are epoch milliseconds.
+   */
+  record(
+    at: TracePosition,
+    name: string,
+    times: { start: TimeInput; end: TimeInput },
+    attributes: Attributes,
+    failure: string | null = null,
+  ): void {
+    const sdk = this.#sdk;
+    if (!sdk) return;
+    const span = sdk.tracer.startSpan(name, { attributes, startTime: times.start }, at);
+    if (failure !== null) span.setStatus({ code: SpanStatusCode.ERROR, message: failure });
+    span.end(times.end);
+  }
+
+  /** A link to the current span, for work done later on behalf of many (a batch written at once). */
+  link(): Link | null {
+    const context = this.position();
+    const span = context && trace.getSpan(context);
+    return span ? { context: span.spanContext() } : null;
+  }
+
+  /** Runs `work` in a new root span linked to the spans it serves. */
+  linked<T>(name: string, links: Link[], attributes: Attributes, work: () => Promise<T>): Promise<T> {
+    const sdk = this.#sdk;
+    if (!sdk) return work();
+    const span = sdk.tracer.startSpan(name, { links, attributes, root: true }, ROOT_CONTEXT);
+    const scope = { requestId: '', context: trace.setSpan(ROOT_CONTEXT, span) };
+    return this.#scopes.run(scope, async () => {
+      try {
+        return await work();
+      } catch (error) {
+        markFailed(span, error);
+        throw error;
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  /** The current span as a W3C `traceparent`, to carry to another process (a queued job); null when none. */
+  traceparent(): string | null {
+    const context = this.position();
+    if (!context || !this.#sdk) return null;
+    const carrier: Record<string, string> = {};
+    this.#sdk.propagator.inject(context, carrier, carrierSetter);
+    return carrier.traceparent ?? null;
+  }
+
+  /** The place a `traceparent` from another process names; null when it is missing or invalid. */
+  continueFrom(traceparent: string | null): TracePosition | null {
+    if (!this.#sdk || traceparent === null) return null;
+    const context = this.#sdk.propagator.extract(ROOT_CONTEXT, { traceparent }, carrierGetter);
+    return trace.getSpanContext(context) ? context : null;
+  }
+
+  /**
+   * Runs `work` in a span under `at` (carried from another process), or a new trace when null: a job
+   * taken from a queue. `requestId` names it in logs.
+   */
+  async spanAt<T>(
+    at: TracePosition | null,
+    requestId: string,
+    span: { name: string; kind: SpanKind; attributes: Attributes },
+    work: () => Promise<T>,
+  ): Promise<T> {
+    const scope = { requestId, context: at ?? ROOT_CONTEXT };
+    return this.#scopes.run(scope, () => this.span(span.name, span.attributes, work, span.kind));
+  }
+
+  /** Sends what is left and stops. */
+  async shutdown(): Promise<void> {
+    await this.#sdk?.shutdown();
+  }
+}

@@ -1,0 +1,313 @@
+// OpenTelemetry tracing: an OTLP/HTTP receiver (a few lines of node:http) collects what an API instance
+// and a training worker send, and finds one trace per predict (API and inference process) and per
+// training job (API, queue and worker), the caller's own trace continued, and the ids in logs.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { print } from 'graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { linearModel } from './fixtures/onnx-models.ts';
+import { graphql } from './gql/index.ts';
+import { createModel, modelWithVersion, registerUser } from './support/fixtures.ts';
+import { execute, startServer, type TestServer, uploadFile } from './support/server.ts';
+import { startWorker, type TestWorker } from './support/worker.ts';
+
+const TracedPredictDocument = graphql(`
+  mutation TracedPredict($input: PredictInput!) {
+    predict(input: $input) {
+      id
+      cached
+    }
+  }
+`);
+
+const TracedTrainDocument = graphql(`
+  mutation TracedTrain($input: StartTrainingInput!) {
+    startTraining(input: $input) {
+      id
+    }
+  }
+`);
+
+const TracedJobDocument = graphql(`
+  query TracedJob($id: ID!) {
+    trainingJob(id: $id) {
+      status
+    }
+  }
+`);
+
+type OtlpValue = {
+  stringValue?: string;
+  intValue?: number | string;
+  doubleValue?: number;
+  boolValue?: boolean;
+};
+type OtlpAttribute = { key: string; value: OtlpValue };
+type OtlpSpan = {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
+  attributes?: OtlpAttribute[];
+  links?: { traceId: string; spanId: string }[];
+  status?: { code?: number };
+};
+type OtlpRequest = {
+  resourceSpans: { resource: { attributes: OtlpAttribute[] }; scopeSpans: { spans: OtlpSpan[] }[] }[];
+};
+
+/** A span as received, with its process's service name and its attributes as plain values. */
+type ReceivedSpan = {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | null;
+  name: string;
+  kind: number;
+  service: string;
+  start: number;
+  end: number;
+  attributes: Record<string, unknown>;
+  links: string[];
+};
+
+const SPAN_KIND = { SERVER: 2, PRODUCER: 4, CONSUMER: 5 };
+
+function plain(attributes: OtlpAttribute[] = []): Record<string, unknown> {
+  return Object.fromEntries(
+    attributes.map(({ key, value }) => [
+      key,
+      value.stringValue ??
+        (value.intValue === undefined ? undefined : Number(value.intValue)) ??
+        value.doubleValue ??
+        value.boolValue,
+    ]),
+  );
+}
+
+/** An OTLP/HTTP (JSON) trace receiver: what a collector would get. */
+async function startReceiver() {
+  const spans: ReceivedSpan[] = [];
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      if (request.url === '/v1/traces' && request.headers['content-type'] === 'application/json') {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as OtlpRequest;
+        for (const { resource, scopeSpans } of body.resourceSpans) {
+          const service = String(plain(resource.attributes)['service.name']);
+          for (const span of scopeSpans.flatMap((scope) => scope.spans)) {
+            spans.push({
+              traceId: span.traceId,
+              spanId: span.spanId,
+              parentSpanId: span.parentSpanId || null,
+              name: span.name,
+              kind: span.kind,
+              service,
+              start: Number(BigInt(span.startTimeUnixNano) / 1000n) / 1000,
+              end: Number(BigInt(span.endTimeUnixNano) / 1000n) / 1000,
+              attributes: plain(span.attributes),
+              links: (span.links ?? []).map((link) => link.spanId),
+            });
+          }
+        }
+      }
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    spans,
+    /** Waits until the spans received satisfy `done`, and returns them. */
+    async until(done: (spans: ReceivedSpan[]) => boolean, timeoutMs = 15_000): Promise<ReceivedSpan[]> {
+      const deadline = Date.now() + timeoutMs;
+      while (!done(spans)) {
+        if (Date.now() > deadline) throw new Error(`spans never arrived; got ${spans.map((s) => s.name)}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return spans;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** The one span of `trace` named `name`. */
+function only(trace: ReceivedSpan[], name: string): ReceivedSpan {
+  const named = trace.filter((span) => span.name === name);
+  expect(named.map((span) => span.name)).toEqual([name]);
+  return named[0]!;
+}
+
+const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+
+let receiver: Awaited<ReturnType<typeof startReceiver>>;
+let server: TestServer;
+let worker: TestWorker;
+
+beforeAll(async () => {
+  receiver = await startReceiver();
+  const otel = {
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_BSP_SCHEDULE_DELAY: '50',
+    // A queue of their own, so no other test file's worker takes these jobs.
+    QUEUE_PREFIX: `tracing-${randomUUID().slice(0, 8)}`,
+  };
+  [server, worker] = await Promise.all([startServer(otel), startWorker(otel, { logs: true })]);
+});
+afterAll(async () => {
+  await worker?.stop();
+  await server?.stop();
+  await receiver?.close();
+});
+
+describe('a predict', () => {
+  it('is one trace, continuing the caller’s, from the API into the inference process', async () => {
+    const user = await registerUser(server, 'traced');
+    const { model } = await modelWithVersion(server, user, linearModel([[1], [2]], [0]));
+    const [callerTrace, callerSpan] = [hex(16), hex(8)];
+    const response = await fetch(server.graphqlUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${user.token}`,
+        traceparent: `00-${callerTrace}-${callerSpan}-01`,
+        'x-request-id': 'client-request-1',
+      },
+      body: JSON.stringify({
+        query: print(TracedPredictDocument),
+        variables: { input: { modelId: model.id, inputs: [[1, 2]] } },
+      }),
+    });
+    const body = (await response.json()) as { data: unknown; extensions: Record<string, unknown> };
+    expect(body.data).toMatchObject({ predict: { cached: false } });
+    expect(body.extensions).toMatchObject({ traceId: callerTrace, requestId: 'client-request-1' });
+    expect(response.headers.get('x-request-id')).toBe('client-request-1');
+
+    const spans = await receiver.until((all) =>
+      all.some((span) => span.traceId === callerTrace && span.name === 'inference run'),
+    );
+    const trace = spans.filter((span) => span.traceId === callerTrace);
+    const http = only(trace, 'POST /graphql');
+    expect(http).toMatchObject({ parentSpanId: callerSpan, kind: SPAN_KIND.SERVER, service: 'mlp-api' });
+    expect(http.attributes).toMatchObject({ 'http.route': '/graphql', 'http.response.status_code': 200 });
+    const operation = only(trace, 'mutation predict');
+    expect(operation.parentSpanId).toBe(http.spanId);
+    const predict = only(trace, 'predict');
+    expect(predict.parentSpanId).toBe(operation.spanId);
+    expect(predict.attributes).toMatchObject({ 'mlp.model.id': model.id, 'mlp.prediction.cached': false });
+    // The limits, the wait for a worker and the run itself, as the worker process measured it.
+    expect(trace.some((span) => span.name === 'rate limit')).toBe(true);
+    const queue = only(trace, 'inference queue');
+    const run = only(trace, 'inference run');
+    for (const span of [queue, run]) expect(span.parentSpanId).toBe(predict.spanId);
+    expect(run.attributes['mlp.inference.isolation']).toBe('process');
+    expect(run.attributes['process.pid']).not.toBe(process.pid);
+    expect(run.attributes['mlp.inference.batch_rows']).toBe(1);
+    expect(run.start).toBeGreaterThanOrEqual(queue.end);
+    expect(run.end).toBeLessThanOrEqual(predict.end);
+
+    // History is written later, in a batch: a span of its own, linked to the predictions it wrote.
+    const written = await receiver.until((all) =>
+      all.some((span) => span.name === 'history write' && span.links.includes(predict.spanId)),
+    );
+    expect(written.find((span) => span.links.includes(predict.spanId))?.traceId).not.toBe(callerTrace);
+  });
+
+  it('starts a trace of its own without a caller’s, and every response carries a request id', async () => {
+    const user = await registerUser(server, 'traced-new');
+    const { model } = await modelWithVersion(server, user, linearModel([[1], [2]], [0]));
+    const result = await execute(
+      server,
+      TracedPredictDocument,
+      { input: { modelId: model.id, inputs: [[3, 4]] } },
+      { ...user.auth, headers: { 'x-request-id': 'x'.repeat(300) } },
+    );
+    const { traceId, requestId } = result.extensions as { traceId: string; requestId: string };
+    expect(traceId).toMatch(/^[\da-f]{32}$/);
+    // A request id no log line should carry (too long) is replaced by one of the server's.
+    expect(requestId).toMatch(/^[\da-f-]{36}$/);
+    const spans = await receiver.until((all) =>
+      all.some((span) => span.traceId === traceId && span.name === 'inference run'),
+    );
+    expect(
+      only(
+        spans.filter((span) => span.traceId === traceId),
+        'POST /graphql',
+      ).parentSpanId,
+    ).toBeNull();
+  });
+});
+
+describe('a training job', () => {
+  it('is one trace from the API through the queue into the worker, epoch by epoch', async () => {
+    const user = await registerUser(server, 'traced-train');
+    const model = await createModel(server, user);
+    const iris = readFileSync(new URL('./fixtures/iris.csv', import.meta.url));
+    const epochs = 5;
+    const started = await uploadFile(
+      server,
+      TracedTrainDocument,
+      {
+        input: {
+          modelId: model.id,
+          dataset: null as unknown as File,
+          labelColumn: 'species',
+          algorithm: 'LOGISTIC_REGRESSION',
+          epochs,
+        },
+      },
+      { bytes: iris, name: 'iris.csv', at: 'variables.input.dataset' },
+      user.auth,
+    );
+    const jobId = started.data!.startTraining.id;
+    const traceId = started.extensions?.traceId as string;
+    expect(traceId).toMatch(/^[\da-f]{32}$/);
+
+    const spans = await receiver.until(
+      (all) => all.some((span) => span.traceId === traceId && span.name === 'training job'),
+      30_000,
+    );
+    const status = await execute(server, TracedJobDocument, { id: jobId }, user.auth);
+    expect(status.data?.trainingJob?.status).toBe('SUCCEEDED');
+    const trace = spans.filter((span) => span.traceId === traceId);
+
+    const operation = only(trace, 'mutation startTraining');
+    const enqueue = only(trace, 'training enqueue');
+    expect(enqueue).toMatchObject({ service: 'mlp-api', kind: SPAN_KIND.PRODUCER });
+    expect(enqueue.parentSpanId).toBe(operation.spanId);
+    const queued = only(trace, 'training queued');
+    const job = only(trace, 'training job');
+    for (const span of [queued, job]) expect(span.parentSpanId).toBe(enqueue.spanId);
+    expect(job).toMatchObject({ service: 'mlp-worker', kind: SPAN_KIND.CONSUMER });
+    expect(job.attributes['mlp.training_job.id']).toBe(jobId);
+    expect(queued.end).toBeLessThanOrEqual(job.start + 1);
+
+    // One span per progress report, covering every epoch since the one before: all five, in order.
+    const epochSpans = trace
+      .filter((span) => span.name === 'training epoch')
+      .sort((x, y) => x.start - y.start);
+    expect(epochSpans.at(-1)?.attributes['mlp.training.epoch']).toBe(epochs);
+    expect(epochSpans.reduce((sum, span) => sum + Number(span.attributes['mlp.training.epochs']), 0)).toBe(
+      epochs,
+    );
+    for (const [i, span] of epochSpans.entries()) {
+      expect(span.parentSpanId).toBe(job.spanId);
+      expect(span.attributes['mlp.training.loss']).toBeTypeOf('number');
+      if (i > 0) expect(span.start).toBeGreaterThanOrEqual(epochSpans[i - 1]!.end);
+    }
+    for (const name of ['training export', 'training publish']) {
+      expect(only(trace, name).parentSpanId).toBe(job.spanId);
+    }
+
+    // The worker's log lines about the job carry its trace.
+    const logged = worker.logs.filter((line) => line.jobId === jobId);
+    expect(logged.map((line) => line.msg)).toEqual(['training job started', 'training job finished']);
+    for (const line of logged) expect(line.traceId).toBe(traceId);
+  });
+});

@@ -7,6 +7,7 @@ import { loadConfig } from '../src/config.ts';
 import { operationCost } from '../src/operation-cost.ts';
 import { armorRules } from '../src/operation-limits.ts';
 import { schema } from '../src/schema/index.ts';
+import { timeIt } from './time-it.ts';
 
 const limits = loadConfig({}).operations;
 const armor = armorRules(limits);
@@ -19,18 +20,6 @@ const DOCUMENTS = [
   { name: 'predict, 1 row', query: PREDICT, variables: { i: { modelId: 'x', inputs: rows(1, 4) } } },
   { name: 'predict, 64 rows', query: PREDICT, variables: { i: { modelId: 'x', inputs: rows(64, 64) } } },
 ];
-
-/** Microseconds per call of `run`, the median of five timed batches after a warm-up. */
-function timeIt(run: () => void, batch = 2_000): number {
-  for (let i = 0; i < batch; i++) run();
-  const samples: number[] = [];
-  for (let round = 0; round < 5; round++) {
-    const started = process.hrtime.bigint();
-    for (let i = 0; i < batch; i++) run();
-    samples.push(Number(process.hrtime.bigint() - started) / 1_000 / batch);
-  }
-  return samples.sort((a, b) => a - b)[2]!;
-}
 
 export type OverheadRow = { document: string; parseValidateUs: number; armorUs: number; pricingUs: number };
 

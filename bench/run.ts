@@ -3,6 +3,7 @@
 // Environment: BENCH_POSTGRES_URL, BENCH_REDIS_URL, BENCH_DURATION (seconds, default 5), BENCH_WARMUP
 // (seconds before a scenario's first measurement, default 3), BENCH_ROUNDS (default 3; medians reported),
 // BENCH_CONNECTIONS (comma-separated, default "8,64"), BENCH_ONLY (a part of the scenario names to run),
+// BENCH_PAIRED_SLICES (2-second slices of each scenario measured in turns with its baseline, default 8),
 // BENCH_PROFILE_DIR (CPU profiles of the mlp servers).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,8 +14,9 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { irisLikeClassifier, mlpModel } from '../test/fixtures/onnx-models.ts';
 import { freePort } from '../test/support/redis-server.ts';
-import type { LoopDelay } from './event-loop-probe.ts';
+import type { LoopDelay, ProbeReading } from './event-loop-probe.ts';
 import { type Latency, measureLatency } from './latency.ts';
+import { type MetricsOverheadRow, measureMetricsOverhead } from './metrics-overhead.ts';
 import { measureOperationOverhead, measureRefusals, type OverheadRow } from './operation-overhead.ts';
 
 /** Requests per round of the concurrency-1 latency scenarios. */
@@ -28,6 +30,9 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '8,64').split(',').map(Number);
+/** Slices (of 2 s) each paired scenario and its baseline get, taken in turns. */
+const PAIRED_SLICES = Number(process.env.BENCH_PAIRED_SLICES ?? 8);
+const SLICE_SECONDS = 2;
 /** Runs only the scenarios whose name contains this. */
 const ONLY = process.env.BENCH_ONLY;
 /** A folder: the mlp servers write V8 CPU profiles there when they exit (open them in Chrome DevTools). */
@@ -59,7 +64,9 @@ async function startMlp(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   return startServer([...profile, 'src/main.ts'], { ...env, LOG_LEVEL: 'info' }, /listening/);
 }
 
-function ask(child: ChildProcess, message: 'reset' | 'read'): Promise<{ type: string; delay?: LoopDelay }> {
+function ask(child: ChildProcess, message: 'reset'): Promise<unknown>;
+function ask(child: ChildProcess, message: 'read'): Promise<ProbeReading>;
+function ask(child: ChildProcess, message: 'reset' | 'read'): Promise<unknown> {
   return new Promise((resolve) => {
     child.once('message', resolve as (reply: unknown) => void);
     child.send(message);
@@ -115,6 +122,11 @@ type Scenario = {
   fixed?: boolean;
   /** The process behind `url`, whose event-loop delay is read during the scenario. */
   server?: ChildProcess;
+  /**
+   * Measured in turns with its baseline, in short slices, instead of in the rounds: a difference of a
+   * few percent would drown in the drift of a shared machine between one round's scenarios.
+   */
+  paired?: boolean;
 };
 
 type Measured = {
@@ -125,9 +137,16 @@ type Measured = {
   p99: number;
   errors: number;
   loopDelay: LoopDelay | null;
+  /** CPU time the server process spent per request (its inference threads included, its processes not). */
+  cpuUsPerRequest: number | null;
 };
 
-async function measure(scenario: Scenario, connections: number, warmUp: boolean): Promise<Measured> {
+async function measure(
+  scenario: Scenario,
+  connections: number,
+  warmUp: boolean,
+  duration = DURATION,
+): Promise<Measured> {
   const options = {
     url: scenario.url,
     method: 'POST' as const,
@@ -140,8 +159,8 @@ async function measure(scenario: Scenario, connections: number, warmUp: boolean)
   // A fresh process is slow for its first seconds (JIT, heap growth): warm up before measuring.
   if (warmUp) await autocannon({ ...options, duration: WARMUP, requests });
   if (scenario.server) await ask(scenario.server, 'reset');
-  const result = await autocannon({ ...options, duration: DURATION, requests });
-  const loopDelay = scenario.server ? (await ask(scenario.server, 'read')).delay! : null;
+  const result = await autocannon({ ...options, duration, requests });
+  const reading = scenario.server ? await ask(scenario.server, 'read') : null;
   return {
     name: scenario.name,
     connections,
@@ -149,7 +168,8 @@ async function measure(scenario: Scenario, connections: number, warmUp: boolean)
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors + result.non2xx,
-    loopDelay,
+    loopDelay: reading?.delay ?? null,
+    cpuUsPerRequest: reading ? reading.cpuUs / Math.max(1, result.requests.total) : null,
   };
 }
 
@@ -161,6 +181,7 @@ function median(values: number[]): number {
 
 function medianOf(rounds: Measured[]): Measured & { roundsRps: number[] } {
   const delays = rounds.map((r) => r.loopDelay).filter((d) => d !== null);
+  const cpu = rounds.map((r) => r.cpuUsPerRequest).filter((c) => c !== null);
   return {
     name: rounds[0]!.name,
     connections: rounds[0]!.connections,
@@ -176,6 +197,7 @@ function medianOf(rounds: Measured[]): Measured & { roundsRps: number[] } {
             p99: median(delays.map((d) => d.p99)),
             max: Math.max(...delays.map((d) => d.max)),
           },
+    cpuUsPerRequest: cpu.length === 0 ? null : median(cpu),
     roundsRps: rounds.map((r) => Math.round(r.rps)),
   };
 }
@@ -183,7 +205,16 @@ function medianOf(rounds: Measured[]): Measured & { roundsRps: number[] } {
 type Target = { target: string; measured: string; met: boolean };
 
 /** The issue's targets, read off this run's results (each at every connection count measured). */
-function checkTargets(results: Measured[], overhead: OverheadRow[], latencies: LatencyRow[]): Target[] {
+/** A paired scenario and its baseline, each the median of its slices. */
+type Pair = { scenario: Measured; baseline: Measured };
+
+function checkTargets(
+  results: Measured[],
+  pairs: Pair[],
+  overhead: OverheadRow[],
+  latencies: LatencyRow[],
+  metricsOverhead: MetricsOverheadRow[],
+): Target[] {
   const at = (name: string, connections: number) =>
     results.find((r) => r.name === name && r.connections === connections);
   const targets: Target[] = [];
@@ -262,6 +293,35 @@ function checkTargets(results: Measured[], overhead: OverheadRow[], latencies: L
       });
     }
   }
+  // Telemetry: tracing on (spans exported to a local receiver) against the same predicts untraced, taken
+  // in turns, in throughput and in the server's CPU per request; metrics, which every server records,
+  // by the CPU their calls take against the server's CPU per predict.
+  for (const { scenario: traced, baseline: plain } of pairs) {
+    if (!traced.name.includes('traced')) continue;
+    const cost = 1 - traced.rps / plain.rps;
+    const cpu =
+      plain.cpuUsPerRequest && traced.cpuUsPerRequest
+        ? `, server CPU ${traced.cpuUsPerRequest.toFixed(0)} vs ${plain.cpuUsPerRequest.toFixed(0)} µs per request`
+        : '';
+    targets.push({
+      target: `tracing costs < 5% of throughput: ${traced.name} vs untraced, in turns (${traced.connections} conns)`,
+      measured: `${(cost * 100).toFixed(1)}% (${traced.rps.toFixed(0)} vs ${plain.rps.toFixed(0)} req/s${cpu})`,
+      met: cost < 0.05,
+    });
+  }
+  for (const row of metricsOverhead) {
+    const predict = at(
+      `predict small, ${row.predict === 'cache hit' ? 'hit' : 'miss'}, key`,
+      CONNECTIONS[0]!,
+    );
+    if (!predict?.cpuUsPerRequest) continue;
+    const share = row.recordUs / predict.cpuUsPerRequest;
+    targets.push({
+      target: `metrics cost < 5% of a predict's server CPU (small model, ${row.predict})`,
+      measured: `${(share * 100).toFixed(1)}% (${row.recordUs.toFixed(1)} of ${predict.cpuUsPerRequest.toFixed(0)} µs)`,
+      met: share < 0.05,
+    });
+  }
   const trivial = at('trivial query, API key', CONNECTIONS[0]!);
   if (trivial) {
     // The server's one event loop spends 1 / rps of a second on each request.
@@ -311,8 +371,18 @@ async function main() {
   await admin.query(`create database ${database}`);
   const databaseUrl = Object.assign(new URL(POSTGRES), { pathname: `/${database}` }).toString();
   try {
-    const [mlpPort, unlimitedPort, unbatchedPort, threadsPort, onnxSmallPort, onnxLargePort, yogaPort] =
-      await Promise.all(Array.from({ length: 7 }, freePort));
+    const [
+      mlpPort,
+      unlimitedPort,
+      unbatchedPort,
+      threadsPort,
+      tracedPort,
+      sampledPort,
+      sinkPort,
+      onnxSmallPort,
+      onnxLargePort,
+      yogaPort,
+    ] = await Promise.all(Array.from({ length: 10 }, freePort));
     const adminEmail = 'bench-admin@example.com';
     const password = 'bench passphrase 1234';
     const env = {
@@ -332,7 +402,24 @@ async function main() {
     const unbatched = await startMlp({ ...env, PORT: String(unbatchedPort), INFERENCE_BATCHING: 'false' });
     // Models in worker threads, as before process isolation: what the sandbox costs.
     const threads = await startMlp({ ...env, PORT: String(threadsPort), INFERENCE_ISOLATION: 'thread' });
+    // Tracing on, spans sent as OTLP/protobuf to a receiver of its own: every request traced, and one in
+    // ten (head sampling, as a busy deployment would run it).
+    await startServer(['bench/otlp-sink.ts', String(sinkPort)], {}, /ready/);
+    const tracing = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sinkPort}`,
+      OTEL_SERVICE_NAME: 'mlp-bench',
+    };
+    const traced = await startMlp({ ...env, ...tracing, PORT: String(tracedPort) });
+    const sampled = await startMlp({
+      ...env,
+      ...tracing,
+      PORT: String(sampledPort),
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.1',
+    });
     const url = `http://127.0.0.1:${mlpPort}/graphql`;
+    const tracedUrl = `http://127.0.0.1:${tracedPort}/graphql`;
+    const sampledUrl = `http://127.0.0.1:${sampledPort}/graphql`;
     const unlimitedUrl = `http://127.0.0.1:${unlimitedPort}/graphql`;
     const unbatchedUrl = `http://127.0.0.1:${unbatchedPort}/graphql`;
     const threadsUrl = `http://127.0.0.1:${threadsPort}/graphql`;
@@ -634,6 +721,40 @@ async function main() {
         fixed: true,
       },
       {
+        name: 'predict small, miss, key, traced',
+        paired: true,
+        baseline: 'predict small, miss, key',
+        url: tracedUrl,
+        headers: key,
+        body: predictBody('small', 4, true),
+      },
+      {
+        name: 'predict small, hit, key, traced',
+        paired: true,
+        baseline: 'predict small, hit, key',
+        url: tracedUrl,
+        headers: key,
+        body: predictBody('small', 4, false),
+        fixed: true,
+      },
+      {
+        name: 'predict small, miss, key, traced 1 in 10',
+        paired: true,
+        baseline: 'predict small, miss, key',
+        url: sampledUrl,
+        headers: key,
+        body: predictBody('small', 4, true),
+      },
+      {
+        name: 'predict small, hit, key, traced 1 in 10',
+        paired: true,
+        baseline: 'predict small, hit, key',
+        url: sampledUrl,
+        headers: key,
+        body: predictBody('small', 4, false),
+        fixed: true,
+      },
+      {
         name: 'predict small, miss, key, limiter off',
         baseline: 'predict small, miss, key',
         url: unlimitedUrl,
@@ -646,6 +767,8 @@ async function main() {
       [unlimitedUrl, unlimited],
       [unbatchedUrl, unbatched],
       [threadsUrl, threads],
+      [tracedUrl, traced],
+      [sampledUrl, sampled],
       [`http://127.0.0.1:${onnxSmallPort}/`, onnxSmall],
       [`http://127.0.0.1:${onnxLargePort}/`, onnxLarge],
       [`http://127.0.0.1:${yogaPort}/graphql`, yoga],
@@ -659,7 +782,7 @@ async function main() {
     for (let round = 0; round < ROUNDS; round++) {
       for (const connections of CONNECTIONS) {
         for (const scenario of scenarios) {
-          if (ONLY && !scenario.name.includes(ONLY)) continue;
+          if (scenario.paired || (ONLY && !scenario.name.includes(ONLY))) continue;
           const measured = await measure(scenario, connections, round === 0);
           const key = `${connections}\0${scenario.name}`;
           rounds.set(key, [...(rounds.get(key) ?? []), measured]);
@@ -670,6 +793,28 @@ async function main() {
       }
     }
     const results = [...rounds.values()].map(medianOf);
+
+    // Paired scenarios, each in turns with its baseline: slice after slice, who goes first alternating.
+    const pairs: Pair[] = [];
+    for (const connections of CONNECTIONS) {
+      for (const scenario of scenarios) {
+        if (!scenario.paired || (ONLY && !scenario.name.includes(ONLY))) continue;
+        const baseline = scenarios.find((s) => s.name === scenario.baseline)!;
+        const slices = new Map<Scenario, Measured[]>([
+          [scenario, []],
+          [baseline, []],
+        ]);
+        for (let slice = 0; slice < PAIRED_SLICES; slice++) {
+          for (const taken of slice % 2 === 0 ? [baseline, scenario] : [scenario, baseline])
+            slices.get(taken)!.push(await measure(taken, connections, slice < 2, SLICE_SECONDS));
+        }
+        const pair = { scenario: medianOf(slices.get(scenario)!), baseline: medianOf(slices.get(baseline)!) };
+        pairs.push(pair);
+        console.error(
+          `in turns, ${connections} conns  ${scenario.name}: ${pair.scenario.rps.toFixed(0)} vs ${pair.baseline.rps.toFixed(0)} req/s`,
+        );
+      }
+    }
 
     // Latency at concurrency 1: where a lone request waits. Medians of the rounds' p50 and p99.
     const latencyScenarios = [
@@ -708,23 +853,35 @@ async function main() {
       };
     });
 
-    const rows = results.map((result) => {
-      const scenario = scenarios.find((s) => s.name === result.name)!;
-      const base = results.find((r) => r.name === scenario.baseline && r.connections === result.connections);
-      return { ...result, ratio: base ? result.rps / base.rps : null, baseline: scenario.baseline ?? null };
-    });
-    const header = '| scenario | conns | req/s | p50 ms | p99 ms | errors | loop p99 ms | vs baseline |';
-    const lines = [header, '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |'];
+    const rows = [
+      ...results.map((result) => {
+        const scenario = scenarios.find((s) => s.name === result.name)!;
+        const base = results.find(
+          (r) => r.name === scenario.baseline && r.connections === result.connections,
+        );
+        return { ...result, ratio: base ? result.rps / base.rps : null, baseline: scenario.baseline ?? null };
+      }),
+      ...pairs.map(({ scenario, baseline }) => ({
+        ...scenario,
+        ratio: scenario.rps / baseline.rps,
+        baseline: `${baseline.name} (${baseline.rps.toFixed(0)} req/s in turns)`,
+      })),
+    ];
+    const header =
+      '| scenario | conns | req/s | p50 ms | p99 ms | errors | loop p99 ms | CPU µs/req | vs baseline |';
+    const lines = [header, '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |'];
     for (const row of rows) {
       const ratio = row.ratio === null ? '' : `${row.ratio.toFixed(2)} × ${row.baseline}`;
       const loop = row.loopDelay ? row.loopDelay.p99.toFixed(1) : '';
+      const cpu = row.cpuUsPerRequest === null ? '' : row.cpuUsPerRequest.toFixed(0);
       lines.push(
-        `| ${row.name} | ${row.connections} | ${row.rps.toFixed(0)} | ${row.p50} | ${row.p99} | ${row.errors} | ${loop} | ${ratio} |`,
+        `| ${row.name} | ${row.connections} | ${row.rps.toFixed(0)} | ${row.p50} | ${row.p99} | ${row.errors} | ${loop} | ${cpu} | ${ratio} |`,
       );
     }
     const overhead = measureOperationOverhead();
     const refusals = measureRefusals();
-    const targets = checkTargets(results, overhead, latencies);
+    const metricsOverhead = measureMetricsOverhead();
+    const targets = checkTargets(results, pairs, overhead, latencies, metricsOverhead);
     const latencyLines = [
       '| scenario (1 client) | p50 ms | p99 ms | mean ms | p50 over bare onnxruntime |',
       '| --- | ---: | ---: | ---: | ---: |',
@@ -743,11 +900,14 @@ async function main() {
           `| ${row.document} | ${row.parseValidateUs.toFixed(1)} | ${row.armorUs.toFixed(1)} | ${row.pricingUs.toFixed(1)} |`,
       ),
     ];
+    const metricsLines = metricsOverhead.map(
+      (row) => `- predict, ${row.predict}: ${row.recordUs.toFixed(2)} µs`,
+    );
     const refusalLines = refusals.map(
       (row) => `- ${row.document}: refused in ${(row.refusedUs / 1000).toFixed(2)} ms`,
     );
     console.log(
-      `\n${machine}, median of ${ROUNDS} rounds of ${DURATION} s per scenario\n\n${lines.join('\n')}\n\nLatency at concurrency 1 (${LATENCY_REQUESTS} requests a round, kept-alive connection):\n\n${latencyLines.join('\n')}\n\nFair-use CPU per request (in-process):\n\n${overheadLines.join('\n')}\n\nHostile documents (in-process, parse and validate):\n${refusalLines.join('\n')}\n\nTargets:\n${targetLines.join('\n')}`,
+      `\n${machine}, median of ${ROUNDS} rounds of ${DURATION} s per scenario\n\n${lines.join('\n')}\n\nLatency at concurrency 1 (${LATENCY_REQUESTS} requests a round, kept-alive connection):\n\n${latencyLines.join('\n')}\n\nFair-use CPU per request (in-process):\n\n${overheadLines.join('\n')}\n\nMetrics recorded per predict (in-process, prom-client):\n${metricsLines.join('\n')}\n\nHostile documents (in-process, parse and validate):\n${refusalLines.join('\n')}\n\nTargets:\n${targetLines.join('\n')}`,
     );
     mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
     const report = JSON.stringify(
@@ -759,6 +919,7 @@ async function main() {
         rows,
         latencies,
         overhead,
+        metricsOverhead,
         refusals,
         targets,
       },

@@ -6,6 +6,7 @@ import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-
 import { MAX_REQUEST_BYTES, useBodyLimits } from './body-limits.ts';
 import type { Config } from './config.ts';
 import { type Context, createContext } from './context.ts';
+import { createDashboard } from './dashboard/dashboard-files.ts';
 import { useEventStreams } from './event-streams.ts';
 import { useGraphQLMetrics } from './graphql-metrics.ts';
 import { useGraphQLTracing } from './graphql-tracing.ts';
@@ -98,10 +99,12 @@ function isOpenInferencePath(path: string): boolean {
 export function buildApp(services: Services): App {
   const yoga = buildYoga(services);
   const openInference = createOpenInference(services);
+  const dashboard = services.config.dashboard ? createDashboard() : null;
   const server = createServer((request, response) => {
     const path = (request.url ?? '').split('?', 1)[0]!;
     if (serveMetrics(request, response, path, services.metrics, services.config.metrics)) return;
     handleRequest(services.tracing, request, response, path, () => {
+      if (dashboard?.(request, response, path)) return;
       if (isOpenInferencePath(path)) void openInference(request, response, path);
       else void yoga(request, response);
     });

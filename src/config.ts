@@ -206,6 +206,8 @@ export type Config = {
   corsOrigins: string[];
   /** Serve GraphiQL at /graphql to browsers. */
   graphiql: boolean;
+  /** Serve the live dashboard at /dashboard/ (a static page that signs in and uses the public API). */
+  dashboard: boolean;
   websockets: {
     /** Sockets one user may have open at once, across every instance, by tier. */
     maxSocketsPerUser: Record<Tier, number>;
@@ -604,6 +606,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     corsOrigins,
     graphiql: flag('GRAPHIQL', !production),
+    dashboard: flag('DASHBOARD', true),
     websockets: {
       maxSocketsPerUser: {
         FREE: integer('SOCKETS_FREE', 5, 1, 100_000),

@@ -9,6 +9,7 @@ const CLIENT_REQUEST_ID = /^[\w.:@-]{1,128}$/;
 /** The route of a path, as spans are named: the path's shape, never a value from it (a model's name). */
 export function routeOf(path: string): string | null {
   if (path === '/graphql' || path === '/ready' || path === '/health') return path;
+  if (path === '/dashboard' || path.startsWith('/dashboard/')) return '/dashboard';
   if (path === '/v2' || path === '/v2/health/live' || path === '/v2/health/ready') return path;
   const model = /^\/v2\/models\/[^/]+(\/versions\/[^/]+)?(\/ready|\/infer)?$/.exec(path);
   if (model) return `/v2/models/{model}${model[1] ? '/versions/{version}' : ''}${model[2] ?? ''}`;

@@ -36,11 +36,15 @@ const trainer = trainInProcess(config.training);
 queue.process(1, (job) => runQueuedTrainingJob(services, parseTrainingPayload(job.data), trainer));
 services.metrics.gaugeBy(
   'mlp_training_queue_jobs',
-  'Training jobs in the queue (all workers), by state: waiting, active, delayed, failed',
+  'Training jobs in the queue (all workers), by state: waiting, active, delayed (to be retried)',
   'state',
   async () => {
-    const counts = await queue.checkHealth();
-    return { waiting: counts.waiting, active: counts.active, delayed: counts.delayed, failed: counts.failed };
+    // During a Redis outage the queue's client holds commands until it is back: a scrape must not wait.
+    const timeout = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error('queue depth unavailable')), 1000).unref(),
+    );
+    const counts = await Promise.race([queue.checkHealth(), timeout]);
+    return { waiting: counts.waiting, active: counts.active, delayed: counts.delayed };
   },
 );
 // Jobs of workers that died (kill -9, a lost machine) are handed back to the queue.

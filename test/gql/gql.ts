@@ -26,6 +26,9 @@ type Documents = {
     "\n  mutation SetUserTier($input: SetUserTierInput!) {\n    setUserTier(input: $input) {\n      id\n      tier\n    }\n  }\n": typeof types.SetUserTierDocument,
     "\n  mutation GhostCreateModel($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n    }\n  }\n": typeof types.GhostCreateModelDocument,
     "\n  query ModelVersionStates($id: ID!) {\n    model(id: $id) {\n      versions {\n        version\n        status\n        lastError\n        quarantinedUntil\n      }\n    }\n  }\n": typeof types.ModelVersionStatesDocument,
+    "\n  mutation DashboardTraining($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n    }\n  }\n": typeof types.DashboardTrainingDocument,
+    "\n  mutation DashboardKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n    }\n  }\n": typeof types.DashboardKeyDocument,
+    "\n  mutation DashboardLogoutEverywhere {\n    logoutEverywhere\n  }\n": typeof types.DashboardLogoutEverywhereDocument,
     "\n  mutation EmbeddedPredict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      cached\n    }\n  }\n": typeof types.EmbeddedPredictDocument,
     "\n  subscription EmbeddedPredictions {\n    predictionCompleted {\n      id\n      outputs\n    }\n  }\n": typeof types.EmbeddedPredictionsDocument,
     "\n  mutation EmbeddedCreateKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n      apiKey {\n        id\n      }\n    }\n  }\n": typeof types.EmbeddedCreateKeyDocument,
@@ -104,6 +107,9 @@ const documents: Documents = {
     "\n  mutation SetUserTier($input: SetUserTierInput!) {\n    setUserTier(input: $input) {\n      id\n      tier\n    }\n  }\n": types.SetUserTierDocument,
     "\n  mutation GhostCreateModel($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n    }\n  }\n": types.GhostCreateModelDocument,
     "\n  query ModelVersionStates($id: ID!) {\n    model(id: $id) {\n      versions {\n        version\n        status\n        lastError\n        quarantinedUntil\n      }\n    }\n  }\n": types.ModelVersionStatesDocument,
+    "\n  mutation DashboardTraining($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n    }\n  }\n": types.DashboardTrainingDocument,
+    "\n  mutation DashboardKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n    }\n  }\n": types.DashboardKeyDocument,
+    "\n  mutation DashboardLogoutEverywhere {\n    logoutEverywhere\n  }\n": types.DashboardLogoutEverywhereDocument,
     "\n  mutation EmbeddedPredict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      cached\n    }\n  }\n": types.EmbeddedPredictDocument,
     "\n  subscription EmbeddedPredictions {\n    predictionCompleted {\n      id\n      outputs\n    }\n  }\n": types.EmbeddedPredictionsDocument,
     "\n  mutation EmbeddedCreateKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n      apiKey {\n        id\n      }\n    }\n  }\n": types.EmbeddedCreateKeyDocument,
@@ -232,6 +238,18 @@ export function graphql(source: "\n  mutation GhostCreateModel($input: CreateMod
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query ModelVersionStates($id: ID!) {\n    model(id: $id) {\n      versions {\n        version\n        status\n        lastError\n        quarantinedUntil\n      }\n    }\n  }\n"): (typeof documents)["\n  query ModelVersionStates($id: ID!) {\n    model(id: $id) {\n      versions {\n        version\n        status\n        lastError\n        quarantinedUntil\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DashboardTraining($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n    }\n  }\n"): (typeof documents)["\n  mutation DashboardTraining($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DashboardKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n    }\n  }\n"): (typeof documents)["\n  mutation DashboardKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DashboardLogoutEverywhere {\n    logoutEverywhere\n  }\n"): (typeof documents)["\n  mutation DashboardLogoutEverywhere {\n    logoutEverywhere\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

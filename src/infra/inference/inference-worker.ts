@@ -35,13 +35,16 @@ async function run(task: RunTask & { id: number }, config: WorkerOptions, cache:
       awaitingBytes.set(task.id, { resolve, reject });
       post({ type: 'need-bytes', id: task.id });
     });
+    let ok = false;
     try {
-      return await loadSession(bytes, config.session);
+      const session = await loadSession(bytes, config.session);
+      ok = true;
+      return session;
     } catch (error) {
       if (error instanceof UnsupportedModelError) throw error;
       throw new LoadError(error instanceof Error ? error.message : String(error));
     } finally {
-      post({ type: 'loaded', id: task.id, evicted: cache.takeEvicted() });
+      post({ type: 'loaded', id: task.id, ok, evicted: cache.takeEvicted() });
     }
   };
   const ran = { start: 0, end: 0 };

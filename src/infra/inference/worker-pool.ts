@@ -293,7 +293,7 @@ export class WorkerPool implements JobRunner {
         if (pending.measure?.loadStartedAt) {
           pending.measure.load = { start: pending.measure.loadStartedAt, end: epochMs() };
         }
-        if (pending.measure) this.#metrics.inferenceSessionLoads.inc(pending.measure.labels);
+        if (pending.measure && message.ok) this.#metrics.inferenceSessionLoads.inc(pending.measure.labels);
         this.#metrics.inferenceSessionEvictions.inc(message.evicted.length);
         for (const versionId of message.evicted) slot.loaded.delete(versionId);
         this.#arm(slot, 'run');

@@ -41,10 +41,10 @@ export type FromWorker =
   /** The run's session is not loaded here: the pool sends the version's bytes. */
   | { type: 'need-bytes'; id: number }
   /**
-   * The session is loaded; the run itself starts (its deadline with it). `evicted`: versions whose
-   * sessions this worker dropped to make room.
+   * The load is over (`ok`: it succeeded, else a failure follows); the run itself starts (its deadline
+   * with it). `evicted`: versions whose sessions this worker dropped to make room.
    */
-  | { type: 'loaded'; id: number; evicted: string[] }
+  | { type: 'loaded'; id: number; ok: boolean; evicted: string[] }
   /** `ran`: onnxruntime's run itself, measured here (epoch ms). */
   | { type: 'done'; id: number; outputs: TensorMap; ran: Interval }
   | { type: 'inspected'; id: number; specs: ModelSpecs }

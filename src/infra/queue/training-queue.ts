@@ -85,7 +85,9 @@ export function openTrainingQueue(
     prefix,
     redis: { url: redisUrl },
     isWorker: worker !== null,
-    ...(worker ? { stallInterval: worker.stallIntervalMs } : {}),
+    // Workers also move jobs whose retry delay (backoff) has passed back to the waiting list: bee-queue
+    // leaves them in the delayed set for good unless some client does.
+    ...(worker ? { stallInterval: worker.stallIntervalMs, activateDelayedJobs: true } : {}),
     getEvents: false,
     removeOnSuccess: true,
     removeOnFailure: true,

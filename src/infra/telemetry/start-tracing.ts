@@ -31,8 +31,9 @@ export async function startTracing(config: TracingConfig | null, serviceName: st
         : new sdk.TraceIdRatioBasedSampler(ratio);
   const provider = new sdk.TracerProvider({
     sampler: parentBased ? new sdk.ParentBasedSampler({ root }) : root,
-    // Attributes may carry what a client sent (a path, an operation's name): bounded.
-    spanLimits: { attributeValueLengthLimit: 1024 },
+    // Attributes may carry what a client sent (a path, an operation's name): bounded. A history write
+    // links each prediction it stores, up to 500 (the SDK keeps 128 unless told).
+    spanLimits: { attributeValueLengthLimit: 1024, linkCountLimit: 500 },
     resource: resourceFromAttributes({
       ...config.resourceAttributes,
       'service.name': config.serviceName ?? serviceName,

@@ -60,6 +60,16 @@ const carrierSetter = {
 };
 
 /**
+ * Whether `context` is in a span of this process that is not sampled: its children would not be either
+ * (every sampler mlp offers decides once per trace), so none is made. A remote parent (a `traceparent`
+ * from another process) never records here: its children go to the sampler.
+ */
+function unsampled(context: Context): boolean {
+  const span = trace.getSpan(context);
+  return span !== undefined && !span.isRecording() && !span.spanContext().isRemote;
+}
+
+/**
  * Each request's id, and its trace when tracing is on (OTEL_* settings): spans of the work it does, in
  * this process and, through `traceparent`, in workers and other processes. Every log line written while
  * a request is handled carries its ids (`logFields`). Off, a span is the work itself and nothing more.
@@ -138,9 +148,9 @@ export class Tracing {
     kind: SpanKind = SpanKind.INTERNAL,
   ): Promise<T> {
     const sdk = this.#sdk;
-    if (!sdk) return work(NO_SPAN);
     const scope = this.#scopes.getStore();
     const parent = scope?.context ?? ROOT_CONTEXT;
+    if (!sdk || unsampled(parent)) return work(NO_SPAN);
     const span = sdk.tracer.startSpan(name, { kind, attributes }, parent);
     const child = { requestId: scope?.requestId ?? '', context: trace.setSpan(parent, span) };
     try {
@@ -159,9 +169,9 @@ export class Tracing {
    */
   start(name: string, attributes: Attributes): { span: Span; within<T>(run: () => T): T } {
     const sdk = this.#sdk;
-    if (!sdk) return { span: NO_SPAN, within: (run) => run() };
     const scope = this.#scopes.getStore();
     const parent = scope?.context ?? ROOT_CONTEXT;
+    if (!sdk || unsampled(parent)) return { span: NO_SPAN, within: (run) => run() };
     const span = sdk.tracer.startSpan(name, { attributes }, parent);
     const child = { requestId: scope?.requestId ?? '', context: trace.setSpan(parent, span) };
     return { span, within: (run) => this.#scopes.run(child, run) };

@@ -228,7 +228,16 @@ export type Config = {
     /** The most numbers one `predict` call may send across all its inputs. */
     maxInputElements: number;
     history: PredictionHistoryConfig;
+    /** Predictions that outlive a request (`createPrediction`), run by workers from the queue. */
+    async: {
+      /** The most numbers one `createPrediction` may send: more than `predict`, the work being queued. */
+      maxInputElements: number;
+      /** Predictions one worker process runs at once. */
+      concurrency: number;
+    };
   };
+  /** Namespaces the job queues in Redis, so deployments (or test runs) sharing a Redis stay apart. */
+  queuePrefix: string;
   rateLimits: RateLimitConfig;
   predictionCache: {
     ttlMs: number;
@@ -238,8 +247,6 @@ export type Config = {
     memoryBytes: number;
   };
   training: {
-    /** Namespaces the job queue in Redis, so deployments (or test runs) sharing a Redis stay apart. */
-    queuePrefix: string;
     maxDatasetBytes: number;
     /** Training jobs a user may have queued or running at once, by tier. */
     maxConcurrentJobs: Record<Tier, number>;
@@ -362,6 +369,7 @@ export function loadConfig(env: Env = process.env): Config {
       : null;
 
   const signInBackoffMs = integer('SIGN_IN_MAX_BACKOFF_SECONDS', 900, 1, 86_400) * 1000;
+  const maxInputElements = integer('MAX_INPUT_ELEMENTS', 1_000_000, 1, 100_000_000);
   const metricsPath = read('METRICS_PATH') ?? '/metrics';
   if (!/^\/[\w\-/.]*$/.test(metricsPath) || metricsPath === '/graphql' || metricsPath.startsWith('/v2')) {
     problems.push(`METRICS_PATH must be a path of its own, like /metrics, got "${metricsPath}"`);
@@ -638,13 +646,21 @@ export function loadConfig(env: Env = process.env): Config {
     },
     inference: inferenceConfig(),
     predictions: {
-      maxInputElements: integer('MAX_INPUT_ELEMENTS', 1_000_000, 1, 100_000_000),
+      maxInputElements,
       history: {
         flushIntervalMs: integer('PREDICTION_HISTORY_FLUSH_MS', 50, 1, 60_000),
         maxBatch: 500,
         maxPending: integer('PREDICTION_HISTORY_MAX_PENDING', 10_000, 1, 1_000_000),
       },
+      async: {
+        maxInputElements: Math.max(
+          maxInputElements,
+          integer('ASYNC_MAX_INPUT_ELEMENTS', 4_000_000, 1, 100_000_000),
+        ),
+        concurrency: integer('PREDICTION_WORKER_CONCURRENCY', 4, 1, 256),
+      },
     },
+    queuePrefix: read('QUEUE_PREFIX') ?? 'mlp',
     rateLimits,
     predictionCache: {
       ttlMs: integer('PREDICTION_CACHE_TTL_SECONDS', 3600, 1, 30 * 86400) * 1000,
@@ -652,7 +668,6 @@ export function loadConfig(env: Env = process.env): Config {
       memoryBytes: integer('PREDICTION_CACHE_MEMORY_MB', 64, 0, 1024 * 1024) * 1024 * 1024,
     },
     training: {
-      queuePrefix: read('QUEUE_PREFIX') ?? 'mlp',
       maxDatasetBytes: integer('MAX_DATASET_BYTES', 50 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024 - 1),
       maxConcurrentJobs: {
         FREE: integer('TRAINING_JOBS_FREE', 1, 1, 1000),

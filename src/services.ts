@@ -10,7 +10,15 @@ import { DecodedChannels } from './infra/pubsub/decoded-channels.ts';
 import type { EventBus } from './infra/pubsub/event-bus.ts';
 import { LocalEventBus } from './infra/pubsub/local-event-bus.ts';
 import { RedisEventBus } from './infra/pubsub/redis-event-bus.ts';
-import { BeeTrainingQueue, LocalTrainingQueue, type TrainingQueue } from './infra/queue/training-queue.ts';
+import {
+  BeeJobQueue,
+  type JobPayload,
+  type JobQueue,
+  LocalJobQueue,
+  PREDICTION_QUEUE,
+  type QueueKind,
+  TRAINING_QUEUE,
+} from './infra/queue/job-queue.ts';
 import { connectRedis, type RedisClientType } from './infra/redis.ts';
 import { MemorySocketLeases, RedisSocketLeases, type SocketLeases } from './infra/sockets/socket-leases.ts';
 import type { Tracing } from './infra/telemetry/tracing.ts';
@@ -34,10 +42,13 @@ import {
 } from './modules/models/model-metadata-cache.ts';
 import { ModelQuarantine } from './modules/models/model-quarantine.ts';
 import { ModelQuotas } from './modules/models/model-quotas.ts';
+import { AsyncPredictions } from './modules/predictions/async-predictions.ts';
 import { announcePredictions } from './modules/predictions/prediction.events.ts';
 import { Predictions } from './modules/predictions/prediction.service.ts';
 import { PredictionCache } from './modules/predictions/prediction-cache.ts';
 import { PredictionHistory } from './modules/predictions/prediction-history.ts';
+import { PredictionRuns } from './modules/predictions/prediction-runs.ts';
+import { runQueuedPrediction } from './modules/predictions/run-queued-prediction.ts';
 import {
   FailoverRateLimitStore,
   MemoryRateLimitStore,
@@ -70,12 +81,11 @@ export type Services = ModelServices & {
   /** This process's live subscriptions' view of the event bus: each event decoded once per channel. */
   liveEvents: DecodedChannels;
   socketLeases: SocketLeases;
-  predictionCache: PredictionCache;
   predictionHistory: PredictionHistory;
   users: Users;
   predictions: Predictions;
+  asyncPredictions: AsyncPredictions;
   training: Training;
-  trainingQueue: TrainingQueue;
   close(): Promise<void>;
 };
 
@@ -114,6 +124,8 @@ export type ModelServices = {
   modelQuotas: ModelQuotas;
   models: Models;
   inference: Inference;
+  /** Running model versions on checked inputs, through the prediction cache. */
+  predictionRuns: PredictionRuns;
   metrics: Metrics;
   tracing: Tracing;
   close(): Promise<void>;
@@ -181,6 +193,12 @@ async function createModelServices(config: Config, logger: Logger, tracing: Trac
     batching: config.inference.batching,
     metrics,
   });
+  const predictionCache = new PredictionCache(
+    // v2: outputs as binary tensors (an older release's entries are not read).
+    redis ? createKeyvStore(redis.commands, 'mlp:predictions:v2') : null,
+    config.predictionCache,
+    { logger, metrics, tracing },
+  );
   const shared: ModelServices = {
     config,
     logger,
@@ -190,6 +208,7 @@ async function createModelServices(config: Config, logger: Logger, tracing: Trac
     modelQuotas,
     models,
     inference,
+    predictionRuns: new PredictionRuns({ models, inference, cache: predictionCache, metrics }),
     metrics,
     tracing,
     async close() {
@@ -216,7 +235,7 @@ export async function createWorkerServices(
 
 export async function createServices(config: Config, logger: Logger, tracing: Tracing): Promise<Services> {
   const { shared, redis, rateLimitStore, tiers } = await createModelServices(config, logger, tracing);
-  const { orm, events, models, modelQuotas, inference } = shared;
+  const { orm, events, models, modelQuotas } = shared;
   const sessions = new Sessions({ tokens: new JwtTokens(config.jwt, logger), orm, events, logger });
   const passwords = new PasswordHasher({ cost: config.passwordHashCost });
   try {
@@ -227,12 +246,6 @@ export async function createServices(config: Config, logger: Logger, tracing: Tr
     await shared.close();
     throw error;
   }
-  const predictionCache = new PredictionCache(
-    // v2: outputs as binary tensors (an older release's entries are not read).
-    redis ? createKeyvStore(redis.commands, 'mlp:predictions:v2') : null,
-    config.predictionCache,
-    { logger, metrics: shared.metrics, tracing },
-  );
   const keyVerifier = new ApiKeyVerifier(orm, logger);
   await keyVerifier.listen(events);
   const predictionHistory = new PredictionHistory({
@@ -248,13 +261,33 @@ export async function createServices(config: Config, logger: Logger, tracing: Tr
     'Predictions waiting to be written to history',
     () => predictionHistory.pendingRows,
   );
-  // With Redis, worker processes train; without it, this process does.
-  const trainingQueue: TrainingQueue = config.redisUrl
-    ? new BeeTrainingQueue(config.redisUrl, config.training.queuePrefix, { logger, tracing })
-    : new LocalTrainingQueue(
-        (payload) => runQueuedTrainingJob(shared, payload, trainInProcess(config.training)),
-        { logger, tracing },
-      );
+  // With Redis, worker processes train and run queued predictions; without it, this process does.
+  const queue = (kind: QueueKind, run: (payload: JobPayload) => Promise<void>, concurrency: number) =>
+    config.redisUrl
+      ? new BeeJobQueue(kind, config.redisUrl, config.queuePrefix, { logger, tracing })
+      : new LocalJobQueue(kind, run, { logger, tracing, concurrency });
+  const trainer = trainInProcess(config.training);
+  const trainingQueue: JobQueue = queue(
+    TRAINING_QUEUE,
+    (payload) => runQueuedTrainingJob(shared, payload, trainer),
+    1,
+  );
+  const predictionQueue: JobQueue = queue(
+    PREDICTION_QUEUE,
+    (payload) => runQueuedPrediction({ ...shared, runs: shared.predictionRuns }, payload),
+    config.predictions.async.concurrency,
+  );
+  const liveEvents = new DecodedChannels(events);
+  const asyncPredictions = new AsyncPredictions({
+    orm,
+    runs: shared.predictionRuns,
+    queue: predictionQueue,
+    channels: liveEvents,
+    events,
+    logger,
+    maxInputElements: config.predictions.async.maxInputElements,
+  });
+  asyncPredictions.startSweeping();
   const rateLimiter = new RateLimiter(rateLimitStore, tiers, config.rateLimits, {
     metrics: shared.metrics,
     tracing,
@@ -281,21 +314,18 @@ export async function createServices(config: Config, logger: Logger, tracing: Tr
     failedAuthentications: new FailedAuthentications(rateLimiter, logger),
     clientAddresses,
     tiers,
-    liveEvents: new DecodedChannels(events),
+    liveEvents,
     socketLeases,
-    predictionCache,
     predictionHistory,
     users: new Users({ sessions, passwords, attempts, events }),
     predictions: new Predictions({
       models,
-      inference,
-      cache: predictionCache,
+      runs: shared.predictionRuns,
       history: predictionHistory,
       maxInputElements: config.predictions.maxInputElements,
-      metrics: shared.metrics,
       tracing,
     }),
-    trainingQueue,
+    asyncPredictions,
     training: new Training({
       models,
       quotas: modelQuotas,
@@ -307,7 +337,9 @@ export async function createServices(config: Config, logger: Logger, tracing: Tr
     async close() {
       // First: the last predictions' history needs PostgreSQL and their events need Redis.
       await predictionHistory.close();
+      await asyncPredictions.close();
       await trainingQueue.close();
+      await predictionQueue.close();
       await keyVerifier.close();
       await sessions.close();
       await socketLeases.close();

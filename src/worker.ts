@@ -1,13 +1,14 @@
-// The training worker: `npm run worker`. Run as many as you like, on any machines that reach the same
-// PostgreSQL and Redis; each takes jobs from the queue, one at a time, and answers /health and /ready
-// on PORT.
+// The worker: `npm run worker`. Run as many as you like, on any machines that reach the same PostgreSQL
+// and Redis; each takes training jobs from their queue, one at a time, and queued predictions from
+// theirs, PREDICTION_WORKER_CONCURRENCY at a time, and answers /health, /ready and /metrics on PORT.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfigOrExit } from './config.ts';
 import { serveMetrics } from './infra/metrics/metrics-endpoint.ts';
-import { openTrainingQueue, parseTrainingPayload } from './infra/queue/training-queue.ts';
+import { openJobQueue, PREDICTION_QUEUE, parseJobPayload, TRAINING_QUEUE } from './infra/queue/job-queue.ts';
 import { startTracing } from './infra/telemetry/start-tracing.ts';
 import { createLogger } from './logger.ts';
+import { runQueuedPrediction } from './modules/predictions/run-queued-prediction.ts';
 import { runQueuedTrainingJob } from './modules/training/run-training-job.ts';
 import { trainInProcess } from './modules/training/train-in-process.ts';
 import { createWorkerServices } from './services.ts';
@@ -19,7 +20,7 @@ const STALL_INTERVAL_MS = 5000;
 const config = loadConfigOrExit();
 if (!config.redisUrl) {
   console.error(
-    'The worker takes jobs from Redis: set REDIS_URL. (Without Redis, `npm start` trains in-process.)',
+    'The worker takes jobs from Redis: set REDIS_URL. (Without Redis, `npm start` runs them in-process.)',
   );
   process.exit(1);
 }
@@ -27,28 +28,37 @@ if (!config.redisUrl) {
 const tracing = await startTracing(config.tracing, 'mlp-worker');
 const logger = createLogger(config.logLevel, tracing);
 const services = await createWorkerServices(config, logger, tracing);
-const queue = openTrainingQueue(config.redisUrl, config.training.queuePrefix, logger, {
-  stallIntervalMs: STALL_INTERVAL_MS,
-});
+const open = (kind: typeof TRAINING_QUEUE) =>
+  openJobQueue(kind, config.redisUrl!, config.queuePrefix, logger, { stallIntervalMs: STALL_INTERVAL_MS });
+const trainingQueue = open(TRAINING_QUEUE);
+const predictionQueue = open(PREDICTION_QUEUE);
 const trainer = trainInProcess(config.training);
 // The compute runs in a sandboxed child, so this process keeps renewing the job's lease and answering
 // the queue's heartbeats however long an epoch takes.
-queue.process(1, (job) => runQueuedTrainingJob(services, parseTrainingPayload(job.data), trainer));
-services.metrics.gaugeBy(
-  'mlp_training_queue_jobs',
-  'Training jobs in the queue (all workers), by state: waiting, active, delayed (to be retried)',
-  'state',
-  async () => {
-    // During a Redis outage the queue's client holds commands until it is back: a scrape must not wait.
-    const timeout = new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error('queue depth unavailable')), 1000).unref(),
-    );
-    const counts = await Promise.race([queue.checkHealth(), timeout]);
-    return { waiting: counts.waiting, active: counts.active, delayed: counts.delayed };
-  },
+trainingQueue.process(1, (job) => runQueuedTrainingJob(services, parseJobPayload(job.data), trainer));
+predictionQueue.process(config.predictions.async.concurrency, (job) =>
+  runQueuedPrediction({ ...services, runs: services.predictionRuns }, parseJobPayload(job.data)),
 );
-// Jobs of workers that died (kill -9, a lost machine) are handed back to the queue.
-await queue.checkStalledJobs(STALL_INTERVAL_MS);
+for (const [queue, kind] of [
+  [trainingQueue, TRAINING_QUEUE],
+  [predictionQueue, PREDICTION_QUEUE],
+] as const) {
+  services.metrics.gaugeBy(
+    `mlp_${kind.label}_queue_jobs`,
+    `Jobs in the ${kind.label} queue (all workers), by state: waiting, active, delayed (to be retried)`,
+    'state',
+    async () => {
+      // During a Redis outage the queue's client holds commands until it is back: a scrape must not wait.
+      const timeout = new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('queue depth unavailable')), 1000).unref(),
+      );
+      const counts = await Promise.race([queue.checkHealth(), timeout]);
+      return { waiting: counts.waiting, active: counts.active, delayed: counts.delayed };
+    },
+  );
+  // Jobs of workers that died (kill -9, a lost machine) are handed back to the queue.
+  await queue.checkStalledJobs(STALL_INTERVAL_MS);
+}
 
 // GET /health: the process is up; GET /ready: it reaches PostgreSQL and Redis (for orchestrators);
 // GET /metrics (METRICS_PATH): its metrics, for Prometheus.
@@ -57,7 +67,7 @@ const health = createServer(async (request, response) => {
   if (serveMetrics(request, response, path, services.metrics, config.metrics)) return;
   let ok = request.url === '/health';
   if (request.url === '/ready') {
-    ok = await Promise.all([services.orm.em.fork().execute('select 1'), queue.checkHealth()]).then(
+    ok = await Promise.all([services.orm.em.fork().execute('select 1'), trainingQueue.checkHealth()]).then(
       () => true,
       () => false,
     );
@@ -65,12 +75,12 @@ const health = createServer(async (request, response) => {
   response.writeHead(ok ? 200 : request.url === '/ready' ? 503 : 404).end();
 });
 health.listen(config.port, () =>
-  logger.info({ port: (health.address() as AddressInfo).port }, 'training worker ready'),
+  logger.info({ port: (health.address() as AddressInfo).port }, 'worker ready'),
 );
 
 // Waits for the job in hand (up to the timeout), so a clean stop does not strand it.
 stopOnSignal(logger, async () => {
   health.close();
-  await queue.close(30_000);
+  await Promise.all([trainingQueue.close(30_000), predictionQueue.close(30_000)]);
   await services.close();
 });

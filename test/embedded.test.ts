@@ -27,6 +27,16 @@ const EmbeddedPredictionsDocument = graphql(`
   }
 `);
 
+const EmbeddedCreatePredictionDocument = graphql(`
+  mutation EmbeddedCreatePrediction($input: CreatePredictionInput!) {
+    createPrediction(input: $input) {
+      id
+      status
+      outputs
+    }
+  }
+`);
+
 const EmbeddedCreateKeyDocument = graphql(`
   mutation EmbeddedCreateKey($input: CreateApiKeyInput!) {
     createApiKey(input: $input) {
@@ -89,6 +99,18 @@ describe('without Redis', () => {
     expect((await predict()).predict).toMatchObject({ cached: true, outputs: { logits: [[6]] } });
     await uploadVersion(server, user, model.id, V2);
     expect((await predict()).predict).toMatchObject({ cached: false, outputs: { logits: [[105]] } });
+  });
+
+  it('runs queued predictions in this process', async () => {
+    const user = await registerUser(server);
+    const { model } = await modelWithVersion(server, user, V1);
+    const { createPrediction } = await run(
+      server,
+      EmbeddedCreatePredictionDocument,
+      { input: { modelId: model.id, inputs: [[1, 2]], wait: 30 } },
+      user.auth,
+    );
+    expect(createPrediction).toMatchObject({ status: 'SUCCEEDED', outputs: { logits: [[9]] } });
   });
 
   it('delivers live events to the user’s own subscribers only', async () => {

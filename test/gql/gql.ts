@@ -21,6 +21,12 @@ type Documents = {
     "\n  query WhoAmI {\n    me {\n      id\n    }\n  }\n": typeof types.WhoAmIDocument,
     "\n  query ModelNames {\n    models {\n      name\n    }\n  }\n": typeof types.ModelNamesDocument,
     "\n  mutation NewModel($name: String!) {\n    createModel(input: { name: $name }) {\n      id\n    }\n  }\n": typeof types.NewModelDocument,
+    "\n  mutation CreatePrediction($input: CreatePredictionInput!) {\n    createPrediction(input: $input) {\n      id\n      status\n      outputs\n      createdAt\n      startedAt\n      completedAt\n      deadline\n      error {\n        code\n        message\n      }\n    }\n  }\n": typeof types.CreatePredictionDocument,
+    "\n  mutation CancelPrediction($id: ID!) {\n    cancelPrediction(id: $id) {\n      id\n      status\n      outputs\n      completedAt\n    }\n  }\n": typeof types.CancelPredictionDocument,
+    "\n  query OnePrediction($id: ID!) {\n    prediction(id: $id) {\n      id\n      status\n      outputs\n      cached\n      createdAt\n      startedAt\n      completedAt\n      error {\n        code\n        message\n      }\n      version {\n        version\n      }\n    }\n  }\n": typeof types.OnePredictionDocument,
+    "\n  query PredictionHistory($modelId: ID) {\n    predictions(modelId: $modelId, first: 100) {\n      edges {\n        node {\n          id\n          status\n        }\n      }\n    }\n  }\n": typeof types.PredictionHistoryDocument,
+    "\n  mutation SyncPredict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      status\n      completedAt\n    }\n  }\n": typeof types.SyncPredictDocument,
+    "\n  subscription PredictionUpdated($id: ID!) {\n    predictionUpdated(id: $id) {\n      id\n      status\n      outputs\n      error {\n        code\n      }\n    }\n  }\n": typeof types.PredictionUpdatedDocument,
     "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      token\n      expiresAt\n      user {\n        id\n        email\n      }\n    }\n  }\n": typeof types.LoginDocument,
     "\n  query Me {\n    me {\n      id\n      email\n      tier\n      role\n      createdAt\n    }\n  }\n": typeof types.MeDocument,
     "\n  mutation SetUserTier($input: SetUserTierInput!) {\n    setUserTier(input: $input) {\n      id\n      tier\n    }\n  }\n": typeof types.SetUserTierDocument,
@@ -31,6 +37,7 @@ type Documents = {
     "\n  mutation DashboardLogoutEverywhere {\n    logoutEverywhere\n  }\n": typeof types.DashboardLogoutEverywhereDocument,
     "\n  mutation EmbeddedPredict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      cached\n    }\n  }\n": typeof types.EmbeddedPredictDocument,
     "\n  subscription EmbeddedPredictions {\n    predictionCompleted {\n      id\n      outputs\n    }\n  }\n": typeof types.EmbeddedPredictionsDocument,
+    "\n  mutation EmbeddedCreatePrediction($input: CreatePredictionInput!) {\n    createPrediction(input: $input) {\n      id\n      status\n      outputs\n    }\n  }\n": typeof types.EmbeddedCreatePredictionDocument,
     "\n  mutation EmbeddedCreateKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n      apiKey {\n        id\n      }\n    }\n  }\n": typeof types.EmbeddedCreateKeyDocument,
     "\n  mutation EmbeddedRevokeKey($id: ID!) {\n    revokeApiKey(id: $id) {\n      id\n    }\n  }\n": typeof types.EmbeddedRevokeKeyDocument,
     "\n  query EmbeddedWhoAmI {\n    me {\n      id\n    }\n  }\n": typeof types.EmbeddedWhoAmIDocument,
@@ -102,6 +109,12 @@ const documents: Documents = {
     "\n  query WhoAmI {\n    me {\n      id\n    }\n  }\n": types.WhoAmIDocument,
     "\n  query ModelNames {\n    models {\n      name\n    }\n  }\n": types.ModelNamesDocument,
     "\n  mutation NewModel($name: String!) {\n    createModel(input: { name: $name }) {\n      id\n    }\n  }\n": types.NewModelDocument,
+    "\n  mutation CreatePrediction($input: CreatePredictionInput!) {\n    createPrediction(input: $input) {\n      id\n      status\n      outputs\n      createdAt\n      startedAt\n      completedAt\n      deadline\n      error {\n        code\n        message\n      }\n    }\n  }\n": types.CreatePredictionDocument,
+    "\n  mutation CancelPrediction($id: ID!) {\n    cancelPrediction(id: $id) {\n      id\n      status\n      outputs\n      completedAt\n    }\n  }\n": types.CancelPredictionDocument,
+    "\n  query OnePrediction($id: ID!) {\n    prediction(id: $id) {\n      id\n      status\n      outputs\n      cached\n      createdAt\n      startedAt\n      completedAt\n      error {\n        code\n        message\n      }\n      version {\n        version\n      }\n    }\n  }\n": types.OnePredictionDocument,
+    "\n  query PredictionHistory($modelId: ID) {\n    predictions(modelId: $modelId, first: 100) {\n      edges {\n        node {\n          id\n          status\n        }\n      }\n    }\n  }\n": types.PredictionHistoryDocument,
+    "\n  mutation SyncPredict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      status\n      completedAt\n    }\n  }\n": types.SyncPredictDocument,
+    "\n  subscription PredictionUpdated($id: ID!) {\n    predictionUpdated(id: $id) {\n      id\n      status\n      outputs\n      error {\n        code\n      }\n    }\n  }\n": types.PredictionUpdatedDocument,
     "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      token\n      expiresAt\n      user {\n        id\n        email\n      }\n    }\n  }\n": types.LoginDocument,
     "\n  query Me {\n    me {\n      id\n      email\n      tier\n      role\n      createdAt\n    }\n  }\n": types.MeDocument,
     "\n  mutation SetUserTier($input: SetUserTierInput!) {\n    setUserTier(input: $input) {\n      id\n      tier\n    }\n  }\n": types.SetUserTierDocument,
@@ -112,6 +125,7 @@ const documents: Documents = {
     "\n  mutation DashboardLogoutEverywhere {\n    logoutEverywhere\n  }\n": types.DashboardLogoutEverywhereDocument,
     "\n  mutation EmbeddedPredict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      cached\n    }\n  }\n": types.EmbeddedPredictDocument,
     "\n  subscription EmbeddedPredictions {\n    predictionCompleted {\n      id\n      outputs\n    }\n  }\n": types.EmbeddedPredictionsDocument,
+    "\n  mutation EmbeddedCreatePrediction($input: CreatePredictionInput!) {\n    createPrediction(input: $input) {\n      id\n      status\n      outputs\n    }\n  }\n": types.EmbeddedCreatePredictionDocument,
     "\n  mutation EmbeddedCreateKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n      apiKey {\n        id\n      }\n    }\n  }\n": types.EmbeddedCreateKeyDocument,
     "\n  mutation EmbeddedRevokeKey($id: ID!) {\n    revokeApiKey(id: $id) {\n      id\n    }\n  }\n": types.EmbeddedRevokeKeyDocument,
     "\n  query EmbeddedWhoAmI {\n    me {\n      id\n    }\n  }\n": types.EmbeddedWhoAmIDocument,
@@ -221,6 +235,30 @@ export function graphql(source: "\n  mutation NewModel($name: String!) {\n    cr
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  mutation CreatePrediction($input: CreatePredictionInput!) {\n    createPrediction(input: $input) {\n      id\n      status\n      outputs\n      createdAt\n      startedAt\n      completedAt\n      deadline\n      error {\n        code\n        message\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation CreatePrediction($input: CreatePredictionInput!) {\n    createPrediction(input: $input) {\n      id\n      status\n      outputs\n      createdAt\n      startedAt\n      completedAt\n      deadline\n      error {\n        code\n        message\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CancelPrediction($id: ID!) {\n    cancelPrediction(id: $id) {\n      id\n      status\n      outputs\n      completedAt\n    }\n  }\n"): (typeof documents)["\n  mutation CancelPrediction($id: ID!) {\n    cancelPrediction(id: $id) {\n      id\n      status\n      outputs\n      completedAt\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query OnePrediction($id: ID!) {\n    prediction(id: $id) {\n      id\n      status\n      outputs\n      cached\n      createdAt\n      startedAt\n      completedAt\n      error {\n        code\n        message\n      }\n      version {\n        version\n      }\n    }\n  }\n"): (typeof documents)["\n  query OnePrediction($id: ID!) {\n    prediction(id: $id) {\n      id\n      status\n      outputs\n      cached\n      createdAt\n      startedAt\n      completedAt\n      error {\n        code\n        message\n      }\n      version {\n        version\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PredictionHistory($modelId: ID) {\n    predictions(modelId: $modelId, first: 100) {\n      edges {\n        node {\n          id\n          status\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query PredictionHistory($modelId: ID) {\n    predictions(modelId: $modelId, first: 100) {\n      edges {\n        node {\n          id\n          status\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SyncPredict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      status\n      completedAt\n    }\n  }\n"): (typeof documents)["\n  mutation SyncPredict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      status\n      completedAt\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription PredictionUpdated($id: ID!) {\n    predictionUpdated(id: $id) {\n      id\n      status\n      outputs\n      error {\n        code\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription PredictionUpdated($id: ID!) {\n    predictionUpdated(id: $id) {\n      id\n      status\n      outputs\n      error {\n        code\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      token\n      expiresAt\n      user {\n        id\n        email\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      token\n      expiresAt\n      user {\n        id\n        email\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -258,6 +296,10 @@ export function graphql(source: "\n  mutation EmbeddedPredict($input: PredictInp
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription EmbeddedPredictions {\n    predictionCompleted {\n      id\n      outputs\n    }\n  }\n"): (typeof documents)["\n  subscription EmbeddedPredictions {\n    predictionCompleted {\n      id\n      outputs\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation EmbeddedCreatePrediction($input: CreatePredictionInput!) {\n    createPrediction(input: $input) {\n      id\n      status\n      outputs\n    }\n  }\n"): (typeof documents)["\n  mutation EmbeddedCreatePrediction($input: CreatePredictionInput!) {\n    createPrediction(input: $input) {\n      id\n      status\n      outputs\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

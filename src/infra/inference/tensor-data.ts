@@ -89,3 +89,38 @@ export function tensorMapBytes(tensors: TensorMap): number {
   for (const tensor of Object.values(tensors)) bytes += tensor.data.byteLength;
   return bytes;
 }
+
+type TensorHeader = { name: string; type: NumericElementType; dims: number[] };
+
+/**
+ * A map of tensors as one buffer, to store or send: a 4-byte length, a JSON list of each tensor's name,
+ * type and dimensions, then their elements one after another. `decodeTensorMap` reads it back.
+ */
+export function encodeTensorMap(tensors: TensorMap): Buffer {
+  const headers: TensorHeader[] = Object.entries(tensors).map(([name, t]) => ({
+    name,
+    type: t.type,
+    dims: [...t.dims],
+  }));
+  const header = Buffer.from(JSON.stringify(headers));
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(header.length);
+  return Buffer.concat([length, header, ...Object.values(tensors).map(tensorBytes)]);
+}
+
+/** The tensors `encodeTensorMap` wrote; throws on anything else (a truncated or foreign buffer). */
+export function decodeTensorMap(bytes: Uint8Array): TensorMap {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerEnd = 4 + buffer.readUInt32LE(0);
+  const headers = JSON.parse(buffer.subarray(4, headerEnd).toString()) as TensorHeader[];
+  const tensors: TensorMap = {};
+  let offset = headerEnd;
+  for (const { name, type, dims } of headers) {
+    const size = ELEMENT_BYTES[type] * dims.reduce((product, dim) => product * dim, 1);
+    if (!Number.isSafeInteger(size) || offset + size > buffer.length) throw new Error('tensors truncated');
+    tensors[name] = tensorFromBytes(type, dims, buffer.subarray(offset, offset + size));
+    offset += size;
+  }
+  if (offset !== buffer.length) throw new Error('bytes beyond the tensors');
+  return tensors;
+}

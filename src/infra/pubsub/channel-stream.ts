@@ -61,7 +61,10 @@ export function channelStream<E, T>(
 }
 
 /** Events about a user's own things travel on that user's channels only. */
-export function userChannel(topic: 'predictions' | 'models' | 'training', userId: string): string {
+export function userChannel(
+  topic: 'predictions' | 'prediction-updates' | 'models' | 'training',
+  userId: string,
+): string {
   return `mlp:events:${topic}:${userId}`;
 }
 

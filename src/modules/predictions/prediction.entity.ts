@@ -6,6 +6,15 @@ import { User } from '../users/user.entity.ts';
 
 export type TensorOutputs = Record<string, unknown>;
 
+/**
+ * Where a prediction is in its life: `createPrediction` makes it STARTING, a worker PROCESSING, and it ends
+ * SUCCEEDED, FAILED (its error says why, a passed deadline included) or CANCELED. `predict`'s are born
+ * SUCCEEDED.
+ */
+export const PREDICTION_STATUSES = ['STARTING', 'PROCESSING', 'SUCCEEDED', 'FAILED', 'CANCELED'] as const;
+export type PredictionStatus = (typeof PREDICTION_STATUSES)[number];
+export const OPEN_STATUSES: readonly PredictionStatus[] = ['STARTING', 'PROCESSING'];
+
 export const Prediction = defineEntity({
   name: 'Prediction',
   tableName: 'predictions',
@@ -19,13 +28,36 @@ export const Prediction = defineEntity({
     user: () => p.manyToOne(User).deleteRule('cascade'),
     model: () => p.manyToOne(Model).ref().deleteRule('cascade'),
     version: () => p.manyToOne(ModelVersion).ref().deleteRule('cascade'),
-    outputs: p.json<TensorOutputs>(),
+    /** Null until the prediction succeeds. */
+    outputs: p.json<TensorOutputs>().nullable(),
     cached: p.boolean().default(false),
-    latencyMs: p.double().runtimeType('number').$type<number>(),
+    /** From its start to its end: the run, or the cache's answer. */
+    latencyMs: p.double().runtimeType('number').$type<number>().default(0),
     createdAt: p.datetime().onCreate(() => new Date()),
+    status: p.enum(PREDICTION_STATUSES).default('SUCCEEDED'),
+    startedAt: p.datetime().nullable(),
+    completedAt: p.datetime().nullable(),
+    /** When an open prediction fails with DEADLINE_EXCEEDED (`cancelAfter`). */
+    deadline: p.datetime().nullable(),
+    errorCode: p.text().nullable(),
+    errorMessage: p.text().nullable(),
+    /** Workers that took it: more than 1 when one died while running it. */
+    attempts: p.integer().default(0),
   },
 });
 export type Prediction = InferEntity<typeof Prediction>;
+
+/** The inputs of a prediction waiting to run, as validated tensors (`encodeTensorMap`), and its cache choice. */
+export const PredictionInputs = defineEntity({
+  name: 'PredictionInputs',
+  tableName: 'prediction_inputs',
+  properties: {
+    prediction: () => p.oneToOne(Prediction).primary().owner().ref().deleteRule('cascade'),
+    feeds: p.blob(),
+    cache: p.boolean(),
+  },
+});
+export type PredictionInputs = InferEntity<typeof PredictionInputs>;
 
 /** One completed prediction as plain data: what history stores and live events carry. */
 export type PredictionRecord = {
@@ -50,5 +82,6 @@ export function predictionData(record: PredictionRecord) {
     cached: record.cached,
     latencyMs: record.latencyMs,
     createdAt: record.createdAt,
+    status: 'SUCCEEDED' as const,
   };
 }

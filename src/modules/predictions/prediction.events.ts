@@ -1,12 +1,30 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { userChannel, userEntityStream } from '../../infra/pubsub/channel-stream.ts';
+import { notFound } from '../../errors.ts';
+import { isUuid } from '../../infra/database/uuid7.ts';
+import { channelStream, userChannel, userEntityStream } from '../../infra/pubsub/channel-stream.ts';
 import type { DecodedChannels } from '../../infra/pubsub/decoded-channels.ts';
 import type { EventBus } from '../../infra/pubsub/event-bus.ts';
 import type { Logger } from '../../logger.ts';
-import { Prediction, type PredictionRecord, predictionData } from './prediction.entity.ts';
+import {
+  OPEN_STATUSES,
+  Prediction,
+  type PredictionRecord,
+  type PredictionStatus,
+  predictionData,
+} from './prediction.entity.ts';
 
-/** A completed prediction as it travels between instances: everything a subscriber's query can ask. */
-type PredictionEvent = Omit<PredictionRecord, 'userId' | 'createdAt'> & { createdAt: string };
+/** One of the user's predictions as PostgreSQL has it now, read apart from what the caller's manager holds. */
+const load = (em: EntityManager, userId: string, id: string) =>
+  em.fork().findOne(Prediction, { id, user: userId }, { populate: ['model', 'version'] });
+
+/**
+ * A completed prediction as it travels between instances: everything a subscriber's query can ask, or,
+ * for a queued prediction (`outputs` null), enough to read it from PostgreSQL: its outputs may be large.
+ */
+type PredictionEvent = Omit<PredictionRecord, 'userId' | 'createdAt' | 'outputs'> & {
+  outputs: PredictionRecord['outputs'] | null;
+  createdAt: string;
+};
 
 /**
  * Tells each record's owner, on every instance, that it completed. Called once the records are in
@@ -22,22 +40,135 @@ export function announcePredictions(events: EventBus, logger: Logger, records: P
   }
 }
 
+/** Tells its owner's subscribers of `predictionCompleted` that a queued prediction succeeded. Best effort. */
+export async function announceQueuedPrediction(
+  events: EventBus,
+  logger: Logger,
+  prediction: Prediction,
+): Promise<void> {
+  const event: PredictionEvent = {
+    id: prediction.id,
+    modelId: prediction.model.id,
+    versionId: prediction.version.id,
+    outputs: null,
+    cached: prediction.cached,
+    latencyMs: prediction.latencyMs,
+    createdAt: prediction.createdAt.toISOString(),
+  };
+  await events
+    .publish(userChannel('predictions', prediction.user.id), JSON.stringify(event))
+    .catch((error) => logger.debug({ err: error }, 'prediction event not published'));
+}
+
 /** The viewer's predictions as they complete, optionally of one model; filtered before anything is sent. */
 export function predictionStream(
   channels: DecodedChannels,
   em: EntityManager,
   userId: string,
   modelId: string | null,
-): AsyncIterable<Prediction> {
+): AsyncIterable<Prediction | Promise<Prediction>> {
   // Ids are UUIDs, which clients may write in either case; events carry them in lower case.
   const wanted = modelId?.toLowerCase() ?? null;
-  return userEntityStream<PredictionEvent, Prediction>(
+  return userEntityStream<PredictionEvent, Prediction | Promise<Prediction>>(
     channels,
     em,
     'predictions',
     userId,
     (event) => wanted === null || event.modelId === wanted,
-    (em, event) =>
-      em.merge(Prediction, predictionData({ ...event, userId, createdAt: new Date(event.createdAt) })),
+    (em, { outputs, ...event }) =>
+      outputs === null
+        ? em.fork().findOneOrFail(Prediction, event.id, { populate: ['model', 'version'] })
+        : em.merge(
+            Prediction,
+            predictionData({ ...event, outputs, userId, createdAt: new Date(event.createdAt) }),
+          ),
   );
+}
+
+/**
+ * That a prediction changed state, as its owner's subscribers learn of it: its id and new status. They
+ * read the rest from PostgreSQL (a big prediction's outputs do not travel through Redis).
+ */
+type PredictionUpdate = { id: string; status: PredictionStatus };
+
+const isOpen = (status: PredictionStatus) => OPEN_STATUSES.includes(status);
+
+/** Tells the owner's subscribers, on every instance, that a prediction changed. Best effort. */
+export async function publishPredictionUpdated(
+  events: EventBus,
+  logger: Logger,
+  userId: string,
+  update: PredictionUpdate,
+): Promise<void> {
+  await events.publish(userChannel('prediction-updates', userId), JSON.stringify(update)).catch((error) => {
+    logger.debug({ err: error }, 'prediction update not published');
+  });
+}
+
+/**
+ * One of the user's predictions as it is now, then again at each change, until it ends (SUCCEEDED,
+ * FAILED or CANCELED). NOT_FOUND when it is not theirs. Subscribed before the first read, so no change
+ * falls between.
+ */
+export async function* predictionUpdates(
+  channels: DecodedChannels,
+  em: EntityManager,
+  userId: string,
+  id: string,
+): AsyncGenerator<Prediction> {
+  const wanted = id.toLowerCase();
+  const updates = channelStream<PredictionUpdate, PredictionUpdate>(
+    channels,
+    userChannel('prediction-updates', userId),
+    (update) => update.id === wanted,
+    (update) => update,
+  );
+  try {
+    let prediction = isUuid(wanted) ? await load(em, userId, wanted) : null;
+    if (!prediction) throw notFound('Prediction');
+    yield prediction;
+    while (isOpen(prediction.status)) {
+      const { done } = await updates.next();
+      if (done) return;
+      const sent = prediction.status;
+      prediction = await load(em, userId, wanted);
+      if (!prediction) return;
+      // An update published between subscribing and the first read tells what that read already did.
+      if (prediction.status !== sent) yield prediction;
+    }
+  } finally {
+    await updates.return?.();
+  }
+}
+
+/**
+ * Resolves when the user's prediction has ended or `ms` have passed, whichever is first (at once when
+ * it has already ended or is not theirs).
+ */
+export async function waitForEnd(
+  channels: DecodedChannels,
+  em: EntityManager,
+  userId: string,
+  id: string,
+  ms: number,
+): Promise<void> {
+  let ended!: () => void;
+  const end = new Promise<void>((resolve) => {
+    ended = resolve;
+  });
+  const unsubscribe = await channels.subscribe<PredictionUpdate>(
+    userChannel('prediction-updates', userId),
+    (update) => {
+      if (update.id === id && !isOpen(update.status)) ended();
+    },
+  );
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const current = await load(em, userId, id);
+    if (!current || !isOpen(current.status)) return;
+    await Promise.race([end, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  } finally {
+    clearTimeout(timer);
+    await unsubscribe();
+  }
 }

@@ -6,8 +6,8 @@ import type { Config } from '../../config.ts';
 import type { Orm } from '../../infra/database/orm.ts';
 import type { Metrics } from '../../infra/metrics/metrics.ts';
 import type { EventBus } from '../../infra/pubsub/event-bus.ts';
-import type { TrainingJobPayload } from '../../infra/queue/training-queue.ts';
-import { SpanKind, type Tracing } from '../../infra/telemetry/tracing.ts';
+import { type JobPayload, runTraced, TRAINING_QUEUE } from '../../infra/queue/job-queue.ts';
+import type { Tracing } from '../../infra/telemetry/tracing.ts';
 import type { Logger } from '../../logger.ts';
 import { Model } from '../models/model.entity.ts';
 import type { Models } from '../models/model.service.ts';
@@ -192,23 +192,13 @@ export async function runTrainingJob(deps: TrainingRunDeps, jobId: string, train
  */
 export function runQueuedTrainingJob(
   deps: TrainingRunDeps,
-  { jobId, trace }: TrainingJobPayload,
+  payload: JobPayload,
   trainer: Trainer,
 ): Promise<void> {
-  const { tracing } = deps;
-  const enqueued = tracing.continueFrom(trace?.traceparent ?? null);
-  if (enqueued && trace) {
-    tracing.record(enqueued, 'training queued', { start: trace.enqueuedAt, end: Date.now() }, {});
-  }
-  const span = {
-    name: 'training job',
-    kind: SpanKind.CONSUMER,
-    attributes: { 'mlp.training_job.id': jobId },
-  };
-  return tracing.spanAt(enqueued, `training:${jobId}`, span, async () => {
-    deps.logger.info({ jobId }, 'training job started');
-    await runTrainingJob(deps, jobId, trainer);
-    deps.logger.info({ jobId }, 'training job finished');
+  return runTraced(deps.tracing, TRAINING_QUEUE, payload, async () => {
+    deps.logger.info({ jobId: payload.jobId }, 'training job started');
+    await runTrainingJob(deps, payload.jobId, trainer);
+    deps.logger.info({ jobId: payload.jobId }, 'training job finished');
   });
 }
 

@@ -4,7 +4,7 @@ import { badUserInput, fileTooLarge, notFound } from '../../errors.ts';
 import { type KeysetPage, keysetQuery } from '../../infra/database/keyset.ts';
 import { isUuid } from '../../infra/database/uuid7.ts';
 import type { EventBus } from '../../infra/pubsub/event-bus.ts';
-import type { TrainingQueue } from '../../infra/queue/training-queue.ts';
+import type { JobQueue } from '../../infra/queue/job-queue.ts';
 import type { Logger } from '../../logger.ts';
 import type { Models } from '../models/model.service.ts';
 import type { ModelQuotas } from '../models/model-quotas.ts';
@@ -78,7 +78,7 @@ function checkSize(size: TrainingSize, tier: Tier, limits: TrainingLimits): void
 export type TrainingDeps = {
   models: Pick<Models, 'own'>;
   quotas: Pick<ModelQuotas, 'check'>;
-  queue: TrainingQueue;
+  queue: JobQueue;
   events: EventBus;
   logger: Logger;
   config: Config['training'];

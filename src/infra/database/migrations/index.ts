@@ -6,6 +6,7 @@ import { Migration20261128050000Quarantine } from './Migration20261128050000Quar
 import { Migration20261129000000Sessions } from './Migration20261129000000Sessions.ts';
 import { Migration20261129010000TrainingActivate } from './Migration20261129010000TrainingActivate.ts';
 import { Migration20261129020000ModelBatching } from './Migration20261129020000ModelBatching.ts';
+import { Migration20261206000000AsyncPredictions } from './Migration20261206000000AsyncPredictions.ts';
 
 /** Listed explicitly rather than discovered from the file system, so they work from any build layout. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   { name: 'Migration20261129000000Sessions', class: Migration20261129000000Sessions },
   { name: 'Migration20261129010000TrainingActivate', class: Migration20261129010000TrainingActivate },
   { name: 'Migration20261129020000ModelBatching', class: Migration20261129020000ModelBatching },
+  { name: 'Migration20261206000000AsyncPredictions', class: Migration20261206000000AsyncPredictions },
 ];

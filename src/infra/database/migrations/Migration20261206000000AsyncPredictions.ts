@@ -1,0 +1,30 @@
+import { Migration } from '@mikro-orm/migrations';
+
+/**
+ * Predictions with a lifecycle (`createPrediction`): a status, its times, a deadline and an error; no
+ * outputs until they succeed. Rows written by `predict` are born SUCCEEDED. The inputs of a prediction
+ * waiting to run sit in a table of their own, read once by the worker that runs it and dropped when done.
+ */
+export class Migration20261206000000AsyncPredictions extends Migration {
+  override up(): void {
+    this.addSql(`alter table "predictions"
+      add column "status" text not null default 'SUCCEEDED'
+        constraint "predictions_status_check"
+        check ("status" in ('STARTING', 'PROCESSING', 'SUCCEEDED', 'FAILED', 'CANCELED')),
+      add column "started_at" timestamptz null,
+      add column "completed_at" timestamptz null,
+      add column "deadline" timestamptz null,
+      add column "error_code" text null,
+      add column "error_message" text null,
+      add column "attempts" int not null default 0,
+      alter column "outputs" drop not null;`);
+    // What the deadline sweep reads every second: only predictions still open, with a deadline.
+    this.addSql(`create index "predictions_open_deadline_index" on "predictions" ("deadline")
+      where "status" in ('STARTING', 'PROCESSING') and "deadline" is not null;`);
+    this.addSql(`create table "prediction_inputs" (
+      "prediction_id" uuid not null primary key references "predictions" ("id") on delete cascade,
+      "feeds" bytea not null,
+      "cache" boolean not null
+    );`);
+  }
+}

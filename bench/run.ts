@@ -417,6 +417,13 @@ async function main() {
       OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
       OTEL_TRACES_SAMPLER_ARG: '0.1',
     });
+    // A worker (`npm run worker`) runs the queued predictions of every instance.
+    const workerPort = await freePort();
+    await startServer(
+      ['src/worker.ts'],
+      { ...env, PORT: String(workerPort), LOG_LEVEL: 'info' },
+      /worker ready/,
+    );
     const url = `http://127.0.0.1:${mlpPort}/graphql`;
     const tracedUrl = `http://127.0.0.1:${tracedPort}/graphql`;
     const sampledUrl = `http://127.0.0.1:${sampledPort}/graphql`;
@@ -492,6 +499,12 @@ async function main() {
           variables: { i: { modelId: models[model], inputs: distinct ? rowsOf(rows, width) : fixed } },
         });
     };
+    // A queued prediction, the request held until it has run (`wait`): what the lifecycle costs over predict.
+    const createBody = (model: string, width: number) => () =>
+      JSON.stringify({
+        query: 'mutation($i: CreatePredictionInput!) { createPrediction(input: $i) { status outputs } }',
+        variables: { i: { modelId: models[model], inputs: rowsOf(1, width), wait: 30 } },
+      });
     const trivial = () => JSON.stringify({ query: '{ __typename }' });
     // Charged from the cost budget, unlike `{ __typename }`, which touches no field of mlp's.
     const signedIn = () => JSON.stringify({ query: '{ me { id } }' });
@@ -753,6 +766,13 @@ async function main() {
         headers: key,
         body: predictBody('small', 4, false),
         fixed: true,
+      },
+      {
+        name: 'create prediction small, miss, key, wait',
+        baseline: 'predict small, miss, key',
+        url,
+        headers: key,
+        body: createBody('small', 4),
       },
       {
         name: 'predict small, miss, key, limiter off',

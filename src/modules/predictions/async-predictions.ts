@@ -6,7 +6,7 @@ import { encodeTensorMap } from '../../infra/inference/tensor-data.ts';
 import type { DecodedChannels } from '../../infra/pubsub/decoded-channels.ts';
 import type { JobQueue } from '../../infra/queue/job-queue.ts';
 import { OPEN_STATUSES, Prediction, PredictionInputs } from './prediction.entity.ts';
-import { publishPredictionUpdated, waitForEnd } from './prediction.events.ts';
+import { listenForEnd, publishPredictionUpdated } from './prediction.events.ts';
 import { announceEnd, DEADLINE_EXCEEDED, endPrediction, type LifecycleDeps } from './prediction-lifecycle.ts';
 import { checkedFeeds, type PredictionRuns } from './prediction-runs.ts';
 
@@ -84,9 +84,17 @@ export class AsyncPredictions {
     em.create(PredictionInputs, { prediction, feeds: encodeTensorMap(feeds), cache: input.cache !== false });
     await em.flush();
     const { id } = prediction;
-    await publishPredictionUpdated(this.#deps.events, this.#deps.logger, userId, { id, status: 'STARTING' });
-    await this.#deps.queue.enqueue(id);
-    if (wait > 0) await waitForEnd(this.#deps.channels, em, userId, id, wait * 1000);
+    const listening = wait > 0 ? await listenForEnd(this.#deps.channels, userId, id) : null;
+    try {
+      await publishPredictionUpdated(this.#deps.events, this.#deps.logger, userId, {
+        id,
+        status: 'STARTING',
+      });
+      await this.#deps.queue.enqueue(id);
+      await listening?.wait(wait * 1000);
+    } finally {
+      await listening?.stop();
+    }
     return this.#read(em, userId, id);
   }
 

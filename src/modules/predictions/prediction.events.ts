@@ -142,16 +142,15 @@ export async function* predictionUpdates(
 }
 
 /**
- * Resolves when the user's prediction has ended or `ms` have passed, whichever is first (at once when
- * it has already ended or is not theirs).
+ * Listens, from now on, for the end of one of the user's predictions: `wait(ms)` resolves when it has
+ * ended or `ms` have passed, whichever is first; `stop` stops listening. Listening before the prediction
+ * is queued, a caller cannot miss its end.
  */
-export async function waitForEnd(
+export async function listenForEnd(
   channels: DecodedChannels,
-  em: EntityManager,
   userId: string,
   id: string,
-  ms: number,
-): Promise<void> {
+): Promise<{ wait(ms: number): Promise<void>; stop(): Promise<void> }> {
   let ended!: () => void;
   const end = new Promise<void>((resolve) => {
     ended = resolve;
@@ -163,12 +162,11 @@ export async function waitForEnd(
     },
   );
   let timer: NodeJS.Timeout | undefined;
-  try {
-    const current = await load(em, userId, id);
-    if (!current || !isOpen(current.status)) return;
-    await Promise.race([end, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  } finally {
-    clearTimeout(timer);
-    await unsubscribe();
-  }
+  return {
+    wait: (ms) => Promise.race([end, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]),
+    async stop() {
+      clearTimeout(timer);
+      await unsubscribe();
+    },
+  };
 }

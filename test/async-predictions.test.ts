@@ -82,6 +82,16 @@ const SyncPredictDocument = graphql(`
   }
 `);
 
+const CompletedDocument = graphql(`
+  subscription QueuedCompleted($modelId: ID) {
+    predictionCompleted(modelId: $modelId) {
+      id
+      status
+      outputs
+    }
+  }
+`);
+
 const PredictionUpdatedDocument = graphql(`
   subscription PredictionUpdated($id: ID!) {
     predictionUpdated(id: $id) {
@@ -147,6 +157,9 @@ describe('a queued prediction', () => {
     const user = await registerUser(a);
     const { model } = await modelWithVersion(a, user, irisLikeClassifier());
     const row = [5.1, 3.5, 1.4, 0.2];
+    const socket = connectSocket(b, { authorization: `Bearer ${user.token}` });
+    const completions = subscribe(socket, CompletedDocument, { modelId: model.id });
+    await completions.ready;
     const created = await create(user, { modelId: model.id, inputs: [row], cache: false });
     expect(created.errors).toBeUndefined();
     const prediction = created.data!.createPrediction;
@@ -165,6 +178,10 @@ describe('a queued prediction', () => {
     );
     expect(sync.predict.status).toBe('SUCCEEDED');
     expect(seen.at(-1)!.outputs).toEqual(sync.predict.outputs);
+    // Subscribers of every completion hear of it too, with its outputs.
+    const completed = (await completions.next(10_000)).data!.predictionCompleted;
+    expect(completed).toEqual({ id: prediction.id, status: 'SUCCEEDED', outputs: sync.predict.outputs });
+    await socket.client.dispose();
 
     const { prediction: read } = await run(b, PredictionDocument, { id: prediction.id }, user.auth);
     expect(read).toMatchObject({ status: 'SUCCEEDED', cached: false, error: null, version: { version: 1 } });

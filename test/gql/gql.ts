@@ -26,6 +26,7 @@ type Documents = {
     "\n  query OnePrediction($id: ID!) {\n    prediction(id: $id) {\n      id\n      status\n      outputs\n      cached\n      createdAt\n      startedAt\n      completedAt\n      error {\n        code\n        message\n      }\n      version {\n        version\n      }\n    }\n  }\n": typeof types.OnePredictionDocument,
     "\n  query PredictionHistory($modelId: ID) {\n    predictions(modelId: $modelId, first: 100) {\n      edges {\n        node {\n          id\n          status\n        }\n      }\n    }\n  }\n": typeof types.PredictionHistoryDocument,
     "\n  mutation SyncPredict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      status\n      completedAt\n    }\n  }\n": typeof types.SyncPredictDocument,
+    "\n  subscription QueuedCompleted($modelId: ID) {\n    predictionCompleted(modelId: $modelId) {\n      id\n      status\n      outputs\n    }\n  }\n": typeof types.QueuedCompletedDocument,
     "\n  subscription PredictionUpdated($id: ID!) {\n    predictionUpdated(id: $id) {\n      id\n      status\n      outputs\n      error {\n        code\n      }\n    }\n  }\n": typeof types.PredictionUpdatedDocument,
     "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      token\n      expiresAt\n      user {\n        id\n        email\n      }\n    }\n  }\n": typeof types.LoginDocument,
     "\n  query Me {\n    me {\n      id\n      email\n      tier\n      role\n      createdAt\n    }\n  }\n": typeof types.MeDocument,
@@ -114,6 +115,7 @@ const documents: Documents = {
     "\n  query OnePrediction($id: ID!) {\n    prediction(id: $id) {\n      id\n      status\n      outputs\n      cached\n      createdAt\n      startedAt\n      completedAt\n      error {\n        code\n        message\n      }\n      version {\n        version\n      }\n    }\n  }\n": types.OnePredictionDocument,
     "\n  query PredictionHistory($modelId: ID) {\n    predictions(modelId: $modelId, first: 100) {\n      edges {\n        node {\n          id\n          status\n        }\n      }\n    }\n  }\n": types.PredictionHistoryDocument,
     "\n  mutation SyncPredict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      status\n      completedAt\n    }\n  }\n": types.SyncPredictDocument,
+    "\n  subscription QueuedCompleted($modelId: ID) {\n    predictionCompleted(modelId: $modelId) {\n      id\n      status\n      outputs\n    }\n  }\n": types.QueuedCompletedDocument,
     "\n  subscription PredictionUpdated($id: ID!) {\n    predictionUpdated(id: $id) {\n      id\n      status\n      outputs\n      error {\n        code\n      }\n    }\n  }\n": types.PredictionUpdatedDocument,
     "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      token\n      expiresAt\n      user {\n        id\n        email\n      }\n    }\n  }\n": types.LoginDocument,
     "\n  query Me {\n    me {\n      id\n      email\n      tier\n      role\n      createdAt\n    }\n  }\n": types.MeDocument,
@@ -252,6 +254,10 @@ export function graphql(source: "\n  query PredictionHistory($modelId: ID) {\n  
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation SyncPredict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      status\n      completedAt\n    }\n  }\n"): (typeof documents)["\n  mutation SyncPredict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      status\n      completedAt\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription QueuedCompleted($modelId: ID) {\n    predictionCompleted(modelId: $modelId) {\n      id\n      status\n      outputs\n    }\n  }\n"): (typeof documents)["\n  subscription QueuedCompleted($modelId: ID) {\n    predictionCompleted(modelId: $modelId) {\n      id\n      status\n      outputs\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

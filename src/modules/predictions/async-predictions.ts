@@ -90,7 +90,16 @@ export class AsyncPredictions {
         id,
         status: 'STARTING',
       });
-      await this.#deps.queue.enqueue(id);
+      await this.#deps.queue.enqueue(id).catch(async (error) => {
+        // Never left STARTING with nothing queued to run it.
+        const failed = {
+          status: 'FAILED',
+          code: 'INTERNAL_SERVER_ERROR',
+          message: 'it could not be queued',
+        } as const;
+        await endPrediction(this.#deps, em, id, failed);
+        throw error;
+      });
       await listening?.wait(wait * 1000);
     } finally {
       await listening?.stop();

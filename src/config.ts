@@ -234,6 +234,8 @@ export type Config = {
       maxInputElements: number;
       /** Predictions one worker process runs at once. */
       concurrency: number;
+      /** How long a prediction stays open before it is queued again, in case its job was lost; and how often. */
+      requeueAfterMs: number;
     };
   };
   /** Namespaces the job queues in Redis, so deployments (or test runs) sharing a Redis stay apart. */
@@ -658,6 +660,7 @@ export function loadConfig(env: Env = process.env): Config {
           integer('ASYNC_MAX_INPUT_ELEMENTS', 4_000_000, 1, 100_000_000),
         ),
         concurrency: integer('PREDICTION_WORKER_CONCURRENCY', 4, 1, 256),
+        requeueAfterMs: integer('PREDICTION_REQUEUE_SECONDS', 30, 1, 86_400) * 1000,
       },
     },
     queuePrefix: read('QUEUE_PREFIX') ?? 'mlp',

@@ -286,6 +286,7 @@ export async function createServices(config: Config, logger: Logger, tracing: Tr
     events,
     logger,
     maxInputElements: config.predictions.async.maxInputElements,
+    requeueAfterMs: config.predictions.async.requeueAfterMs,
   });
   asyncPredictions.startSweeping();
   const rateLimiter = new RateLimiter(rateLimitStore, tiers, config.rateLimits, {

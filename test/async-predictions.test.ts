@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { createClient } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loopModel } from './fixtures/hostile-models.ts';
 import { irisLikeClassifier } from './fixtures/onnx-models.ts';
 import { graphql } from './gql/index.ts';
 import { modelWithVersion, registerUser, type TestUser } from './support/fixtures.ts';
-import { errorCode, execute, run, startServer, type TestServer } from './support/server.ts';
+import { errorCode, execute, run, startServer, TEST_REDIS_URL, type TestServer } from './support/server.ts';
 import { startWorker, type TestWorker } from './support/worker.ts';
 import { connectSocket, subscribe } from './support/ws.ts';
 
@@ -282,6 +283,35 @@ describe('a queued prediction', () => {
     expect(predictions.edges.map(({ node }) => node)).toEqual([
       { id: createPrediction.id, status: 'SUCCEEDED' },
     ]);
+  });
+});
+
+describe('a prediction whose job was lost', () => {
+  it('is queued again and runs', async () => {
+    // Its own queue, with nobody taking from it yet, searched for stranded predictions every second.
+    const lost = { QUEUE_PREFIX: `lost-${randomUUID().slice(0, 8)}`, PREDICTION_REQUEUE_SECONDS: '1' };
+    const server = await startServer(lost);
+    let rescuer: TestWorker | null = null;
+    const redis = createClient({ url: TEST_REDIS_URL });
+    try {
+      const user = await registerUser(server);
+      const { model } = await modelWithVersion(server, user, irisLikeClassifier());
+      const { createPrediction } = (await create(user, { modelId: model.id, inputs: [[1, 2, 3, 4]] }, server))
+        .data!;
+      expect(createPrediction.status).toBe('STARTING');
+      // Redis loses the queue (flushed, failed over without persistence): the job is gone.
+      await redis.connect();
+      const keys = await redis.keys(`${lost.QUEUE_PREFIX}:*`);
+      expect(keys.length).toBeGreaterThan(0);
+      await redis.del(keys);
+      const { done } = await watch(server, user, createPrediction.id);
+      rescuer = await startWorker({ ...workerEnv, ...lost });
+      expect((await done).at(-1)).toMatchObject({ status: 'SUCCEEDED', error: null });
+    } finally {
+      await redis.close();
+      await rescuer?.stop();
+      await server.stop();
+    }
   });
 });
 

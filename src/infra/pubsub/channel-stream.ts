@@ -6,7 +6,8 @@ import type { DecodedChannels } from './decoded-channels.ts';
  * it arrives (decoded once for all of the channel's subscribers); `deliver` turns an event into what the
  * subscriber gets, when the subscriber takes it. At most `capacity` events wait for a slow consumer; beyond that the oldest are
  * dropped, so one slow client cannot make the server buffer without bound. Ending the iteration (the
- * client unsubscribes or disconnects) unsubscribes at once.
+ * client unsubscribes or disconnects) unsubscribes at once. `subscribed` settles once the channel is
+ * listened to: what is published after it reaches the stream.
  */
 export function channelStream<E, T>(
   channels: DecodedChannels,
@@ -14,7 +15,7 @@ export function channelStream<E, T>(
   accept: (event: E) => boolean,
   deliver: (event: E) => T,
   capacity = 100,
-): AsyncIterableIterator<T> {
+): AsyncIterableIterator<T> & { subscribed: Promise<unknown> } {
   const queue: E[] = [];
   let waiting: ((result: IteratorResult<T>) => void) | null = null;
   let done = false;
@@ -41,6 +42,7 @@ export function channelStream<E, T>(
   };
 
   return {
+    subscribed: subscription,
     async next() {
       await subscription;
       if (queue.length > 0) return { value: deliver(queue.shift()!), done: false };

@@ -152,6 +152,7 @@ export class LocalJobQueue implements JobQueue {
   readonly #tracing: Tracing;
   readonly #waiting: JobPayload[] = [];
   readonly #running = new Set<Promise<void>>();
+  readonly #runningIds = new Set<string>();
   readonly #concurrency: number;
 
   constructor(
@@ -167,6 +168,9 @@ export class LocalJobQueue implements JobQueue {
   }
 
   enqueue(jobId: string): Promise<void> {
+    // A job id is taken once while it waits or runs, as bee-queue does.
+    if (this.#waiting.some((payload) => payload.jobId === jobId) || this.#runningIds.has(jobId))
+      return Promise.resolve();
     return enqueueTraced(this.#tracing, this.#kind, jobId, async (payload) => {
       this.#waiting.push(payload);
       this.#next();
@@ -176,12 +180,14 @@ export class LocalJobQueue implements JobQueue {
   #next(): void {
     while (this.#running.size < this.#concurrency && this.#waiting.length > 0) {
       const payload = this.#waiting.shift()!;
+      this.#runningIds.add(payload.jobId);
       const running: Promise<void> = this.#run(payload)
         .catch((error) =>
           this.#logger.error({ err: error, jobId: payload.jobId }, `${this.#kind.label} job failed`),
         )
         .finally(() => {
           this.#running.delete(running);
+          this.#runningIds.delete(payload.jobId);
           this.#next();
         });
       this.#running.add(running);

@@ -1,14 +1,20 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badUserInput, notFound } from '../../errors.ts';
 import type { Orm } from '../../infra/database/orm.ts';
-import { isUuid } from '../../infra/database/uuid7.ts';
-import { encodeTensorMap } from '../../infra/inference/tensor-data.ts';
+import { isUuid, uuidv7 } from '../../infra/database/uuid7.ts';
+import { encodeTensorMap, type TensorMap } from '../../infra/inference/tensor-data.ts';
 import type { DecodedChannels } from '../../infra/pubsub/decoded-channels.ts';
 import type { JobQueue } from '../../infra/queue/job-queue.ts';
 import { OPEN_STATUSES, Prediction, PredictionInputs } from './prediction.entity.ts';
 import { listenForEnd, publishPredictionUpdated } from './prediction.events.ts';
-import { announceEnd, DEADLINE_EXCEEDED, endPrediction, type LifecycleDeps } from './prediction-lifecycle.ts';
-import { checkedFeeds, type PredictionRuns } from './prediction-runs.ts';
+import {
+  announceEnd,
+  DEADLINE_EXCEEDED,
+  endPrediction,
+  type LifecycleDeps,
+  type PredictionEnd,
+} from './prediction-lifecycle.ts';
+import { checkedFeeds, type PredictionRuns, type PredictTarget } from './prediction-runs.ts';
 
 /** The longest a `createPrediction` call holds its request (`wait`), as Replicate's `Prefer: wait`. */
 export const MAX_WAIT_SECONDS = 60;
@@ -35,6 +41,8 @@ export type AsyncPredictionsDeps = LifecycleDeps & {
   channels: DecodedChannels;
   /** The most numbers one `createPrediction` may send across all its inputs. */
   maxInputElements: number;
+  /** How long a prediction stays open before it is queued again, in case its job was lost; and how often. */
+  requeueAfterMs: number;
 };
 
 function seconds(value: number | null | undefined, field: string, max: number): number | null {
@@ -50,8 +58,8 @@ function seconds(value: number | null | undefined, field: string, max: number): 
  */
 export class AsyncPredictions {
   readonly #deps: AsyncPredictionsDeps;
-  #sweeping: NodeJS.Timeout | null = null;
-  #sweep: Promise<void> = Promise.resolve();
+  readonly #timers: NodeJS.Timeout[] = [];
+  readonly #running = new Set<Promise<void>>();
 
   constructor(deps: AsyncPredictionsDeps) {
     this.#deps = deps;
@@ -73,30 +81,18 @@ export class AsyncPredictions {
     const target = await this.#deps.runs.target(em, userId, input.modelId, input.version ?? null);
     const feeds = checkedFeeds(target.version.inputs, input.inputs, this.#deps.maxInputElements);
     await admitted;
-    const prediction = em.create(Prediction, {
-      user: userId,
-      model: target.model.id,
-      version: target.version.id,
-      status: 'STARTING',
-      outputs: null,
-      deadline: cancelAfter === null ? null : new Date(Date.now() + cancelAfter * 1000),
-    });
-    em.create(PredictionInputs, { prediction, feeds: encodeTensorMap(feeds), cache: input.cache !== false });
-    await em.flush();
-    const { id } = prediction;
+    const id = uuidv7();
+    // Listening starts before anything is stored: a failure to listen leaves nothing behind.
     const listening = wait > 0 ? await listenForEnd(this.#deps.channels, userId, id) : null;
     try {
-      await publishPredictionUpdated(this.#deps.events, this.#deps.logger, userId, {
-        id,
-        status: 'STARTING',
-      });
+      await this.#store(em, { userId, id, target, feeds, cache: input.cache !== false, cancelAfter });
       await this.#deps.queue.enqueue(id).catch(async (error) => {
         // Never left STARTING with nothing queued to run it.
-        const failed = {
+        const failed: PredictionEnd = {
           status: 'FAILED',
           code: 'INTERNAL_SERVER_ERROR',
           message: 'it could not be queued',
-        } as const;
+        };
         await endPrediction(this.#deps, em, id, failed);
         throw error;
       });
@@ -107,6 +103,33 @@ export class AsyncPredictions {
     return this.#read(em, userId, id);
   }
 
+  /** The prediction, STARTING, and its inputs, in one transaction; then its owner is told. */
+  async #store(
+    em: EntityManager,
+    fresh: {
+      userId: string;
+      id: string;
+      target: PredictTarget;
+      feeds: TensorMap;
+      cache: boolean;
+      cancelAfter: number | null;
+    },
+  ): Promise<void> {
+    const { userId, id, target, feeds, cache, cancelAfter } = fresh;
+    const prediction = em.create(Prediction, {
+      id,
+      user: userId,
+      model: target.model.id,
+      version: target.version.id,
+      status: 'STARTING',
+      outputs: null,
+      deadline: cancelAfter === null ? null : new Date(Date.now() + cancelAfter * 1000),
+    });
+    em.create(PredictionInputs, { prediction, feeds: encodeTensorMap(feeds), cache });
+    await em.flush();
+    await publishPredictionUpdated(this.#deps.events, this.#deps.logger, userId, { id, status: 'STARTING' });
+  }
+
   /** Cancels one of the user's predictions unless it has ended; it as it stands after. */
   async cancel(em: EntityManager, userId: string, id: string): Promise<Prediction> {
     const own = isUuid(id) && (await em.fork().count(Prediction, { id: id.toLowerCase(), user: userId })) > 0;
@@ -115,14 +138,17 @@ export class AsyncPredictions {
     return this.#read(em, userId, id.toLowerCase());
   }
 
-  /** Fails every open prediction whose deadline has passed, on a timer, until `close`. */
+  /**
+   * Until `close`: fails every open prediction whose deadline has passed (each second), and queues again
+   * those open for a while (each `requeueAfterMs`), in case their job was lost.
+   */
   startSweeping(): void {
-    this.#sweeping = setInterval(() => {
-      this.#sweep = this.#sweep.then(() =>
-        this.sweep().catch((error) => this.#deps.logger.warn({ err: error }, 'deadline sweep failed')),
-      );
-    }, SWEEP_INTERVAL_MS);
-    this.#sweeping.unref();
+    this.#every(SWEEP_INTERVAL_MS, () => this.sweep(), 'deadline sweep failed');
+    this.#every(
+      this.#deps.requeueAfterMs,
+      () => this.requeueStranded(),
+      'stranded predictions not queued again',
+    );
   }
 
   /**
@@ -139,12 +165,50 @@ export class AsyncPredictions {
         returning "id"`,
       [DEADLINE_EXCEEDED, 'the prediction did not end before its deadline (cancelAfter)', ...OPEN_STATUSES],
     );
-    for (const { id } of ended) await announceEnd(this.#deps, em, id);
+    for (const { id } of ended) {
+      // Failed already: one that cannot be announced does not keep the others from it.
+      await announceEnd(this.#deps, em, id).catch((error) =>
+        this.#deps.logger.warn({ err: error, predictionId: id }, 'prediction end not announced'),
+      );
+    }
+  }
+
+  /**
+   * Queues again the predictions open for over `requeueAfterMs`. The queue takes a job id once, so those
+   * still queued or running are left as they are; one whose job is gone (its retries spent while
+   * PostgreSQL was away, or a process without Redis that restarted) runs again, up to its attempts.
+   */
+  async requeueStranded(): Promise<void> {
+    const rows = await this.#deps.orm.em.fork().execute<{ id: string }[]>(
+      `select "id" from "predictions"
+        where "status" in (${OPEN_STATUSES.map(() => '?').join(', ')})
+          and "created_at" < now() - make_interval(secs => ?)
+        order by "created_at" limit 100`,
+      [...OPEN_STATUSES, this.#deps.requeueAfterMs / 1000],
+    );
+    for (const { id } of rows) await this.#deps.queue.enqueue(id);
   }
 
   async close(): Promise<void> {
-    if (this.#sweeping) clearInterval(this.#sweeping);
-    await this.#sweep;
+    for (const timer of this.#timers) clearInterval(timer);
+    await Promise.all(this.#running);
+  }
+
+  /** Runs `work` every `ms`, never two at once. */
+  #every(ms: number, work: () => Promise<void>, failure: string): void {
+    let running: Promise<void> | null = null;
+    const timer = setInterval(() => {
+      if (running) return;
+      running = work()
+        .catch((error) => this.#deps.logger.warn({ err: error }, failure))
+        .finally(() => {
+          this.#running.delete(running!);
+          running = null;
+        });
+      this.#running.add(running);
+    }, ms);
+    timer.unref();
+    this.#timers.push(timer);
   }
 
   #read(em: EntityManager, userId: string, id: string): Promise<Prediction> {

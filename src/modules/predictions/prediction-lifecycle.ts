@@ -1,4 +1,4 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import type { EventBus } from '../../infra/pubsub/event-bus.ts';
 import type { Logger } from '../../logger.ts';
 import {
@@ -32,6 +32,7 @@ export async function endPrediction(
   id: string,
   end: PredictionEnd,
   from: readonly PredictionStatus[] = OPEN_STATUSES,
+  also: FilterQuery<Prediction> = {},
 ): Promise<boolean> {
   const fields =
     end.status === 'SUCCEEDED'
@@ -41,7 +42,7 @@ export async function endPrediction(
         : {};
   const ended = await em.nativeUpdate(
     Prediction,
-    { id, status: { $in: [...from] } },
+    { ...(also as object), id, status: { $in: [...from] } },
     { status: end.status, completedAt: new Date(), ...fields },
   );
   if (ended === 0) return false;
@@ -52,7 +53,9 @@ export async function endPrediction(
 /** After a prediction ended: its inputs dropped, its owner told (and, when it succeeded, its completion). */
 export async function announceEnd(deps: LifecycleDeps, em: EntityManager, id: string): Promise<void> {
   await em.nativeDelete(PredictionInputs, { prediction: id });
-  const prediction = await em.fork().findOneOrFail(Prediction, id, { populate: ['model', 'version'] });
+  // Gone with its model or its owner meanwhile: nobody to tell.
+  const prediction = await em.fork().findOne(Prediction, id, { populate: ['model', 'version'] });
+  if (!prediction) return;
   await publishPredictionUpdated(deps.events, deps.logger, prediction.user.id, {
     id,
     status: prediction.status,

@@ -105,17 +105,21 @@ export async function publishPredictionUpdated(
   });
 }
 
+/** How often a watched prediction is read again, in case an update was lost (events are best effort). */
+const RECHECK_MS = 30_000;
+
 /**
- * One of the user's predictions as it is now, then again at each change, until it ends (SUCCEEDED,
- * FAILED or CANCELED). NOT_FOUND when it is not theirs. Subscribed before the first read, so no change
- * falls between.
+ * One of the user's predictions as it is now, then again at each change of its status, until it ends
+ * (SUCCEEDED, FAILED or CANCELED). NOT_FOUND when it is not theirs. Listening starts before the first
+ * read, so no change falls between; ending the iteration (the client unsubscribes) stops listening at
+ * once, even while it waits for a change.
  */
-export async function* predictionUpdates(
+export function predictionUpdates(
   channels: DecodedChannels,
   em: EntityManager,
   userId: string,
   id: string,
-): AsyncGenerator<Prediction> {
+): AsyncIterableIterator<Prediction> {
   const wanted = id.toLowerCase();
   const updates = channelStream<PredictionUpdate, PredictionUpdate>(
     channels,
@@ -123,22 +127,60 @@ export async function* predictionUpdates(
     (update) => update.id === wanted,
     (update) => update,
   );
-  try {
-    let prediction = isUuid(wanted) ? await load(em, userId, wanted) : null;
-    if (!prediction) throw notFound('Prediction');
-    yield prediction;
-    while (isOpen(prediction.status)) {
-      const { done } = await updates.next();
-      if (done) return;
-      const sent = prediction.status;
-      prediction = await load(em, userId, wanted);
-      if (!prediction) return;
-      // An update published between subscribing and the first read tells what that read already did.
-      if (prediction.status !== sent) yield prediction;
-    }
-  } finally {
+  /** The status last sent; null before the first. */
+  let sent: PredictionStatus | null = null;
+  let finished = false;
+  let pending: Promise<IteratorResult<PredictionUpdate>> | null = null;
+  const finish = async (): Promise<IteratorResult<Prediction>> => {
+    finished = true;
     await updates.return?.();
-  }
+    return { value: undefined, done: true };
+  };
+  /** The next update, or nothing after RECHECK_MS; an update that comes later is kept for the next wait. */
+  const changed = async (): Promise<boolean> => {
+    pending ??= updates.next();
+    let timer: NodeJS.Timeout | undefined;
+    const recheck = new Promise<'recheck'>((resolve) => {
+      timer = setTimeout(() => resolve('recheck'), RECHECK_MS);
+    });
+    const result = await Promise.race([pending, recheck]);
+    clearTimeout(timer);
+    if (result === 'recheck') return true;
+    pending = null;
+    return !result.done;
+  };
+  return {
+    async next() {
+      while (!finished) {
+        if (sent === null) {
+          await updates.subscribed;
+          const prediction = isUuid(wanted) ? await load(em, userId, wanted) : null;
+          if (!prediction) {
+            await finish();
+            throw notFound('Prediction');
+          }
+          sent = prediction.status;
+          return { value: prediction, done: false };
+        }
+        if (!isOpen(sent) || !(await changed()) || finished) break;
+        const prediction = await load(em, userId, wanted);
+        if (!prediction) break;
+        // An update published between listening and the first read tells what that read already did.
+        if (prediction.status === sent) continue;
+        sent = prediction.status;
+        return { value: prediction, done: false };
+      }
+      return finish();
+    },
+    return: finish,
+    async throw(error) {
+      await finish();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }
 
 /**

@@ -148,7 +148,12 @@ export class Predictions {
   /** One of the caller's predictions, of either kind; null when there is none of theirs with that id. */
   async get(em: EntityManager, userId: string, id: string): Promise<Prediction | null> {
     if (!isUuid(id)) return null;
+    const read = () =>
+      em.findOne(Prediction, { id: id.toLowerCase(), user: userId }, { populate: ['model', 'version'] });
+    // One of this instance's own may be waiting to be written: history is written then, and only then.
+    const found = await read();
+    if (found) return found;
     await this.#deps.history.flush();
-    return em.findOne(Prediction, { id: id.toLowerCase(), user: userId }, { populate: ['model', 'version'] });
+    return read();
   }
 }

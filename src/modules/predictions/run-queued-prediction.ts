@@ -21,25 +21,33 @@ export type QueuedPredictionDeps = {
 };
 
 /**
- * Workers that may take one prediction, those that died while running it included: past this, an
- * unexpected failure (PostgreSQL away, say) fails it instead of handing it to the queue again.
+ * Runs of one prediction, by workers that died while running it too: past this, it FAILED instead of
+ * being run again (a model that kills its worker, PostgreSQL away for long).
  */
 const MAX_ATTEMPTS = 4;
 
 /**
- * Takes a queued prediction: PROCESSING (again, when a worker died running it) unless it has ended or
- * its deadline has passed (the sweep fails it then). Null when there is nothing to run.
+ * Takes a queued prediction: PROCESSING (again, when a worker died running it) unless it has ended, its
+ * deadline has passed (the sweep fails it then) or it has been tried MAX_ATTEMPTS times. Null when there
+ * is nothing to run.
  */
 async function claim(em: EntityManager, id: string): Promise<{ attempts: number } | null> {
   const rows = await em.execute<{ attempts: number }[]>(
     `update "predictions"
         set "status" = 'PROCESSING', "started_at" = coalesce("started_at", now()), "attempts" = "attempts" + 1
       where "id" = ? and "status" in ('STARTING', 'PROCESSING') and ("deadline" is null or "deadline" > now())
+        and "attempts" < ?
       returning "attempts"`,
-    [id],
+    [id, MAX_ATTEMPTS],
   );
   return rows[0] ?? null;
 }
+
+const GAVE_UP = {
+  status: 'FAILED',
+  code: 'INTERNAL_SERVER_ERROR',
+  message: 'the prediction could not be run',
+} as const;
 
 /** Runs a prediction a worker took from the queue, in the trace of the call that created it. */
 export function runQueuedPrediction(deps: QueuedPredictionDeps, payload: JobPayload): Promise<void> {
@@ -49,7 +57,11 @@ export function runQueuedPrediction(deps: QueuedPredictionDeps, payload: JobPayl
 async function runPrediction(deps: QueuedPredictionDeps, id: string): Promise<void> {
   const em = deps.orm.em.fork();
   const claimed = await claim(em, id);
-  if (!claimed) return;
+  if (!claimed) {
+    // Open still, after every attempt it had: it ends here.
+    await endPrediction(deps, em, id, GAVE_UP, undefined, { attempts: { $gte: MAX_ATTEMPTS } });
+    return;
+  }
   const prediction = await em.findOneOrFail(Prediction, id, { populate: ['version'] });
   const userId = prediction.user.id;
   await publishPredictionUpdated(deps.events, deps.logger, userId, { id, status: 'PROCESSING' });
@@ -74,12 +86,6 @@ async function runPrediction(deps: QueuedPredictionDeps, id: string): Promise<vo
     }
     deps.logger.error({ err: error, predictionId: id, attempts: claimed.attempts }, 'prediction run failed');
     if (claimed.attempts < MAX_ATTEMPTS) throw error;
-    await endPrediction(
-      deps,
-      em,
-      id,
-      { status: 'FAILED', code: 'INTERNAL_SERVER_ERROR', message: 'the prediction could not be run' },
-      ['PROCESSING'],
-    );
+    await endPrediction(deps, em, id, GAVE_UP, ['PROCESSING']);
   }
 }

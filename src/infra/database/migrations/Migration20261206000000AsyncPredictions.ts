@@ -18,9 +18,12 @@ export class Migration20261206000000AsyncPredictions extends Migration {
       add column "error_message" text null,
       add column "attempts" int not null default 0,
       alter column "outputs" drop not null;`);
-    // What the deadline sweep reads every second: only predictions still open, with a deadline.
+    // What the deadline sweep reads every second, and the search for stranded ones every 30 s: only
+    // predictions still open, a few among millions.
     this.addSql(`create index "predictions_open_deadline_index" on "predictions" ("deadline")
       where "status" in ('STARTING', 'PROCESSING') and "deadline" is not null;`);
+    this.addSql(`create index "predictions_open_created_at_index" on "predictions" ("created_at")
+      where "status" in ('STARTING', 'PROCESSING');`);
     this.addSql(`create table "prediction_inputs" (
       "prediction_id" uuid not null primary key references "predictions" ("id") on delete cascade,
       "feeds" bytea not null,

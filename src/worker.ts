@@ -5,7 +5,13 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfigOrExit } from './config.ts';
 import { serveMetrics } from './infra/metrics/metrics-endpoint.ts';
-import { openJobQueue, PREDICTION_QUEUE, parseJobPayload, TRAINING_QUEUE } from './infra/queue/job-queue.ts';
+import {
+  openJobQueue,
+  PREDICTION_QUEUE,
+  parseJobPayload,
+  type QueueKind,
+  TRAINING_QUEUE,
+} from './infra/queue/job-queue.ts';
 import { startTracing } from './infra/telemetry/start-tracing.ts';
 import { createLogger } from './logger.ts';
 import { runQueuedPrediction } from './modules/predictions/run-queued-prediction.ts';
@@ -28,7 +34,7 @@ if (!config.redisUrl) {
 const tracing = await startTracing(config.tracing, 'mlp-worker');
 const logger = createLogger(config.logLevel, tracing);
 const services = await createWorkerServices(config, logger, tracing);
-const open = (kind: typeof TRAINING_QUEUE) =>
+const open = (kind: QueueKind) =>
   openJobQueue(kind, config.redisUrl!, config.queuePrefix, logger, { stallIntervalMs: STALL_INTERVAL_MS });
 const trainingQueue = open(TRAINING_QUEUE);
 const predictionQueue = open(PREDICTION_QUEUE);

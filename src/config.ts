@@ -236,6 +236,8 @@ export type Config = {
       concurrency: number;
       /** How long a prediction stays open before it is queued again, in case its job was lost; and how often. */
       requeueAfterMs: number;
+      /** Queued predictions a user may have open (STARTING or PROCESSING) at once, by tier. */
+      maxOpen: Record<Tier, number>;
     };
   };
   /** Namespaces the job queues in Redis, so deployments (or test runs) sharing a Redis stay apart. */
@@ -661,6 +663,11 @@ export function loadConfig(env: Env = process.env): Config {
         ),
         concurrency: integer('PREDICTION_WORKER_CONCURRENCY', 4, 1, 256),
         requeueAfterMs: integer('PREDICTION_REQUEUE_SECONDS', 30, 1, 86_400) * 1000,
+        maxOpen: {
+          FREE: integer('QUEUED_PREDICTIONS_FREE', 10, 1, 1_000_000),
+          PRO: integer('QUEUED_PREDICTIONS_PRO', 100, 1, 1_000_000),
+          ENTERPRISE: integer('QUEUED_PREDICTIONS_ENTERPRISE', 1000, 1, 1_000_000),
+        },
       },
     },
     queuePrefix: read('QUEUE_PREFIX') ?? 'mlp',

@@ -287,6 +287,7 @@ export async function createServices(config: Config, logger: Logger, tracing: Tr
     logger,
     maxInputElements: config.predictions.async.maxInputElements,
     requeueAfterMs: config.predictions.async.requeueAfterMs,
+    maxOpen: config.predictions.async.maxOpen,
   });
   asyncPredictions.startSweeping();
   const rateLimiter = new RateLimiter(rateLimitStore, tiers, config.rateLimits, {

@@ -316,6 +316,42 @@ describe('a prediction whose job was lost', () => {
 });
 
 describe('creating a queued prediction', () => {
+  it('keeps to the tier’s number of open predictions', async () => {
+    // A queue nobody takes from: what is created stays open.
+    const server = await startServer({
+      QUEUE_PREFIX: `idle-${randomUUID().slice(0, 8)}`,
+      QUEUED_PREDICTIONS_FREE: '2',
+    });
+    try {
+      const user = await registerUser(server);
+      const { model } = await modelWithVersion(server, user, irisLikeClassifier());
+      const input = { modelId: model.id, inputs: [[1, 2, 3, 4]] };
+      const results = await Promise.all([1, 2, 3].map(() => create(user, input, server)));
+      const refused = results.filter((result) => result.errors);
+      expect(refused.map(errorCode)).toEqual(['BAD_USER_INPUT']);
+      expect(refused[0]!.errors![0]!.message).toMatch(
+        /2 queued predictions not yet ended, the most the FREE tier/,
+      );
+      // One ended, one more may start; another user has a count of their own.
+      const open = results.find((result) => !result.errors)!.data!.createPrediction;
+      await run(server, CancelPredictionDocument, { id: open.id }, user.auth);
+      const next = await create(user, input, server);
+      expect(next.errors).toBeUndefined();
+      const other = await registerUser(server);
+      const theirs = await modelWithVersion(server, other, irisLikeClassifier());
+      const own = await create(other, { ...input, modelId: theirs.model.id }, server);
+      expect(own.errors).toBeUndefined();
+      // Nothing left open for other instances' stranded-prediction search to hand their workers.
+      for (const result of [...results, next]) {
+        if (!result.errors)
+          await run(server, CancelPredictionDocument, { id: result.data!.createPrediction.id }, user.auth);
+      }
+      await run(server, CancelPredictionDocument, { id: own.data!.createPrediction.id }, other.auth);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('takes inputs beyond predict’s limit, up to its own, and refuses bad input with coded errors', async () => {
     const user = await registerUser(a);
     const { model } = await modelWithVersion(a, user, irisLikeClassifier());

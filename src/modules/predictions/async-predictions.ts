@@ -1,10 +1,12 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
+import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import type { Tier } from '../../config.ts';
 import { badUserInput, notFound } from '../../errors.ts';
 import type { Orm } from '../../infra/database/orm.ts';
 import { isUuid, uuidv7 } from '../../infra/database/uuid7.ts';
 import { encodeTensorMap, type TensorMap } from '../../infra/inference/tensor-data.ts';
 import type { DecodedChannels } from '../../infra/pubsub/decoded-channels.ts';
 import type { JobQueue } from '../../infra/queue/job-queue.ts';
+import { User } from '../users/user.entity.ts';
 import { OPEN_STATUSES, Prediction, PredictionInputs } from './prediction.entity.ts';
 import { listenForEnd, publishPredictionUpdated } from './prediction.events.ts';
 import {
@@ -43,6 +45,8 @@ export type AsyncPredictionsDeps = LifecycleDeps & {
   maxInputElements: number;
   /** How long a prediction stays open before it is queued again, in case its job was lost; and how often. */
   requeueAfterMs: number;
+  /** Queued predictions a user may have open at once, by tier. */
+  maxOpen: Record<Tier, number>;
 };
 
 function seconds(value: number | null | undefined, field: string, max: number): number | null {
@@ -103,7 +107,10 @@ export class AsyncPredictions {
     return this.#read(em, userId, id);
   }
 
-  /** The prediction, STARTING, and its inputs, in one transaction; then its owner is told. */
+  /**
+   * The prediction, STARTING, and its inputs, in one transaction, unless the user has as many open as
+   * their tier allows (BAD_USER_INPUT); then its owner is told.
+   */
   async #store(
     em: EntityManager,
     fresh: {
@@ -116,17 +123,27 @@ export class AsyncPredictions {
     },
   ): Promise<void> {
     const { userId, id, target, feeds, cache, cancelAfter } = fresh;
-    const prediction = em.create(Prediction, {
-      id,
-      user: userId,
-      model: target.model.id,
-      version: target.version.id,
-      status: 'STARTING',
-      outputs: null,
-      deadline: cancelAfter === null ? null : new Date(Date.now() + cancelAfter * 1000),
+    await em.transactional(async (tx) => {
+      // The user's row lock makes concurrent creations count each other.
+      const { tier } = await tx.findOneOrFail(User, userId, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      const limit = this.#deps.maxOpen[tier as Tier];
+      const open = await tx.count(Prediction, { user: userId, status: { $in: [...OPEN_STATUSES] } });
+      if (open >= limit) {
+        throw badUserInput(
+          `You have ${open} queued prediction${open === 1 ? '' : 's'} not yet ended, the most the ${tier} tier allows`,
+        );
+      }
+      const prediction = tx.create(Prediction, {
+        id,
+        user: userId,
+        model: target.model.id,
+        version: target.version.id,
+        status: 'STARTING',
+        outputs: null,
+        deadline: cancelAfter === null ? null : new Date(Date.now() + cancelAfter * 1000),
+      });
+      tx.create(PredictionInputs, { prediction, feeds: encodeTensorMap(feeds), cache });
     });
-    em.create(PredictionInputs, { prediction, feeds: encodeTensorMap(feeds), cache });
-    await em.flush();
     await publishPredictionUpdated(this.#deps.events, this.#deps.logger, userId, { id, status: 'STARTING' });
   }
 

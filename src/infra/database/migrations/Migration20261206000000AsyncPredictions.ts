@@ -24,6 +24,9 @@ export class Migration20261206000000AsyncPredictions extends Migration {
       where "status" in ('STARTING', 'PROCESSING') and "deadline" is not null;`);
     this.addSql(`create index "predictions_open_created_at_index" on "predictions" ("created_at")
       where "status" in ('STARTING', 'PROCESSING');`);
+    // What counts a user's open predictions against their tier's limit at each createPrediction.
+    this.addSql(`create index "predictions_open_user_id_index" on "predictions" ("user_id")
+      where "status" in ('STARTING', 'PROCESSING');`);
     this.addSql(`create table "prediction_inputs" (
       "prediction_id" uuid not null primary key references "predictions" ("id") on delete cascade,
       "feeds" bytea not null,

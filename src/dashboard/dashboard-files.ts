@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
 /** The page's own address: a folder, so its assets and `../graphql` resolve relative to it behind any prefix. */
-export const DASHBOARD_PATH = '/dashboard/';
+const DASHBOARD_PATH = '/dashboard/';
 
 /**
  * The page may load only its own files and talk only to its own origin (GraphQL over HTTP and WebSocket):

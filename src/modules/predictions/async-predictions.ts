@@ -8,13 +8,14 @@ import type { DecodedChannels } from '../../infra/pubsub/decoded-channels.ts';
 import type { JobQueue } from '../../infra/queue/job-queue.ts';
 import { User } from '../users/user.entity.ts';
 import { OPEN_STATUSES, Prediction, PredictionInputs } from './prediction.entity.ts';
-import { listenForEnd, publishPredictionUpdated } from './prediction.events.ts';
+import { listenForEnd, loadPrediction, publishPredictionUpdated } from './prediction.events.ts';
 import {
   announceEnd,
   DEADLINE_EXCEEDED,
   endPrediction,
   type LifecycleDeps,
   type PredictionEnd,
+  STILL_OPEN,
 } from './prediction-lifecycle.ts';
 import { checkedFeeds, type PredictionRuns, type PredictTarget } from './prediction-runs.ts';
 
@@ -104,7 +105,7 @@ export class AsyncPredictions {
     } finally {
       await listening?.stop();
     }
-    return this.#read(em, userId, id);
+    return (await loadPrediction(em, userId, id))!;
   }
 
   /**
@@ -149,10 +150,12 @@ export class AsyncPredictions {
 
   /** Cancels one of the user's predictions unless it has ended; it as it stands after. */
   async cancel(em: EntityManager, userId: string, id: string): Promise<Prediction> {
-    const own = isUuid(id) && (await em.fork().count(Prediction, { id: id.toLowerCase(), user: userId })) > 0;
-    if (!own) throw notFound('Prediction');
-    await endPrediction(this.#deps, em, id.toLowerCase(), { status: 'CANCELED' });
-    return this.#read(em, userId, id.toLowerCase());
+    if (!isUuid(id)) throw notFound('Prediction');
+    const own = id.toLowerCase();
+    await endPrediction(this.#deps, em, own, { status: 'CANCELED' }, { ...STILL_OPEN, user: userId });
+    const prediction = await loadPrediction(em, userId, own);
+    if (!prediction) throw notFound('Prediction');
+    return prediction;
   }
 
   /**
@@ -226,9 +229,5 @@ export class AsyncPredictions {
     }, ms);
     timer.unref();
     this.#timers.push(timer);
-  }
-
-  #read(em: EntityManager, userId: string, id: string): Promise<Prediction> {
-    return em.fork().findOneOrFail(Prediction, { id, user: userId }, { populate: ['model', 'version'] });
   }
 }

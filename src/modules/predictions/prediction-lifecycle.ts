@@ -1,13 +1,7 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import type { EventBus } from '../../infra/pubsub/event-bus.ts';
 import type { Logger } from '../../logger.ts';
-import {
-  OPEN_STATUSES,
-  Prediction,
-  PredictionInputs,
-  type PredictionStatus,
-  type TensorOutputs,
-} from './prediction.entity.ts';
+import { OPEN_STATUSES, Prediction, PredictionInputs, type TensorOutputs } from './prediction.entity.ts';
 import { announceQueuedPrediction, publishPredictionUpdated } from './prediction.events.ts';
 
 /** How an open prediction ends. */
@@ -21,18 +15,20 @@ export type LifecycleDeps = { events: EventBus; logger: Logger };
 /** Error codes of a prediction that failed, beyond the run's own (INFERENCE_FAILED…). */
 export const DEADLINE_EXCEEDED = 'DEADLINE_EXCEEDED';
 
+/** Any prediction that has not ended. */
+export const STILL_OPEN = { status: { $in: [...OPEN_STATUSES] } };
+
 /**
- * Ends one of `from`'s predictions, once: whoever comes first (the worker that ran it, a cancel, the
- * deadline sweep, another worker after one died) ends it, and the others find it ended (false). Its
- * inputs go, and its owner's subscribers hear of it.
+ * Ends the prediction if it is still as `only` says (open, by default), once: whoever comes first (the
+ * worker that ran it, a cancel, the deadline sweep, another worker after one died) ends it, and the
+ * others find it ended (false). Its inputs go, and its owner's subscribers hear of it.
  */
 export async function endPrediction(
   deps: LifecycleDeps,
   em: EntityManager,
   id: string,
   end: PredictionEnd,
-  from: readonly PredictionStatus[] = OPEN_STATUSES,
-  also: FilterQuery<Prediction> = {},
+  only: FilterQuery<Prediction> = STILL_OPEN,
 ): Promise<boolean> {
   const fields =
     end.status === 'SUCCEEDED'
@@ -42,7 +38,7 @@ export async function endPrediction(
         : {};
   const ended = await em.nativeUpdate(
     Prediction,
-    { ...(also as object), id, status: { $in: [...from] } },
+    { ...(only as object), id },
     { status: end.status, completedAt: new Date(), ...fields },
   );
   if (ended === 0) return false;

@@ -14,7 +14,7 @@ import {
 } from './prediction.entity.ts';
 
 /** One of the user's predictions as PostgreSQL has it now, read apart from what the caller's manager holds. */
-const load = (em: EntityManager, userId: string, id: string) =>
+export const loadPrediction = (em: EntityManager, userId: string, id: string) =>
   em.fork().findOne(Prediction, { id, user: userId }, { populate: ['model', 'version'] });
 
 /**
@@ -77,7 +77,9 @@ export function predictionStream(
     (event) => wanted === null || event.modelId === wanted,
     (em, { outputs, ...event }) =>
       outputs === null
-        ? em.fork().findOneOrFail(Prediction, event.id, { populate: ['model', 'version'] })
+        ? loadPrediction(em, userId, event.id).then(
+            (prediction) => prediction ?? Promise.reject(notFound('Prediction')),
+          )
         : em.merge(
             Prediction,
             predictionData({ ...event, outputs, userId, createdAt: new Date(event.createdAt) }),
@@ -154,7 +156,7 @@ export function predictionUpdates(
       while (!finished) {
         if (sent === null) {
           await updates.subscribed;
-          const prediction = isUuid(wanted) ? await load(em, userId, wanted) : null;
+          const prediction = isUuid(wanted) ? await loadPrediction(em, userId, wanted) : null;
           if (!prediction) {
             await finish();
             throw notFound('Prediction');
@@ -163,7 +165,7 @@ export function predictionUpdates(
           return { value: prediction, done: false };
         }
         if (!isOpen(sent) || !(await changed()) || finished) break;
-        const prediction = await load(em, userId, wanted);
+        const prediction = await loadPrediction(em, userId, wanted);
         if (!prediction) break;
         // An update published between listening and the first read tells what that read already did.
         if (prediction.status === sent) continue;

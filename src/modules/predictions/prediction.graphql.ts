@@ -158,15 +158,22 @@ function rowsSent(inputs: unknown): number {
   return rows;
 }
 
+/** What a call that runs a model (`predict`, `createPrediction`) needs and is charged, one way for both. */
+const runsAModel = {
+  // Scope and ownership first: a call for someone else's model spends nothing.
+  authScopes: (_root: unknown, { input }: { input: { modelId: string | number } }) => ({
+    modelOwner: String(input.modelId),
+  }),
+  extensions: { ...needsKeyScope('PREDICT'), ...admitsConcurrently },
+  directives: { rateLimit: { by: 'tier' as const } },
+  complexity: ({ input }: { input: { inputs?: unknown } }) => predictCost(rowsSent(input.inputs)),
+};
+
 builder.mutationField('predict', (t) =>
   t.field({
     type: PredictionRef,
     description: `Runs a model version on your inputs. Costs ${predictCost(0)} points plus one per 10 rows sent.`,
-    // Scope and ownership first: a call for someone else's model spends nothing.
-    authScopes: (_root, { input }) => ({ modelOwner: String(input.modelId) }),
-    extensions: { ...needsKeyScope('PREDICT'), ...admitsConcurrently },
-    directives: { rateLimit: { by: 'tier' } },
-    complexity: ({ input }) => predictCost(rowsSent(input.inputs)),
+    ...runsAModel,
     args: { input: t.arg({ type: PredictInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       ctx.services.predictions.predict(
@@ -206,10 +213,7 @@ builder.mutationFields((t) => ({
     description:
       'Queues a prediction, which any worker may run: follow it with `prediction`, `predictionUpdated` or `wait`. ' +
       `Costs what \`predict\` costs (${predictCost(0)} points plus one per 10 rows sent).`,
-    authScopes: (_root, { input }) => ({ modelOwner: String(input.modelId) }),
-    extensions: { ...needsKeyScope('PREDICT'), ...admitsConcurrently },
-    directives: { rateLimit: { by: 'tier' } },
-    complexity: ({ input }) => predictCost(rowsSent(input.inputs)),
+    ...runsAModel,
     args: { input: t.arg({ type: CreatePredictionInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       ctx.services.asyncPredictions.create(

@@ -99,32 +99,21 @@ export class Predictions {
   ): Promise<PredictionResult> {
     const attributes = { 'mlp.model.id': target.model.id, 'mlp.model.version': target.version.version };
     return this.#deps.tracing.span('predict', attributes, async (span) => {
-      const result = await this.#run(em, userId, target, feeds, options);
-      span.setAttribute('mlp.prediction.cached', result.record.cached);
-      return result;
+      const { outputs, cached, latencyMs } = await this.#deps.runs.run(em, userId, target, feeds, options);
+      span.setAttribute('mlp.prediction.cached', cached);
+      const record: PredictionRecord = {
+        id: uuidv7(),
+        userId,
+        modelId: target.model.id,
+        versionId: target.version.id,
+        outputs: jsonOutputs(outputs),
+        cached,
+        latencyMs,
+        createdAt: new Date(),
+      };
+      await this.#deps.history.record(record);
+      return { record, outputs };
     });
-  }
-
-  async #run(
-    em: EntityManager,
-    userId: string,
-    target: PredictTarget,
-    feeds: TensorMap,
-    options: RunOptions,
-  ): Promise<PredictionResult> {
-    const { outputs, cached, latencyMs } = await this.#deps.runs.run(em, userId, target, feeds, options);
-    const record: PredictionRecord = {
-      id: uuidv7(),
-      userId,
-      modelId: target.model.id,
-      versionId: target.version.id,
-      outputs: jsonOutputs(outputs),
-      cached,
-      latencyMs,
-      createdAt: new Date(),
-    };
-    await this.#deps.history.record(record);
-    return { record, outputs };
   }
 
   /** The caller's predictions, newest first, optionally of one model, a page at a time. */

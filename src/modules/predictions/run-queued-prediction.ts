@@ -9,7 +9,7 @@ import type { Logger } from '../../logger.ts';
 import { Prediction, PredictionInputs } from './prediction.entity.ts';
 import { publishPredictionUpdated } from './prediction.events.ts';
 
-import { endPrediction } from './prediction-lifecycle.ts';
+import { endPrediction, STILL_OPEN } from './prediction-lifecycle.ts';
 import { jsonOutputs, type PredictionRuns } from './prediction-runs.ts';
 
 export type QueuedPredictionDeps = {
@@ -43,6 +43,9 @@ async function claim(em: EntityManager, id: string): Promise<{ attempts: number 
   return rows[0] ?? null;
 }
 
+/** What a worker's run may end: a prediction it took that nobody ended meanwhile. */
+const RUNNING = { status: 'PROCESSING' } as const;
+
 const GAVE_UP = {
   status: 'FAILED',
   code: 'INTERNAL_SERVER_ERROR',
@@ -59,7 +62,7 @@ async function runPrediction(deps: QueuedPredictionDeps, id: string): Promise<vo
   const claimed = await claim(em, id);
   if (!claimed) {
     // Open still, after every attempt it had: it ends here.
-    await endPrediction(deps, em, id, GAVE_UP, undefined, { attempts: { $gte: MAX_ATTEMPTS } });
+    await endPrediction(deps, em, id, GAVE_UP, { ...STILL_OPEN, attempts: { $gte: MAX_ATTEMPTS } });
     return;
   }
   const prediction = await em.findOneOrFail(Prediction, id, { populate: ['version'] });
@@ -76,16 +79,16 @@ async function runPrediction(deps: QueuedPredictionDeps, id: string): Promise<vo
       admitted: Promise.resolve(),
     });
     const outputs = jsonOutputs(outcome.outputs);
-    await endPrediction(deps, em, id, { status: 'SUCCEEDED', ...outcome, outputs }, ['PROCESSING']);
+    await endPrediction(deps, em, id, { status: 'SUCCEEDED', ...outcome, outputs }, RUNNING);
   } catch (error) {
     if (error instanceof GraphQLError && typeof error.extensions.code === 'string') {
       // What the caller of `predict` would have been told (INFERENCE_FAILED, MODEL_QUARANTINED…).
       const failed = { status: 'FAILED', code: error.extensions.code, message: error.message } as const;
-      await endPrediction(deps, em, id, failed, ['PROCESSING']);
+      await endPrediction(deps, em, id, failed, RUNNING);
       return;
     }
     deps.logger.error({ err: error, predictionId: id, attempts: claimed.attempts }, 'prediction run failed');
     if (claimed.attempts < MAX_ATTEMPTS) throw error;
-    await endPrediction(deps, em, id, GAVE_UP, ['PROCESSING']);
+    await endPrediction(deps, em, id, GAVE_UP, RUNNING);
   }
 }

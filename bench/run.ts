@@ -18,6 +18,7 @@ import type { LoopDelay, ProbeReading } from './event-loop-probe.ts';
 import { type Latency, measureLatency } from './latency.ts';
 import { type MetricsOverheadRow, measureMetricsOverhead } from './metrics-overhead.ts';
 import { measureOperationOverhead, measureRefusals, type OverheadRow } from './operation-overhead.ts';
+import { measureTracingOverhead, type TracingOverheadRow } from './tracing-overhead.ts';
 
 /** Requests per round of the concurrency-1 latency scenarios. */
 const LATENCY_REQUESTS = Number(process.env.BENCH_LATENCY_REQUESTS ?? 2000);
@@ -214,6 +215,7 @@ function checkTargets(
   overhead: OverheadRow[],
   latencies: LatencyRow[],
   metricsOverhead: MetricsOverheadRow[],
+  tracingOverhead: TracingOverheadRow[],
 ): Target[] {
   const at = (name: string, connections: number) =>
     results.find((r) => r.name === name && r.connections === connections);
@@ -309,19 +311,20 @@ function checkTargets(
       met: cost < 0.05,
     });
   }
-  for (const row of metricsOverhead) {
-    const predict = at(
-      `predict small, ${row.predict === 'cache hit' ? 'hit' : 'miss'}, key`,
-      CONNECTIONS[0]!,
-    );
-    if (!predict?.cpuUsPerRequest) continue;
-    const share = row.recordUs / predict.cpuUsPerRequest;
+  const predictCpu = (cached: string) =>
+    at(`predict small, ${cached === 'cache hit' ? 'hit' : 'miss'}, key`, CONNECTIONS[0]!)?.cpuUsPerRequest;
+  const cpuShare = (what: string, predict: string, us: number) => {
+    const cpu = predictCpu(predict);
+    if (!cpu) return;
+    const share = us / cpu;
     targets.push({
-      target: `metrics cost < 5% of a predict's server CPU (small model, ${row.predict})`,
-      measured: `${(share * 100).toFixed(1)}% (${row.recordUs.toFixed(1)} of ${predict.cpuUsPerRequest.toFixed(0)} µs)`,
+      target: `${what} cost < 5% of a predict's server CPU (small model, ${predict})`,
+      measured: `${(share * 100).toFixed(1)}% (${us.toFixed(1)} of ${cpu.toFixed(0)} µs)`,
       met: share < 0.05,
     });
-  }
+  };
+  for (const row of metricsOverhead) cpuShare('metrics', row.predict, row.recordUs);
+  for (const row of tracingOverhead) cpuShare(`tracing ${row.sampling}`, row.predict, row.traceUs);
   const trivial = at('trivial query, API key', CONNECTIONS[0]!);
   if (trivial) {
     // The server's one event loop spends 1 / rps of a second on each request.
@@ -901,7 +904,8 @@ async function main() {
     const overhead = measureOperationOverhead();
     const refusals = measureRefusals();
     const metricsOverhead = measureMetricsOverhead();
-    const targets = checkTargets(results, pairs, overhead, latencies, metricsOverhead);
+    const tracingOverhead = await measureTracingOverhead();
+    const targets = checkTargets(results, pairs, overhead, latencies, metricsOverhead, tracingOverhead);
     const latencyLines = [
       '| scenario (1 client) | p50 ms | p99 ms | mean ms | p50 over bare onnxruntime |',
       '| --- | ---: | ---: | ---: | ---: |',
@@ -923,11 +927,14 @@ async function main() {
     const metricsLines = metricsOverhead.map(
       (row) => `- predict, ${row.predict}: ${row.recordUs.toFixed(2)} µs`,
     );
+    const tracingLines = tracingOverhead.map(
+      (row) => `- predict, ${row.predict}, ${row.sampling} traced: ${row.traceUs.toFixed(1)} µs`,
+    );
     const refusalLines = refusals.map(
       (row) => `- ${row.document}: refused in ${(row.refusedUs / 1000).toFixed(2)} ms`,
     );
     console.log(
-      `\n${machine}, median of ${ROUNDS} rounds of ${DURATION} s per scenario\n\n${lines.join('\n')}\n\nLatency at concurrency 1 (${LATENCY_REQUESTS} requests a round, kept-alive connection):\n\n${latencyLines.join('\n')}\n\nFair-use CPU per request (in-process):\n\n${overheadLines.join('\n')}\n\nMetrics recorded per predict (in-process, prom-client):\n${metricsLines.join('\n')}\n\nHostile documents (in-process, parse and validate):\n${refusalLines.join('\n')}\n\nTargets:\n${targetLines.join('\n')}`,
+      `\n${machine}, median of ${ROUNDS} rounds of ${DURATION} s per scenario\n\n${lines.join('\n')}\n\nLatency at concurrency 1 (${LATENCY_REQUESTS} requests a round, kept-alive connection):\n\n${latencyLines.join('\n')}\n\nFair-use CPU per request (in-process):\n\n${overheadLines.join('\n')}\n\nMetrics recorded per predict (in-process, prom-client):\n${metricsLines.join('\n')}\n\nTracing per predict (in-process, OpenTelemetry SDK, spans sent to a receiver):\n${tracingLines.join('\n')}\n\nHostile documents (in-process, parse and validate):\n${refusalLines.join('\n')}\n\nTargets:\n${targetLines.join('\n')}`,
     );
     mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
     const report = JSON.stringify(
@@ -940,6 +947,7 @@ async function main() {
         latencies,
         overhead,
         metricsOverhead,
+        tracingOverhead,
         refusals,
         targets,
       },

@@ -55,6 +55,7 @@ type OtlpSpan = {
   endTimeUnixNano: string;
   attributes?: OtlpAttribute[];
   links?: { traceId: string; spanId: string }[];
+  events?: { name: string; timeUnixNano: string; attributes?: OtlpAttribute[] }[];
   status?: { code?: number };
 };
 type OtlpRequest = {
@@ -73,7 +74,10 @@ type ReceivedSpan = {
   end: number;
   attributes: Record<string, unknown>;
   links: string[];
+  events: { name: string; time: number; attributes: Record<string, unknown> }[];
 };
+
+const epochMs = (unixNano: string) => Number(BigInt(unixNano) / 1000n) / 1000;
 
 const SPAN_KIND = { SERVER: 2, PRODUCER: 4, CONSUMER: 5 };
 
@@ -108,10 +112,15 @@ async function startReceiver() {
               name: span.name,
               kind: span.kind,
               service,
-              start: Number(BigInt(span.startTimeUnixNano) / 1000n) / 1000,
-              end: Number(BigInt(span.endTimeUnixNano) / 1000n) / 1000,
+              start: epochMs(span.startTimeUnixNano),
+              end: epochMs(span.endTimeUnixNano),
               attributes: plain(span.attributes),
               links: (span.links ?? []).map((link) => link.spanId),
+              events: (span.events ?? []).map((event) => ({
+                name: event.name,
+                time: epochMs(event.timeUnixNano),
+                attributes: plain(event.attributes),
+              })),
             });
           }
         }
@@ -190,7 +199,7 @@ describe('a predict', () => {
     expect(response.headers.get('x-request-id')).toBe('client-request-1');
 
     const spans = await receiver.until((all) =>
-      all.some((span) => span.traceId === callerTrace && span.name === 'inference run'),
+      all.some((span) => span.traceId === callerTrace && span.name === 'inference'),
     );
     const trace = spans.filter((span) => span.traceId === callerTrace);
     const http = only(trace, 'POST /graphql');
@@ -198,25 +207,34 @@ describe('a predict', () => {
     expect(http.attributes).toMatchObject({ 'http.route': '/graphql', 'http.response.status_code': 200 });
     const operation = only(trace, 'mutation predict');
     expect(operation.parentSpanId).toBe(http.spanId);
-    const predict = only(trace, 'predict');
-    expect(predict.parentSpanId).toBe(operation.spanId);
-    expect(predict.attributes).toMatchObject({ 'mlp.model.id': model.id, 'mlp.prediction.cached': false });
-    // The limits, the wait for a worker and the run itself, as the worker process measured it.
-    expect(trace.some((span) => span.name === 'rate limit')).toBe(true);
-    const queue = only(trace, 'inference queue');
-    const run = only(trace, 'inference run');
-    for (const span of [queue, run]) expect(span.parentSpanId).toBe(predict.spanId);
-    expect(run.attributes['mlp.inference.isolation']).toBe('process');
-    expect(run.attributes['process.pid']).not.toBe(process.pid);
-    expect(run.attributes['mlp.inference.batch_rows']).toBe(1);
-    expect(run.start).toBeGreaterThanOrEqual(queue.end);
-    expect(run.end).toBeLessThanOrEqual(predict.end);
+    // The operation says which version ran, and which prediction it made.
+    const [predict, ...more] = operation.events.filter((event) => event.name === 'predict');
+    expect(more).toEqual([]);
+    expect(predict?.attributes).toMatchObject({
+      'mlp.prediction.id': (body.data as { predict: { id: string } }).predict.id,
+      'mlp.model.id': model.id,
+      'mlp.prediction.cached': false,
+    });
+    // Beneath it: the limits, the cache, and the inference: the wait for a worker, then the run itself as
+    // the worker process measured it.
+    for (const name of ['rate limit', 'cache lookup', 'inference'])
+      expect(only(trace, name).parentSpanId).toBe(operation.spanId);
+    const inference = only(trace, 'inference');
+    expect(inference.attributes['mlp.inference.isolation']).toBe('process');
+    expect(inference.attributes['process.pid']).not.toBe(process.pid);
+    expect(inference.attributes['mlp.inference.batch_rows']).toBe(1);
+    const [dispatched, started] = inference.events;
+    expect(inference.events.map((event) => event.name)).toEqual(['dispatched', 'run started']);
+    expect(inference.start).toBeLessThanOrEqual(dispatched!.time);
+    expect(dispatched!.time).toBeLessThanOrEqual(started!.time);
+    expect(started!.time).toBeLessThanOrEqual(inference.end);
+    expect(inference.end).toBeLessThanOrEqual(operation.end);
 
-    // History is written later, in a batch: a span of its own, linked to the predictions it wrote.
+    // History is written later, in a batch: a span of its own, linked to the operations it wrote for.
     const written = await receiver.until((all) =>
-      all.some((span) => span.name === 'history write' && span.links.includes(predict.spanId)),
+      all.some((span) => span.name === 'history write' && span.links.includes(operation.spanId)),
     );
-    expect(written.find((span) => span.links.includes(predict.spanId))?.traceId).not.toBe(callerTrace);
+    expect(written.find((span) => span.links.includes(operation.spanId))?.traceId).not.toBe(callerTrace);
   });
 
   it('starts a trace of its own without a caller’s, and every response carries a request id', async () => {
@@ -233,7 +251,7 @@ describe('a predict', () => {
     // A request id no log line should carry (too long) is replaced by one of the server's.
     expect(requestId).toMatch(/^[\da-f-]{36}$/);
     const spans = await receiver.until((all) =>
-      all.some((span) => span.traceId === traceId && span.name === 'inference run'),
+      all.some((span) => span.traceId === traceId && span.name === 'inference'),
     );
     expect(
       only(

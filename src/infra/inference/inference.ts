@@ -96,28 +96,32 @@ export class Inference {
   }
 
   /**
-   * A run as its caller's trace shows it: the wait for a worker (the batch window included), the
-   * session's load, and onnxruntime's run as the worker process measured it.
+   * A run as its caller's trace shows it: one `inference` span from the request's arrival to the end
+   * of onnxruntime's run, as the worker process measured it, with events where the wait for a worker
+   * (the batch window included) ended and where the run began; the session's load, when there was
+   * one, is a span of its own within. One span, not one per step: spans are most of tracing's cost.
    */
   #trace(at: TracePosition, queuedAt: number, run: RunObservation): void {
-    const worker = { 'process.pid': run.pid ?? 0, 'mlp.inference.isolation': this.#isolation };
     const failure = run.failure;
-    this.#tracing.record(
-      at,
-      'inference queue',
-      { start: queuedAt, end: run.dispatchedAt },
-      {},
-      run.pid === null ? failure : null,
-    );
-    if (run.pid === null) return;
-    if (run.load) this.#tracing.record(at, 'inference load', run.load, worker);
+    if (run.pid === null) {
+      this.#tracing.record(at, 'inference', { start: queuedAt, end: run.dispatchedAt }, { failure });
+      return;
+    }
+    const worker = { 'process.pid': run.pid, 'mlp.inference.isolation': this.#isolation };
+    if (run.load) this.#tracing.record(at, 'inference load', run.load, { attributes: worker });
     const ran = run.run ?? { start: run.load?.end ?? run.dispatchedAt, end: epochMs() };
     this.#tracing.record(
       at,
-      'inference run',
-      ran,
-      { ...worker, 'mlp.inference.batch_rows': run.rows },
-      failure,
+      'inference',
+      { start: queuedAt, end: ran.end },
+      {
+        attributes: { ...worker, 'mlp.inference.batch_rows': run.rows },
+        failure,
+        events: [
+          { name: 'dispatched', time: run.dispatchedAt },
+          { name: 'run started', time: ran.start },
+        ],
+      },
     );
   }
 

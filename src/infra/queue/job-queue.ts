@@ -212,7 +212,7 @@ export function runTraced(
 ): Promise<void> {
   const enqueued = tracing.continueFrom(trace?.traceparent ?? null);
   if (enqueued && trace) {
-    tracing.record(enqueued, `${kind.label} queued`, { start: trace.enqueuedAt, end: Date.now() }, {});
+    tracing.record(enqueued, `${kind.label} queued`, { start: trace.enqueuedAt, end: Date.now() });
   }
   const span = {
     name: `${kind.label} job`,

@@ -54,6 +54,7 @@ export async function startTracing(config: TracingConfig | null, serviceName: st
   return new Tracing({
     tracer: provider.getTracer('mlp'),
     propagator: new W3CTraceContextPropagator(),
+    flush: () => provider.forceFlush(),
     shutdown: () => provider.shutdown(),
   });
 }

@@ -25,7 +25,17 @@ export type TraceSdk = {
   tracer: Tracer;
   /** W3C Trace Context: `traceparent` in and out of this process. */
   propagator: TextMapPropagator;
+  /** Sends every ended span now. */
+  flush(): Promise<void>;
   shutdown(): Promise<void>;
+};
+
+/** What was measured of a span recorded after the fact (`record`). */
+export type Measured = {
+  attributes?: Attributes;
+  /** Why it failed, when it did. */
+  failure?: string | null;
+  events?: { name: string; time: TimeInput }[];
 };
 
 /** One request's (or one socket operation's) scope: its id and its place in a trace. */
@@ -186,20 +196,30 @@ export class Tracing {
 
   /**
    * Records a span that was measured rather than run here: work in another process, or a wait. Times
-   * are epoch milliseconds.
+   * are epoch milliseconds; `events` mark moments within it (a wait ending, a run starting), cheaper
+   * than a span each.
    */
   record(
     at: TracePosition,
     name: string,
     times: { start: TimeInput; end: TimeInput },
-    attributes: Attributes,
-    failure: string | null = null,
+    measured: Measured = {},
   ): void {
     const sdk = this.#sdk;
     if (!sdk) return;
-    const span = sdk.tracer.startSpan(name, { attributes, startTime: times.start }, at);
-    if (failure !== null) span.setStatus({ code: SpanStatusCode.ERROR, message: failure });
+    const span = sdk.tracer.startSpan(name, { attributes: measured.attributes, startTime: times.start }, at);
+    for (const event of measured.events ?? []) span.addEvent(event.name, event.time);
+    if (measured.failure) span.setStatus({ code: SpanStatusCode.ERROR, message: measured.failure });
     span.end(times.end);
+  }
+
+  /**
+   * Notes that something happened in the current span, with what tells it apart: one `predict` among
+   * the operation's fields. An event is part of its span, far cheaper than a span of its own.
+   */
+  event(name: string, attributes: Attributes): void {
+    const span = this.#sdk && trace.getSpan(this.#scopes.getStore()?.context ?? ROOT_CONTEXT);
+    if (span?.isRecording()) span.addEvent(name, attributes);
   }
 
   /** A link to the current span, for work done later on behalf of many (a batch written at once). */
@@ -255,6 +275,11 @@ export class Tracing {
   ): Promise<T> {
     const scope = { requestId, context: at ?? ROOT_CONTEXT };
     return this.#scopes.run(scope, () => this.span(span.name, span.attributes, work, span.kind));
+  }
+
+  /** Sends every span ended so far. */
+  async flush(): Promise<void> {
+    await this.#sdk?.flush();
   }
 
   /** Sends what is left and stops. */

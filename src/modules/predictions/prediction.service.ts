@@ -88,32 +88,35 @@ export class Predictions {
 
   /**
    * Runs checked input tensors on the target version: from the cache when it can, recorded in history.
-   * One span (`predict`) in the caller's trace, around the cache, the limits' verdict and the run.
+   * Its trace is the caller's span (the operation's, or the HTTP request's) with the limits' verdict,
+   * the cache and the run beneath it, and a `predict` event that names the version and the prediction.
    */
-  run(
+  async run(
     em: EntityManager,
     userId: string,
     target: PredictTarget,
     feeds: TensorMap,
     options: RunOptions,
   ): Promise<PredictionResult> {
-    const attributes = { 'mlp.model.id': target.model.id, 'mlp.model.version': target.version.version };
-    return this.#deps.tracing.span('predict', attributes, async (span) => {
-      const { outputs, cached, latencyMs } = await this.#deps.runs.run(em, userId, target, feeds, options);
-      span.setAttribute('mlp.prediction.cached', cached);
-      const record: PredictionRecord = {
-        id: uuidv7(),
-        userId,
-        modelId: target.model.id,
-        versionId: target.version.id,
-        outputs: jsonOutputs(outputs),
-        cached,
-        latencyMs,
-        createdAt: new Date(),
-      };
-      await this.#deps.history.record(record);
-      return { record, outputs };
+    const { outputs, cached, latencyMs } = await this.#deps.runs.run(em, userId, target, feeds, options);
+    const record: PredictionRecord = {
+      id: uuidv7(),
+      userId,
+      modelId: target.model.id,
+      versionId: target.version.id,
+      outputs: jsonOutputs(outputs),
+      cached,
+      latencyMs,
+      createdAt: new Date(),
+    };
+    this.#deps.tracing.event('predict', {
+      'mlp.prediction.id': record.id,
+      'mlp.model.id': target.model.id,
+      'mlp.model.version': target.version.version,
+      'mlp.prediction.cached': cached,
     });
+    await this.#deps.history.record(record);
+    return { record, outputs };
   }
 
   /** The caller's predictions, newest first, optionally of one model, a page at a time. */

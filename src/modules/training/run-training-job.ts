@@ -136,7 +136,7 @@ export async function runTrainingJob(deps: TrainingRunDeps, jobId: string, train
       Object.entries(metricsOf(report)).map(([name, value]) => [`mlp.training.${name}`, value]),
     );
     attributes['mlp.training.epochs'] = timing.epochs;
-    deps.tracing.record(at, 'training epoch', timing, attributes);
+    deps.tracing.record(at, 'training epoch', timing, { attributes });
   };
 
   // Progress is written one report after another (they share the entity manager), at most every 250 ms.
@@ -163,7 +163,7 @@ export async function runTrainingJob(deps: TrainingRunDeps, jobId: string, train
     };
     const result = await trainer(input, onEpoch, stop.signal);
     // After the last epoch, the worker turned the network into ONNX.
-    if (at) deps.tracing.record(at, 'training export', { start: lastEpochEnd, end: Date.now() }, {});
+    if (at) deps.tracing.record(at, 'training export', { start: lastEpochEnd, end: Date.now() });
     await reports;
     await deps.tracing.span('training publish', {}, () => publishVersion(deps, job, owner, result));
   } catch (error) {

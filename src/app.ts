@@ -11,6 +11,7 @@ import { useEventStreams } from './event-streams.ts';
 import { useGraphQLMetrics } from './graphql-metrics.ts';
 import { useGraphQLTracing } from './graphql-tracing.ts';
 import { handleRequest } from './http-requests.ts';
+import { useIdempotencyKeys } from './idempotent-requests.ts';
 import { serveMetrics } from './infra/metrics/metrics-endpoint.ts';
 import { createOpenInference } from './open-inference/open-inference.ts';
 import { useOperationCost } from './operation-cost.ts';
@@ -81,6 +82,8 @@ export function buildYoga(services: Services): YogaServerInstance<Record<string,
       useGraphQLMetrics(services.metrics),
       useGraphQLTracing(services.tracing),
       useEventStreams(services),
+      // Last: a replay stops execution after every other plugin has seen the operation.
+      useIdempotencyKeys(services.idempotencyKeys, services.metrics),
       useReadinessCheck({
         endpoint: '/ready',
         check: async () => {

@@ -81,6 +81,14 @@ export type TracingConfig = {
   exportDelayMs: number;
 };
 
+/** Idempotency keys (`Idempotency-Key` on mutations). */
+export type IdempotencyConfig = {
+  /** How long a key stands for its first request and replays its response: 24 h. */
+  ttlMs: number;
+  /** How long a retry waits for the first request to finish before it is told the key is in use. */
+  waitMs: number;
+};
+
 /** Who may introspect the schema: everyone, signed-in callers only, or nobody. */
 export const INTROSPECTION_POLICIES = ['everyone', 'signed-in', 'nobody'] as const;
 export type IntrospectionPolicy = (typeof INTROSPECTION_POLICIES)[number];
@@ -218,6 +226,7 @@ export type Config = {
   logLevel: LogLevel;
   metrics: MetricsConfig;
   tracing: TracingConfig | null;
+  idempotency: IdempotencyConfig;
   models: {
     maxUploadBytes: number;
     quarantine: QuarantineConfig;
@@ -631,6 +640,10 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: logLevel ?? 'info',
     metrics: { path: metricsPath, token: read('METRICS_TOKEN') ?? null },
     tracing: tracingConfig(),
+    idempotency: {
+      ttlMs: integer('IDEMPOTENCY_KEY_HOURS', 24, 1, 24 * 30) * 3_600_000,
+      waitMs: integer('IDEMPOTENCY_WAIT_SECONDS', 90, 1, 600) * 1000,
+    },
     models: {
       maxUploadBytes: integer('MAX_MODEL_BYTES', 100 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024 - 1),
       quotas: {

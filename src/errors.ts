@@ -12,7 +12,9 @@ export type ErrorCode =
   | 'MODEL_QUARANTINED'
   | 'REQUEST_ENTITY_TOO_LARGE'
   | 'QUOTA_EXCEEDED'
-  | 'RATE_LIMITED';
+  | 'RATE_LIMITED'
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'IDEMPOTENCY_KEY_IN_USE';
 
 function error(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code, ...extensions } });
@@ -76,4 +78,18 @@ export const quotaExceeded = (
     'QUOTA_EXCEEDED',
     `Quota exceeded: your tier allows ${usage.limit} ${what}; you have ${usage.used} and this adds ${usage.adding}`,
     { quota, ...usage },
+  );
+/** The Idempotency-Key came first with a different request (document, operation or variables). */
+export const idempotencyKeyReused = () =>
+  error(
+    'IDEMPOTENCY_KEY_REUSED',
+    'This Idempotency-Key was used for a different request in the last 24 hours: send a new key with a new request',
+    { http: { status: 422 } },
+  );
+/** The first request with this Idempotency-Key is still running, longer than a retry waits for it. */
+export const idempotencyKeyInUse = () =>
+  error(
+    'IDEMPOTENCY_KEY_IN_USE',
+    'The first request with this Idempotency-Key is still running: send it again later for its response',
+    { http: { status: 409 } },
   );

@@ -20,13 +20,14 @@ import {
   TRAINING_QUEUE,
 } from './infra/queue/job-queue.ts';
 import { connectRedis, type RedisClientType } from './infra/redis.ts';
+import { Sealer } from './infra/secrets/sealer.ts';
 import { MemorySocketLeases, RedisSocketLeases, type SocketLeases } from './infra/sockets/socket-leases.ts';
 import type { Tracing } from './infra/telemetry/tracing.ts';
 import type { Logger } from './logger.ts';
 import { ApiKeys } from './modules/api-keys/api-key.service.ts';
 import { ApiKeyVerifier } from './modules/api-keys/api-key-verifier.ts';
 import { FailedAuthentications } from './modules/auth/failed-authentications.ts';
-import { JwtTokens } from './modules/auth/jwt.ts';
+import { JwtTokens, serverSecret } from './modules/auth/jwt.ts';
 import { Sessions } from './modules/auth/sessions.ts';
 import {
   FailoverSignInAttempts,
@@ -34,6 +35,7 @@ import {
   RedisSignInAttempts,
   type SignInAttempts,
 } from './modules/auth/sign-in-attempts.ts';
+import { IdempotencyKeys } from './modules/idempotency/idempotency-keys.ts';
 import { Models } from './modules/models/model.service.ts';
 import {
   MemoryModelMetadataCache,
@@ -85,6 +87,7 @@ export type Services = ModelServices & {
   users: Users;
   predictions: Predictions;
   asyncPredictions: AsyncPredictions;
+  idempotencyKeys: IdempotencyKeys;
   training: Training;
   close(): Promise<void>;
 };
@@ -236,7 +239,8 @@ export async function createWorkerServices(
 export async function createServices(config: Config, logger: Logger, tracing: Tracing): Promise<Services> {
   const { shared, redis, rateLimitStore, tiers } = await createModelServices(config, logger, tracing);
   const { orm, events, models, modelQuotas } = shared;
-  const sessions = new Sessions({ tokens: new JwtTokens(config.jwt, logger), orm, events, logger });
+  const secret = serverSecret(config.jwt, logger);
+  const sessions = new Sessions({ tokens: new JwtTokens(config.jwt, secret), orm, events, logger });
   const passwords = new PasswordHasher({ cost: config.passwordHashCost });
   try {
     await sessions.listen();
@@ -290,6 +294,13 @@ export async function createServices(config: Config, logger: Logger, tracing: Tr
     maxOpen: config.predictions.async.maxOpen,
   });
   asyncPredictions.startSweeping();
+  const idempotencyKeys = new IdempotencyKeys({
+    orm,
+    seal: new Sealer(secret, 'idempotent responses'),
+    logger,
+    config: config.idempotency,
+  });
+  idempotencyKeys.start();
   const rateLimiter = new RateLimiter(rateLimitStore, tiers, config.rateLimits, {
     metrics: shared.metrics,
     tracing,
@@ -328,6 +339,7 @@ export async function createServices(config: Config, logger: Logger, tracing: Tr
       tracing,
     }),
     asyncPredictions,
+    idempotencyKeys,
     training: new Training({
       models,
       quotas: modelQuotas,
@@ -340,6 +352,7 @@ export async function createServices(config: Config, logger: Logger, tracing: Tr
       // First: the last predictions' history needs PostgreSQL and their events need Redis.
       await predictionHistory.close();
       await asyncPredictions.close();
+      idempotencyKeys.close();
       await trainingQueue.close();
       await predictionQueue.close();
       await keyVerifier.close();

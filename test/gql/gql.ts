@@ -42,6 +42,11 @@ type Documents = {
     "\n  mutation EmbeddedCreateKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n      apiKey {\n        id\n      }\n    }\n  }\n": typeof types.EmbeddedCreateKeyDocument,
     "\n  mutation EmbeddedRevokeKey($id: ID!) {\n    revokeApiKey(id: $id) {\n      id\n    }\n  }\n": typeof types.EmbeddedRevokeKeyDocument,
     "\n  query EmbeddedWhoAmI {\n    me {\n      id\n    }\n  }\n": typeof types.EmbeddedWhoAmIDocument,
+    "\n  mutation IdempotentCreatePrediction($input: CreatePredictionInput!) {\n    createPrediction(input: $input) {\n      id\n      status\n    }\n  }\n": typeof types.IdempotentCreatePredictionDocument,
+    "\n  mutation IdempotentCreateApiKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n      apiKey {\n        id\n        name\n      }\n    }\n  }\n": typeof types.IdempotentCreateApiKeyDocument,
+    "\n  query IdempotentHistory($modelId: ID) {\n    predictions(modelId: $modelId, first: 100) {\n      edges {\n        node {\n          id\n        }\n      }\n    }\n  }\n": typeof types.IdempotentHistoryDocument,
+    "\n  query IdempotentVersions($id: ID!) {\n    model(id: $id) {\n      versions {\n        version\n      }\n    }\n  }\n": typeof types.IdempotentVersionsDocument,
+    "\n  query IdempotentMe {\n    me {\n      email\n    }\n  }\n": typeof types.IdempotentMeDocument,
     "\n  mutation MetricsPredict($input: PredictInput!) {\n    predict(input: $input) {\n      cached\n    }\n  }\n": typeof types.MetricsPredictDocument,
     "\n  mutation MetricsDelete($id: ID!) {\n    deleteModel(id: $id)\n  }\n": typeof types.MetricsDeleteDocument,
     "\n  mutation MetricsTrain($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n    }\n  }\n": typeof types.MetricsTrainDocument,
@@ -131,6 +136,11 @@ const documents: Documents = {
     "\n  mutation EmbeddedCreateKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n      apiKey {\n        id\n      }\n    }\n  }\n": types.EmbeddedCreateKeyDocument,
     "\n  mutation EmbeddedRevokeKey($id: ID!) {\n    revokeApiKey(id: $id) {\n      id\n    }\n  }\n": types.EmbeddedRevokeKeyDocument,
     "\n  query EmbeddedWhoAmI {\n    me {\n      id\n    }\n  }\n": types.EmbeddedWhoAmIDocument,
+    "\n  mutation IdempotentCreatePrediction($input: CreatePredictionInput!) {\n    createPrediction(input: $input) {\n      id\n      status\n    }\n  }\n": types.IdempotentCreatePredictionDocument,
+    "\n  mutation IdempotentCreateApiKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n      apiKey {\n        id\n        name\n      }\n    }\n  }\n": types.IdempotentCreateApiKeyDocument,
+    "\n  query IdempotentHistory($modelId: ID) {\n    predictions(modelId: $modelId, first: 100) {\n      edges {\n        node {\n          id\n        }\n      }\n    }\n  }\n": types.IdempotentHistoryDocument,
+    "\n  query IdempotentVersions($id: ID!) {\n    model(id: $id) {\n      versions {\n        version\n      }\n    }\n  }\n": types.IdempotentVersionsDocument,
+    "\n  query IdempotentMe {\n    me {\n      email\n    }\n  }\n": types.IdempotentMeDocument,
     "\n  mutation MetricsPredict($input: PredictInput!) {\n    predict(input: $input) {\n      cached\n    }\n  }\n": types.MetricsPredictDocument,
     "\n  mutation MetricsDelete($id: ID!) {\n    deleteModel(id: $id)\n  }\n": types.MetricsDeleteDocument,
     "\n  mutation MetricsTrain($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n    }\n  }\n": types.MetricsTrainDocument,
@@ -318,6 +328,26 @@ export function graphql(source: "\n  mutation EmbeddedRevokeKey($id: ID!) {\n   
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query EmbeddedWhoAmI {\n    me {\n      id\n    }\n  }\n"): (typeof documents)["\n  query EmbeddedWhoAmI {\n    me {\n      id\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation IdempotentCreatePrediction($input: CreatePredictionInput!) {\n    createPrediction(input: $input) {\n      id\n      status\n    }\n  }\n"): (typeof documents)["\n  mutation IdempotentCreatePrediction($input: CreatePredictionInput!) {\n    createPrediction(input: $input) {\n      id\n      status\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation IdempotentCreateApiKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n      apiKey {\n        id\n        name\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation IdempotentCreateApiKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n      apiKey {\n        id\n        name\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query IdempotentHistory($modelId: ID) {\n    predictions(modelId: $modelId, first: 100) {\n      edges {\n        node {\n          id\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query IdempotentHistory($modelId: ID) {\n    predictions(modelId: $modelId, first: 100) {\n      edges {\n        node {\n          id\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query IdempotentVersions($id: ID!) {\n    model(id: $id) {\n      versions {\n        version\n      }\n    }\n  }\n"): (typeof documents)["\n  query IdempotentVersions($id: ID!) {\n    model(id: $id) {\n      versions {\n        version\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query IdempotentMe {\n    me {\n      email\n    }\n  }\n"): (typeof documents)["\n  query IdempotentMe {\n    me {\n      email\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -82,6 +82,11 @@ export class Metrics {
     'Charges of the rate limits and cost budget, by tier and outcome (allowed, refused)',
     ['tier', 'outcome'],
   );
+  readonly idempotencyKeys = this.#counter(
+    'mlp_idempotency_keys_total',
+    'Requests sent with an Idempotency-Key, by outcome (held: ran; replay; mismatch; busy; unreadable)',
+    ['outcome'],
+  );
   readonly historyWriteSeconds = this.#histogram(
     'mlp_prediction_history_write_seconds',
     'Time each write of prediction history to PostgreSQL took (one INSERT of up to 500 rows)',

@@ -39,7 +39,8 @@ const CreateApiKeyPayloadRef = builder.objectRef<CreatedApiKey>('CreateApiKeyPay
   fields: (t) => ({
     apiKey: t.expose('apiKey', { type: ApiKeyRef }),
     secret: t.exposeString('secret', {
-      description: 'The plain key. It is returned here once and never again.',
+      description:
+        'The plain key. It is returned here once and never again (but to a retry with the same Idempotency-Key, within 24 hours).',
     }),
   }),
 });

@@ -14,22 +14,28 @@ export type TokenRejection = { rejected: 'invalid' | 'expired' | 'ended' };
 
 const ALGORITHM = 'HS256';
 
+/**
+ * The secret tokens are signed with, and stored responses sealed with: JWT_SECRET, or when it is unset
+ * (development only) a random one made for this process.
+ */
+export function serverSecret(config: JwtConfig, logger: Logger): Uint8Array {
+  if (config.secret) return config.secret;
+  logger.warn(
+    'JWT_SECRET is not set: signing tokens with a random secret made for this process. Tokens stop working ' +
+      'when it restarts, and instances behind a load balancer reject each other’s tokens. Set JWT_SECRET in production.',
+  );
+  return randomBytes(32);
+}
+
 /** Signs and verifies the access tokens that browsers and dashboards send as `Authorization: Bearer`. */
 export class JwtTokens {
   readonly #config: JwtConfig;
   readonly #secret: Uint8Array;
 
-  constructor(config: JwtConfig, logger: Logger) {
+  /** `secret`: JWT_SECRET, or in development one made for this process (`serverSecret`). */
+  constructor(config: JwtConfig, secret: Uint8Array) {
     this.#config = config;
-    if (config.secret) {
-      this.#secret = config.secret;
-    } else {
-      this.#secret = randomBytes(32);
-      logger.warn(
-        'JWT_SECRET is not set: signing tokens with a random secret made for this process. Tokens stop working ' +
-          'when it restarts, and instances behind a load balancer reject each other’s tokens. Set JWT_SECRET in production.',
-      );
-    }
+    this.#secret = secret;
   }
 
   async sign({ userId, sessionId, version }: Session): Promise<AccessToken> {

@@ -7,6 +7,7 @@ import { Migration20261129000000Sessions } from './Migration20261129000000Sessio
 import { Migration20261129010000TrainingActivate } from './Migration20261129010000TrainingActivate.ts';
 import { Migration20261129020000ModelBatching } from './Migration20261129020000ModelBatching.ts';
 import { Migration20261206000000AsyncPredictions } from './Migration20261206000000AsyncPredictions.ts';
+import { Migration20261206010000IdempotencyKeys } from './Migration20261206010000IdempotencyKeys.ts';
 
 /** Listed explicitly rather than discovered from the file system, so they work from any build layout. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   { name: 'Migration20261129010000TrainingActivate', class: Migration20261129010000TrainingActivate },
   { name: 'Migration20261129020000ModelBatching', class: Migration20261129020000ModelBatching },
   { name: 'Migration20261206000000AsyncPredictions', class: Migration20261206000000AsyncPredictions },
+  { name: 'Migration20261206010000IdempotencyKeys', class: Migration20261206010000IdempotencyKeys },
 ];

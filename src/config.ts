@@ -89,6 +89,18 @@ export type IdempotencyConfig = {
   waitMs: number;
 };
 
+/** Webhooks: what mlp calls, and how it retries. */
+export type WebhooksConfig = {
+  /** Private, loopback and link-local URLs too: tests, and deployments whose receivers are private. */
+  allowPrivateUrls: boolean;
+  /** One delivery's deadline: connecting, sending and the answer. */
+  timeoutMs: number;
+  /** The waits between a delivery's attempts; after the last, it has FAILED. */
+  retrySeconds: number[];
+  /** Deliveries one process sends at once. */
+  concurrency: number;
+};
+
 /** Who may introspect the schema: everyone, signed-in callers only, or nobody. */
 export const INTROSPECTION_POLICIES = ['everyone', 'signed-in', 'nobody'] as const;
 export type IntrospectionPolicy = (typeof INTROSPECTION_POLICIES)[number];
@@ -227,6 +239,7 @@ export type Config = {
   metrics: MetricsConfig;
   tracing: TracingConfig | null;
   idempotency: IdempotencyConfig;
+  webhooks: WebhooksConfig;
   models: {
     maxUploadBytes: number;
     quarantine: QuarantineConfig;
@@ -643,6 +656,18 @@ export function loadConfig(env: Env = process.env): Config {
     idempotency: {
       ttlMs: integer('IDEMPOTENCY_KEY_HOURS', 24, 1, 24 * 30) * 3_600_000,
       waitMs: integer('IDEMPOTENCY_WAIT_SECONDS', 90, 1, 600) * 1000,
+    },
+    webhooks: {
+      allowPrivateUrls: flag('WEBHOOK_ALLOW_PRIVATE_URLS', false),
+      timeoutMs: integer('WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000),
+      // Standard Webhooks' schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h; about 28 hours in all.
+      retrySeconds: integers(
+        'WEBHOOK_RETRY_SECONDS',
+        [5, 300, 1800, 7200, 18_000, 36_000, 36_000],
+        0,
+        86_400,
+      ),
+      concurrency: integer('WEBHOOK_CONCURRENCY', 8, 1, 1000),
     },
     models: {
       maxUploadBytes: integer('MAX_MODEL_BYTES', 100 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024 - 1),

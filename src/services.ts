@@ -63,6 +63,8 @@ import { Training } from './modules/training/training.service.ts';
 import { PasswordHasher } from './modules/users/password.ts';
 import { ensureAdmin, Users } from './modules/users/user.service.ts';
 import { UserTiers } from './modules/users/user-tiers.ts';
+import { WebhookDispatcher } from './modules/webhooks/webhook-dispatcher.ts';
+import { Webhooks } from './modules/webhooks/webhooks.service.ts';
 
 /**
  * How long cached model metadata lives. Every change bumps the model's generation at once, so this only
@@ -131,6 +133,8 @@ export type ModelServices = {
   predictionRuns: PredictionRuns;
   metrics: Metrics;
   tracing: Tracing;
+  /** Users' webhooks, and the record of what to deliver to them. */
+  webhooks: Webhooks;
   close(): Promise<void>;
 };
 
@@ -186,6 +190,14 @@ async function createModelServices(config: Config, logger: Logger, tracing: Trac
   );
   await modelMetadata.listen();
   const modelQuotas = new ModelQuotas({ quotas: config.models.quotas, tiers });
+  const secret = serverSecret(config.jwt, logger);
+  const webhooks = new Webhooks({
+    orm,
+    sealer: new Sealer(secret, 'webhook secrets'),
+    events,
+    logger,
+    config: config.webhooks,
+  });
   const models = new Models({
     inference,
     metadata: modelMetadata,
@@ -195,6 +207,7 @@ async function createModelServices(config: Config, logger: Logger, tracing: Trac
     maxUploadBytes: config.models.maxUploadBytes,
     batching: config.inference.batching,
     metrics,
+    webhooks,
   });
   const predictionCache = new PredictionCache(
     // v2: outputs as binary tensors (an older release's entries are not read).
@@ -214,6 +227,7 @@ async function createModelServices(config: Config, logger: Logger, tracing: Trac
     predictionRuns: new PredictionRuns({ models, inference, cache: predictionCache, metrics }),
     metrics,
     tracing,
+    webhooks,
     async close() {
       await tiers.close();
       await modelMetadata.close();
@@ -224,7 +238,12 @@ async function createModelServices(config: Config, logger: Logger, tracing: Trac
       await tracing.shutdown();
     },
   };
-  return { shared, redis, rateLimitStore, tiers };
+  return { shared, redis, rateLimitStore, tiers, secret };
+}
+
+/** Sends webhook deliveries: on workers, or in the API process itself when there is no Redis (and no workers). */
+export function webhookDispatcher(services: ModelServices): WebhookDispatcher {
+  return new WebhookDispatcher({ ...services, config: services.config.webhooks });
 }
 
 /** The training worker's services: only what running a training job takes. */
@@ -237,9 +256,8 @@ export async function createWorkerServices(
 }
 
 export async function createServices(config: Config, logger: Logger, tracing: Tracing): Promise<Services> {
-  const { shared, redis, rateLimitStore, tiers } = await createModelServices(config, logger, tracing);
-  const { orm, events, models, modelQuotas } = shared;
-  const secret = serverSecret(config.jwt, logger);
+  const { shared, redis, rateLimitStore, tiers, secret } = await createModelServices(config, logger, tracing);
+  const { orm, events, models, modelQuotas, webhooks } = shared;
   const sessions = new Sessions({ tokens: new JwtTokens(config.jwt, secret), orm, events, logger });
   const passwords = new PasswordHasher({ cost: config.passwordHashCost });
   try {
@@ -271,6 +289,9 @@ export async function createServices(config: Config, logger: Logger, tracing: Tr
       ? new BeeJobQueue(kind, config.redisUrl, config.queuePrefix, { logger, tracing })
       : new LocalJobQueue(kind, run, { logger, tracing, concurrency });
   const trainer = trainInProcess(config.training);
+  // Without workers, this process sends the webhooks too.
+  const dispatcher = config.redisUrl ? null : webhookDispatcher(shared);
+  await dispatcher?.start();
   const trainingQueue: JobQueue = queue(
     TRAINING_QUEUE,
     (payload) => runQueuedTrainingJob(shared, payload, trainer),
@@ -289,6 +310,7 @@ export async function createServices(config: Config, logger: Logger, tracing: Tr
     channels: liveEvents,
     events,
     logger,
+    webhooks,
     maxInputElements: config.predictions.async.maxInputElements,
     requeueAfterMs: config.predictions.async.requeueAfterMs,
     maxOpen: config.predictions.async.maxOpen,
@@ -346,6 +368,7 @@ export async function createServices(config: Config, logger: Logger, tracing: Tr
       queue: trainingQueue,
       events,
       logger,
+      webhooks,
       config: config.training,
     }),
     async close() {
@@ -355,6 +378,7 @@ export async function createServices(config: Config, logger: Logger, tracing: Tr
       idempotencyKeys.close();
       await trainingQueue.close();
       await predictionQueue.close();
+      await dispatcher?.close();
       await keyVerifier.close();
       await sessions.close();
       await socketLeases.close();

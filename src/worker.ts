@@ -1,6 +1,7 @@
 // The worker: `npm run worker`. Run as many as you like, on any machines that reach the same PostgreSQL
 // and Redis; each takes training jobs from their queue, one at a time, and queued predictions from
-// theirs, PREDICTION_WORKER_CONCURRENCY at a time, and answers /health, /ready and /metrics on PORT.
+// theirs, PREDICTION_WORKER_CONCURRENCY at a time, sends webhook deliveries, and answers /health, /ready
+// and /metrics on PORT.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfigOrExit } from './config.ts';
@@ -17,7 +18,7 @@ import { createLogger } from './logger.ts';
 import { runQueuedPrediction } from './modules/predictions/run-queued-prediction.ts';
 import { runQueuedTrainingJob } from './modules/training/run-training-job.ts';
 import { trainInProcess } from './modules/training/train-in-process.ts';
-import { createWorkerServices } from './services.ts';
+import { createWorkerServices, webhookDispatcher } from './services.ts';
 import { stopOnSignal } from './shutdown.ts';
 
 /** A worker that stops reporting for this long is presumed dead; its job goes to another worker. */
@@ -66,6 +67,10 @@ for (const [queue, kind] of [
   await queue.checkStalledJobs(STALL_INTERVAL_MS);
 }
 
+// Webhook deliveries, from PostgreSQL: any number of workers share them.
+const dispatcher = webhookDispatcher(services);
+await dispatcher.start();
+
 // GET /health: the process is up; GET /ready: it reaches PostgreSQL and Redis (for orchestrators);
 // GET /metrics (METRICS_PATH): its metrics, for Prometheus.
 const health = createServer(async (request, response) => {
@@ -87,6 +92,6 @@ health.listen(config.port, () =>
 // Waits for the job in hand (up to the timeout), so a clean stop does not strand it.
 stopOnSignal(logger, async () => {
   health.close();
-  await Promise.all([trainingQueue.close(30_000), predictionQueue.close(30_000)]);
+  await Promise.all([trainingQueue.close(30_000), predictionQueue.close(30_000), dispatcher.close()]);
   await services.close();
 });

@@ -1,6 +1,10 @@
 // The in-process stand-ins for Redis, as `npm start` runs them with no configuration: limits, the
 // prediction cache, live events, key revocation and model metadata, all in memory, against the same
 // expectations as the Redis-backed ones.
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linearModel } from './fixtures/onnx-models.ts';
 import { graphql } from './gql/index.ts';
@@ -37,6 +41,12 @@ const EmbeddedCreatePredictionDocument = graphql(`
   }
 `);
 
+const EmbeddedWebhookSecretDocument = graphql(`
+  query EmbeddedWebhookSecret {
+    predictionWebhookSecret
+  }
+`);
+
 const EmbeddedCreateKeyDocument = graphql(`
   mutation EmbeddedCreateKey($input: CreateApiKeyInput!) {
     createApiKey(input: $input) {
@@ -70,11 +80,17 @@ const V2 = linearModel([[2], [3]], [100]);
 
 let server: TestServer;
 const sockets: SocketClient[] = [];
+const receivers: Server[] = [];
 beforeAll(async () => {
-  server = await startServer({ REDIS_URL: '', RATE_LIMIT_FREE: '3,1000' });
+  server = await startServer({
+    REDIS_URL: '',
+    RATE_LIMIT_FREE: '3,1000',
+    WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+  });
 });
 afterAll(async () => {
   for (const socket of sockets) await socket.client.dispose();
+  for (const receiver of receivers) receiver.close();
   await server.stop();
 });
 
@@ -101,16 +117,38 @@ describe('without Redis', () => {
     expect((await predict()).predict).toMatchObject({ cached: false, outputs: { logits: [[105]] } });
   });
 
-  it('runs queued predictions in this process', async () => {
+  it('runs queued predictions in this process, and sends their webhooks', async () => {
     const user = await registerUser(server);
     const { model } = await modelWithVersion(server, user, V1);
+    const { predictionWebhookSecret } = await run(server, EmbeddedWebhookSecretDocument, {}, user.auth);
+    const delivered = new Promise<{ body: string; headers: Record<string, string> }>((resolve) => {
+      const receiver = createServer((request, response) => {
+        let body = '';
+        request.on('data', (chunk: Buffer) => {
+          body += chunk;
+        });
+        request.on('end', () => {
+          response.writeHead(204).end();
+          receiver.close();
+          resolve({ body, headers: request.headers as Record<string, string> });
+        });
+      }).listen(0, '127.0.0.1');
+      receivers.push(receiver);
+    });
+    await once(receivers.at(-1)!, 'listening');
+    const { port } = receivers.at(-1)!.address() as AddressInfo;
     const { createPrediction } = await run(
       server,
       EmbeddedCreatePredictionDocument,
-      { input: { modelId: model.id, inputs: [[1, 2]], wait: 30 } },
+      { input: { modelId: model.id, inputs: [[1, 2]], wait: 30, webhook: `http://127.0.0.1:${port}/done` } },
       user.auth,
     );
     expect(createPrediction).toMatchObject({ status: 'SUCCEEDED', outputs: { logits: [[9]] } });
+    const { body, headers } = await delivered;
+    expect(new Webhook(predictionWebhookSecret).verify(body, headers)).toMatchObject({
+      type: 'prediction.completed',
+      data: { id: createPrediction.id, outputs: { logits: [[9]] } },
+    });
   });
 
   it('delivers live events to the user’s own subscribers only', async () => {

@@ -10,6 +10,7 @@ import '../modules/models/model-quotas.graphql.ts';
 import '../modules/predictions/prediction.graphql.ts';
 import '../modules/rate-limits/rate-limit.graphql.ts';
 import '../modules/training/training.graphql.ts';
+import '../modules/webhooks/webhook.graphql.ts';
 
 export const schema = builder.toSchema({ sortSchema: true, directives: [rateLimitDirective] });
 

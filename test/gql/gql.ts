@@ -39,6 +39,7 @@ type Documents = {
     "\n  mutation EmbeddedPredict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      cached\n    }\n  }\n": typeof types.EmbeddedPredictDocument,
     "\n  subscription EmbeddedPredictions {\n    predictionCompleted {\n      id\n      outputs\n    }\n  }\n": typeof types.EmbeddedPredictionsDocument,
     "\n  mutation EmbeddedCreatePrediction($input: CreatePredictionInput!) {\n    createPrediction(input: $input) {\n      id\n      status\n      outputs\n    }\n  }\n": typeof types.EmbeddedCreatePredictionDocument,
+    "\n  query EmbeddedWebhookSecret {\n    predictionWebhookSecret\n  }\n": typeof types.EmbeddedWebhookSecretDocument,
     "\n  mutation EmbeddedCreateKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n      apiKey {\n        id\n      }\n    }\n  }\n": typeof types.EmbeddedCreateKeyDocument,
     "\n  mutation EmbeddedRevokeKey($id: ID!) {\n    revokeApiKey(id: $id) {\n      id\n    }\n  }\n": typeof types.EmbeddedRevokeKeyDocument,
     "\n  query EmbeddedWhoAmI {\n    me {\n      id\n    }\n  }\n": typeof types.EmbeddedWhoAmIDocument,
@@ -102,6 +103,14 @@ type Documents = {
     "\n  mutation TrainerKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n    }\n  }\n": typeof types.TrainerKeyDocument,
     "\n  query TrainedActiveVersion($id: ID!) {\n    model(id: $id) {\n      activeVersion {\n        version\n      }\n      versions {\n        version\n      }\n    }\n  }\n": typeof types.TrainedActiveVersionDocument,
     "\n  query TrainedModelVersions($id: ID!) {\n    model(id: $id) {\n      versions {\n        version\n      }\n    }\n  }\n": typeof types.TrainedModelVersionsDocument,
+    "\n  mutation CreateWebhook($input: CreateWebhookInput!) {\n    createWebhook(input: $input) {\n      secret\n      webhook {\n        id\n        url\n        events\n      }\n    }\n  }\n": typeof types.CreateWebhookDocument,
+    "\n  mutation RotateWebhookSecret($id: ID!) {\n    rotateWebhookSecret(id: $id) {\n      secret\n    }\n  }\n": typeof types.RotateWebhookSecretDocument,
+    "\n  mutation DeleteWebhook($id: ID!) {\n    deleteWebhook(id: $id)\n  }\n": typeof types.DeleteWebhookDocument,
+    "\n  query Webhooks {\n    webhooks {\n      id\n    }\n  }\n": typeof types.WebhooksDocument,
+    "\n  query PredictionWebhookSecret {\n    predictionWebhookSecret\n  }\n": typeof types.PredictionWebhookSecretDocument,
+    "\n  query WebhookDeliveries($webhookId: ID, $predictionId: ID) {\n    webhookDeliveries(webhookId: $webhookId, predictionId: $predictionId) {\n      id\n      event\n      objectId\n      status\n      attempts\n      lastStatusCode\n      lastError\n      deliveredAt\n      nextAttemptAt\n    }\n  }\n": typeof types.WebhookDeliveriesDocument,
+    "\n  mutation WebhookedPrediction($input: CreatePredictionInput!) {\n    createPrediction(input: $input) {\n      id\n    }\n  }\n": typeof types.WebhookedPredictionDocument,
+    "\n  mutation WebhookedTraining($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n    }\n  }\n": typeof types.WebhookedTrainingDocument,
     "\n  query Budgets {\n    rateLimit {\n      minute {\n        remaining\n      }\n      writes {\n        minute {\n          limit\n          remaining\n        }\n        day {\n          limit\n        }\n      }\n    }\n  }\n": typeof types.BudgetsDocument,
     "\n  query Quota {\n    me {\n      quota {\n        models {\n          used\n          limit\n        }\n        versions {\n          used\n          limit\n        }\n        storedBytes {\n          used\n          limit\n        }\n      }\n    }\n  }\n": typeof types.QuotaDocument,
     "\n  mutation DeleteModelForQuota($id: ID!) {\n    deleteModel(id: $id)\n  }\n": typeof types.DeleteModelForQuotaDocument,
@@ -133,6 +142,7 @@ const documents: Documents = {
     "\n  mutation EmbeddedPredict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      cached\n    }\n  }\n": types.EmbeddedPredictDocument,
     "\n  subscription EmbeddedPredictions {\n    predictionCompleted {\n      id\n      outputs\n    }\n  }\n": types.EmbeddedPredictionsDocument,
     "\n  mutation EmbeddedCreatePrediction($input: CreatePredictionInput!) {\n    createPrediction(input: $input) {\n      id\n      status\n      outputs\n    }\n  }\n": types.EmbeddedCreatePredictionDocument,
+    "\n  query EmbeddedWebhookSecret {\n    predictionWebhookSecret\n  }\n": types.EmbeddedWebhookSecretDocument,
     "\n  mutation EmbeddedCreateKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n      apiKey {\n        id\n      }\n    }\n  }\n": types.EmbeddedCreateKeyDocument,
     "\n  mutation EmbeddedRevokeKey($id: ID!) {\n    revokeApiKey(id: $id) {\n      id\n    }\n  }\n": types.EmbeddedRevokeKeyDocument,
     "\n  query EmbeddedWhoAmI {\n    me {\n      id\n    }\n  }\n": types.EmbeddedWhoAmIDocument,
@@ -196,6 +206,14 @@ const documents: Documents = {
     "\n  mutation TrainerKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n    }\n  }\n": types.TrainerKeyDocument,
     "\n  query TrainedActiveVersion($id: ID!) {\n    model(id: $id) {\n      activeVersion {\n        version\n      }\n      versions {\n        version\n      }\n    }\n  }\n": types.TrainedActiveVersionDocument,
     "\n  query TrainedModelVersions($id: ID!) {\n    model(id: $id) {\n      versions {\n        version\n      }\n    }\n  }\n": types.TrainedModelVersionsDocument,
+    "\n  mutation CreateWebhook($input: CreateWebhookInput!) {\n    createWebhook(input: $input) {\n      secret\n      webhook {\n        id\n        url\n        events\n      }\n    }\n  }\n": types.CreateWebhookDocument,
+    "\n  mutation RotateWebhookSecret($id: ID!) {\n    rotateWebhookSecret(id: $id) {\n      secret\n    }\n  }\n": types.RotateWebhookSecretDocument,
+    "\n  mutation DeleteWebhook($id: ID!) {\n    deleteWebhook(id: $id)\n  }\n": types.DeleteWebhookDocument,
+    "\n  query Webhooks {\n    webhooks {\n      id\n    }\n  }\n": types.WebhooksDocument,
+    "\n  query PredictionWebhookSecret {\n    predictionWebhookSecret\n  }\n": types.PredictionWebhookSecretDocument,
+    "\n  query WebhookDeliveries($webhookId: ID, $predictionId: ID) {\n    webhookDeliveries(webhookId: $webhookId, predictionId: $predictionId) {\n      id\n      event\n      objectId\n      status\n      attempts\n      lastStatusCode\n      lastError\n      deliveredAt\n      nextAttemptAt\n    }\n  }\n": types.WebhookDeliveriesDocument,
+    "\n  mutation WebhookedPrediction($input: CreatePredictionInput!) {\n    createPrediction(input: $input) {\n      id\n    }\n  }\n": types.WebhookedPredictionDocument,
+    "\n  mutation WebhookedTraining($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n    }\n  }\n": types.WebhookedTrainingDocument,
     "\n  query Budgets {\n    rateLimit {\n      minute {\n        remaining\n      }\n      writes {\n        minute {\n          limit\n          remaining\n        }\n        day {\n          limit\n        }\n      }\n    }\n  }\n": types.BudgetsDocument,
     "\n  query Quota {\n    me {\n      quota {\n        models {\n          used\n          limit\n        }\n        versions {\n          used\n          limit\n        }\n        storedBytes {\n          used\n          limit\n        }\n      }\n    }\n  }\n": types.QuotaDocument,
     "\n  mutation DeleteModelForQuota($id: ID!) {\n    deleteModel(id: $id)\n  }\n": types.DeleteModelForQuotaDocument,
@@ -316,6 +334,10 @@ export function graphql(source: "\n  subscription EmbeddedPredictions {\n    pre
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation EmbeddedCreatePrediction($input: CreatePredictionInput!) {\n    createPrediction(input: $input) {\n      id\n      status\n      outputs\n    }\n  }\n"): (typeof documents)["\n  mutation EmbeddedCreatePrediction($input: CreatePredictionInput!) {\n    createPrediction(input: $input) {\n      id\n      status\n      outputs\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query EmbeddedWebhookSecret {\n    predictionWebhookSecret\n  }\n"): (typeof documents)["\n  query EmbeddedWebhookSecret {\n    predictionWebhookSecret\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -568,6 +590,38 @@ export function graphql(source: "\n  query TrainedActiveVersion($id: ID!) {\n   
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query TrainedModelVersions($id: ID!) {\n    model(id: $id) {\n      versions {\n        version\n      }\n    }\n  }\n"): (typeof documents)["\n  query TrainedModelVersions($id: ID!) {\n    model(id: $id) {\n      versions {\n        version\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateWebhook($input: CreateWebhookInput!) {\n    createWebhook(input: $input) {\n      secret\n      webhook {\n        id\n        url\n        events\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation CreateWebhook($input: CreateWebhookInput!) {\n    createWebhook(input: $input) {\n      secret\n      webhook {\n        id\n        url\n        events\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RotateWebhookSecret($id: ID!) {\n    rotateWebhookSecret(id: $id) {\n      secret\n    }\n  }\n"): (typeof documents)["\n  mutation RotateWebhookSecret($id: ID!) {\n    rotateWebhookSecret(id: $id) {\n      secret\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteWebhook($id: ID!) {\n    deleteWebhook(id: $id)\n  }\n"): (typeof documents)["\n  mutation DeleteWebhook($id: ID!) {\n    deleteWebhook(id: $id)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Webhooks {\n    webhooks {\n      id\n    }\n  }\n"): (typeof documents)["\n  query Webhooks {\n    webhooks {\n      id\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PredictionWebhookSecret {\n    predictionWebhookSecret\n  }\n"): (typeof documents)["\n  query PredictionWebhookSecret {\n    predictionWebhookSecret\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query WebhookDeliveries($webhookId: ID, $predictionId: ID) {\n    webhookDeliveries(webhookId: $webhookId, predictionId: $predictionId) {\n      id\n      event\n      objectId\n      status\n      attempts\n      lastStatusCode\n      lastError\n      deliveredAt\n      nextAttemptAt\n    }\n  }\n"): (typeof documents)["\n  query WebhookDeliveries($webhookId: ID, $predictionId: ID) {\n    webhookDeliveries(webhookId: $webhookId, predictionId: $predictionId) {\n      id\n      event\n      objectId\n      status\n      attempts\n      lastStatusCode\n      lastError\n      deliveredAt\n      nextAttemptAt\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation WebhookedPrediction($input: CreatePredictionInput!) {\n    createPrediction(input: $input) {\n      id\n    }\n  }\n"): (typeof documents)["\n  mutation WebhookedPrediction($input: CreatePredictionInput!) {\n    createPrediction(input: $input) {\n      id\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation WebhookedTraining($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n    }\n  }\n"): (typeof documents)["\n  mutation WebhookedTraining($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

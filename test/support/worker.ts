@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { inject } from 'vitest';
 import { freePort } from './redis-server.ts';
-import { TEST_REDIS_URL } from './server.ts';
+import { TEST_JWT_SECRET, TEST_REDIS_URL } from './server.ts';
 
 export type TestWorker = {
   child: ChildProcess;
@@ -29,6 +29,8 @@ export async function startWorker(
       DATABASE_URL: inject('databaseUrl'),
       REDIS_URL: TEST_REDIS_URL,
       QUEUE_PREFIX: new URL(inject('databaseUrl')).pathname.slice(1),
+      // The API's: webhook secrets sealed by the API are opened by the worker that signs with them.
+      JWT_SECRET: TEST_JWT_SECRET,
       LOG_LEVEL: options.logs ? 'info' : 'warn',
       ...env,
       PORT: String(port),

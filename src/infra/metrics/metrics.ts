@@ -87,6 +87,11 @@ export class Metrics {
     'Requests sent with an Idempotency-Key, by outcome (held: ran; replay; mismatch; busy; unreadable)',
     ['outcome'],
   );
+  readonly webhookDeliveries = this.#counter(
+    'mlp_webhook_deliveries_total',
+    'Webhook delivery attempts, by outcome (delivered; retried later; failed: given up)',
+    ['outcome'],
+  );
   readonly historyWriteSeconds = this.#histogram(
     'mlp_prediction_history_write_seconds',
     'Time each write of prediction history to PostgreSQL took (one INSERT of up to 500 rows)',

@@ -21,8 +21,8 @@ const ALGORITHM = 'HS256';
 export function serverSecret(config: JwtConfig, logger: Logger): Uint8Array {
   if (config.secret) return config.secret;
   logger.warn(
-    'JWT_SECRET is not set: signing tokens with a random secret made for this process. Tokens stop working ' +
-      'when it restarts, and instances behind a load balancer reject each other’s tokens. Set JWT_SECRET in production.',
+    'JWT_SECRET is not set: this process made a random secret of its own. The tokens it signs and the secrets ' +
+      'it seals stop working when it restarts, and other instances cannot read them. Set JWT_SECRET in production.',
   );
   return randomBytes(32);
 }

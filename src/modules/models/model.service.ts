@@ -11,6 +11,7 @@ import { UnsupportedModelError } from '../../infra/inference/tensor-spec.ts';
 import type { Metrics } from '../../infra/metrics/metrics.ts';
 import type { EventBus } from '../../infra/pubsub/event-bus.ts';
 import type { Logger } from '../../logger.ts';
+import type { Webhooks } from '../webhooks/webhooks.service.ts';
 import { addVersion, type NewVersion } from './add-version.ts';
 import { Model } from './model.entity.ts';
 import { modelChanged } from './model.events.ts';
@@ -58,6 +59,7 @@ export type ModelsDeps = {
   /** The server's batching, which a model may change within its bounds; null: batching is off. */
   batching: BatchingConfig | null;
   metrics: Pick<Metrics, 'forgetVersion'>;
+  webhooks: Pick<Webhooks, 'record'>;
 };
 
 /** What the GraphQL `Model` type reads of a model: an entity, or a view made from cached metadata. */
@@ -269,7 +271,7 @@ export class Models {
     const specs = await this.#inspectUpload(userId, bytes);
     const version = await em.transactional(async (tx) => {
       const model = await this.own(tx, userId, input.modelId, { lock: true });
-      return addVersion(tx, this.#deps.quotas, model, { bytes, specs, activate: input.activate ?? true });
+      return addVersion(tx, this.#deps, model, { bytes, specs, activate: input.activate ?? true });
     });
     await this.changed(version.model);
     return version;
@@ -281,7 +283,7 @@ export class Models {
    */
   async addTrained(em: EntityManager, model: Model, file: Omit<NewVersion, 'specs'>) {
     const specs = await this.#deps.inference.inspect(file.bytes, model.owner.id);
-    return addVersion(em, this.#deps.quotas, model, { ...file, specs });
+    return addVersion(em, this.#deps, model, { ...file, specs });
   }
 
   /** Whether the user owns the model, from the metadata cache (no database read, usually no round trip). */

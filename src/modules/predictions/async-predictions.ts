@@ -7,7 +7,12 @@ import { encodeTensorMap, type TensorMap } from '../../infra/inference/tensor-da
 import type { DecodedChannels } from '../../infra/pubsub/decoded-channels.ts';
 import type { JobQueue } from '../../infra/queue/job-queue.ts';
 import { User } from '../users/user.entity.ts';
-import { OPEN_STATUSES, Prediction, PredictionInputs } from './prediction.entity.ts';
+import {
+  OPEN_STATUSES,
+  Prediction,
+  PredictionInputs,
+  type PredictionWebhookEvent,
+} from './prediction.entity.ts';
 import { listenForEnd, loadPrediction, publishPredictionUpdated } from './prediction.events.ts';
 import {
   announceEnd,
@@ -15,6 +20,7 @@ import {
   endPrediction,
   type LifecycleDeps,
   type PredictionEnd,
+  predictionEvent,
   STILL_OPEN,
 } from './prediction-lifecycle.ts';
 import { checkedFeeds, type PredictionRuns, type PredictTarget } from './prediction-runs.ts';
@@ -35,6 +41,10 @@ export type CreatePredictionInput = {
   cancelAfter?: number | null;
   /** Seconds to hold the request for it to end. */
   wait?: number | null;
+  /** A URL told of it (signed with the user's prediction webhook secret), of `webhookEvents`. */
+  webhook?: string | null;
+  /** Default: COMPLETED. */
+  webhookEvents?: PredictionWebhookEvent[] | null;
 };
 
 export type AsyncPredictionsDeps = LifecycleDeps & {
@@ -85,12 +95,26 @@ export class AsyncPredictions {
     const wait = seconds(input.wait, 'wait', MAX_WAIT_SECONDS) ?? 0;
     const target = await this.#deps.runs.target(em, userId, input.modelId, input.version ?? null);
     const feeds = checkedFeeds(target.version.inputs, input.inputs, this.#deps.maxInputElements);
+    const webhook = input.webhook
+      ? {
+          url: await this.#deps.webhooks.checkUrl(input.webhook, 'webhook'),
+          events: [...new Set<PredictionWebhookEvent>(input.webhookEvents ?? ['COMPLETED'])],
+        }
+      : null;
     await admitted;
     const id = uuidv7();
     // Listening starts before anything is stored: a failure to listen leaves nothing behind.
     const listening = wait > 0 ? await listenForEnd(this.#deps.channels, userId, id) : null;
     try {
-      await this.#store(em, { userId, id, target, feeds, cache: input.cache !== false, cancelAfter });
+      await this.#store(em, {
+        userId,
+        id,
+        target,
+        feeds,
+        cache: input.cache !== false,
+        cancelAfter,
+        webhook,
+      });
       await this.#deps.queue.enqueue(id).catch(async (error) => {
         // Never left STARTING with nothing queued to run it.
         const failed: PredictionEnd = {
@@ -121,9 +145,10 @@ export class AsyncPredictions {
       feeds: TensorMap;
       cache: boolean;
       cancelAfter: number | null;
+      webhook: { url: string; events: PredictionWebhookEvent[] } | null;
     },
   ): Promise<void> {
-    const { userId, id, target, feeds, cache, cancelAfter } = fresh;
+    const { userId, id, target, feeds, cache, cancelAfter, webhook } = fresh;
     await em.transactional(async (tx) => {
       // The user's row lock makes concurrent creations count each other.
       const { tier } = await tx.findOneOrFail(User, userId, { lockMode: LockMode.PESSIMISTIC_WRITE });
@@ -142,6 +167,8 @@ export class AsyncPredictions {
         status: 'STARTING',
         outputs: null,
         deadline: cancelAfter === null ? null : new Date(Date.now() + cancelAfter * 1000),
+        webhookUrl: webhook?.url ?? null,
+        webhookEvents: webhook?.events ?? null,
       });
       tx.create(PredictionInputs, { prediction, feeds: encodeTensorMap(feeds), cache });
     });
@@ -177,15 +204,25 @@ export class AsyncPredictions {
    */
   async sweep(): Promise<void> {
     const em = this.#deps.orm.em.fork();
-    const ended = await em.execute<{ id: string }[]>(
-      `update "predictions"
-          set "status" = 'FAILED', "completed_at" = now(), "error_code" = ?, "error_message" = ?
-        where "status" in (${OPEN_STATUSES.map(() => '?').join(', ')})
-          and "deadline" is not null and "deadline" <= now()
-        returning "id"`,
-      [DEADLINE_EXCEEDED, 'the prediction did not end before its deadline (cancelAfter)', ...OPEN_STATUSES],
-    );
-    for (const { id } of ended) {
+    // The failures and their webhook deliveries, stored together.
+    const ended = await em.transactional(async (tx) => {
+      const rows = await tx.execute<{ id: string }[]>(
+        `update "predictions"
+            set "status" = 'FAILED', "completed_at" = now(), "error_code" = ?, "error_message" = ?
+          where "status" in (${OPEN_STATUSES.map(() => '?').join(', ')})
+            and "deadline" is not null and "deadline" <= now()
+          returning "id"`,
+        [DEADLINE_EXCEEDED, 'the prediction did not end before its deadline (cancelAfter)', ...OPEN_STATUSES],
+      );
+      const ids = rows.map(({ id }) => id);
+      if (ids.length === 0) return ids;
+      const failed = await tx.find(Prediction, { id: { $in: ids } }, { populate: ['version'] });
+      for (const prediction of failed) {
+        await this.#deps.webhooks.record(tx, predictionEvent(prediction, 'prediction.completed'));
+      }
+      return ids;
+    });
+    for (const id of ended) {
       // Failed already: one that cannot be announced does not keep the others from it.
       await announceEnd(this.#deps, em, id).catch((error) =>
         this.#deps.logger.warn({ err: error, predictionId: id }, 'prediction end not announced'),

@@ -1,6 +1,7 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import type { EventBus } from '../../infra/pubsub/event-bus.ts';
 import type { Logger } from '../../logger.ts';
+import type { WebhookEvent, WebhookEventType, Webhooks } from '../webhooks/webhooks.service.ts';
 import { OPEN_STATUSES, Prediction, PredictionInputs, type TensorOutputs } from './prediction.entity.ts';
 import { announceQueuedPrediction, publishPredictionUpdated } from './prediction.events.ts';
 
@@ -10,7 +11,7 @@ export type PredictionEnd =
   | { status: 'FAILED'; code: string; message: string }
   | { status: 'CANCELED' };
 
-export type LifecycleDeps = { events: EventBus; logger: Logger };
+export type LifecycleDeps = { events: EventBus; logger: Logger; webhooks: Webhooks };
 
 /** Error codes of a prediction that failed, beyond the run's own (INFERENCE_FAILED…). */
 export const DEADLINE_EXCEEDED = 'DEADLINE_EXCEEDED';
@@ -21,7 +22,8 @@ export const STILL_OPEN = { status: { $in: [...OPEN_STATUSES] } };
 /**
  * Ends the prediction if it is still as `only` says (open, by default), once: whoever comes first (the
  * worker that ran it, a cancel, the deadline sweep, another worker after one died) ends it, and the
- * others find it ended (false). Its inputs go, and its owner's subscribers hear of it.
+ * others find it ended (false). The end and its webhook deliveries are stored in one transaction. Its
+ * inputs go, and its owner's subscribers hear of it.
  */
 export async function endPrediction(
   deps: LifecycleDeps,
@@ -36,14 +38,56 @@ export async function endPrediction(
       : end.status === 'FAILED'
         ? { errorCode: end.code, errorMessage: end.message }
         : {};
-  const ended = await em.nativeUpdate(
-    Prediction,
-    { ...(only as object), id },
-    { status: end.status, completedAt: new Date(), ...fields },
-  );
-  if (ended === 0) return false;
+  const ended = await em.transactional(async (tx) => {
+    const updated = await tx.nativeUpdate(
+      Prediction,
+      { ...(only as object), id },
+      { status: end.status, completedAt: new Date(), ...fields },
+    );
+    if (updated === 0) return false;
+    // As it is now: the caller's identity map may hold it as it was.
+    const prediction = await tx.findOne(Prediction, id, { populate: ['version'], refresh: true });
+    if (prediction) await deps.webhooks.record(tx, predictionEvent(prediction, 'prediction.completed'));
+    return true;
+  });
+  if (!ended) return false;
   await announceEnd(deps, em, id);
   return true;
+}
+
+/** A prediction's outputs are sent in its webhook's payload up to this size (JSON); beyond, read them. */
+const MAX_WEBHOOK_OUTPUTS_BYTES = 256 * 1024;
+
+/** What a webhook is told of a queued prediction: what `prediction(id)` would answer, mostly. */
+export function predictionEvent(
+  prediction: Prediction,
+  type: Extract<WebhookEventType, `prediction.${string}`>,
+): WebhookEvent {
+  const wanted = type === 'prediction.started' ? 'START' : 'COMPLETED';
+  const own = prediction.webhookUrl && prediction.webhookEvents?.includes(wanted);
+  return {
+    userId: prediction.user.id,
+    type,
+    objectId: prediction.id,
+    prediction: own ? { id: prediction.id, webhookUrl: prediction.webhookUrl! } : null,
+    data: () => {
+      const outputs = prediction.outputs ? JSON.stringify(prediction.outputs) : null;
+      const sent = outputs !== null && outputs.length <= MAX_WEBHOOK_OUTPUTS_BYTES;
+      return {
+        id: prediction.id,
+        status: prediction.status,
+        modelId: prediction.model.id,
+        version: prediction.version.getEntity().version,
+        outputs: sent ? prediction.outputs : null,
+        // Too large to send: `prediction(id)` has them.
+        ...(outputs !== null && !sent ? { outputsOmitted: true } : {}),
+        error: prediction.errorCode ? { code: prediction.errorCode, message: prediction.errorMessage } : null,
+        createdAt: prediction.createdAt.toISOString(),
+        startedAt: prediction.startedAt?.toISOString() ?? null,
+        completedAt: prediction.completedAt?.toISOString() ?? null,
+      };
+    },
+  };
 }
 
 /** After a prediction ended: its inputs dropped, its owner told (and, when it succeeded, its completion). */

@@ -15,6 +15,10 @@ export const PREDICTION_STATUSES = ['STARTING', 'PROCESSING', 'SUCCEEDED', 'FAIL
 export type PredictionStatus = (typeof PREDICTION_STATUSES)[number];
 export const OPEN_STATUSES: readonly PredictionStatus[] = ['STARTING', 'PROCESSING'];
 
+/** What a prediction's own webhook may be told of. */
+export const PREDICTION_WEBHOOK_EVENTS = ['START', 'COMPLETED'] as const;
+export type PredictionWebhookEvent = (typeof PREDICTION_WEBHOOK_EVENTS)[number];
+
 export const Prediction = defineEntity({
   name: 'Prediction',
   tableName: 'predictions',
@@ -43,6 +47,9 @@ export const Prediction = defineEntity({
     errorMessage: p.text().nullable(),
     /** Workers that took it: more than 1 when one died while running it. */
     attempts: p.integer().default(0),
+    /** Its own webhook (`createPrediction`'s `webhook`), and the events it asked for. */
+    webhookUrl: p.text().nullable(),
+    webhookEvents: p.array<PredictionWebhookEvent>().nullable(),
   },
 });
 export type Prediction = InferEntity<typeof Prediction>;

@@ -5,7 +5,7 @@ import { keyScoped, needsKeyScope } from '../../schema/key-scopes.ts';
 import { viewerId } from '../auth/viewer.ts';
 import { ModelRef, ModelVersionRef } from '../models/model.graphql.ts';
 import { MAX_CANCEL_AFTER_SECONDS, MAX_WAIT_SECONDS } from './async-predictions.ts';
-import { PREDICTION_STATUSES, type Prediction } from './prediction.entity.ts';
+import { PREDICTION_STATUSES, type Prediction, type PredictionWebhookEvent } from './prediction.entity.ts';
 import { predictionStream, predictionUpdates } from './prediction.events.ts';
 import { type FreshPrediction, predictCost } from './prediction.service.ts';
 import { DEADLINE_EXCEEDED } from './prediction-lifecycle.ts';
@@ -185,6 +185,13 @@ builder.mutationField('predict', (t) =>
   }),
 );
 
+const PredictionWebhookEventEnum = builder.enumType('PredictionWebhookEvent', {
+  values: {
+    START: { description: 'It began to run: `prediction.started`.' },
+    COMPLETED: { description: 'It ended, however: `prediction.completed`.' },
+  } satisfies Record<PredictionWebhookEvent, unknown>,
+});
+
 const CreatePredictionInput = builder.inputType('CreatePredictionInput', {
   fields: (t) => ({
     modelId: t.id({ required: true }),
@@ -203,6 +210,14 @@ const CreatePredictionInput = builder.inputType('CreatePredictionInput', {
     }),
     wait: t.int({
       description: `Seconds (at most ${MAX_WAIT_SECONDS}) to hold the request while the prediction runs: it is returned as soon as it ends, or as it stands when the wait is over. 0 (the default) returns at once.`,
+    }),
+    webhook: t.string({
+      description:
+        'A URL told of this prediction (`webhookEvents`), signed with `predictionWebhookSecret` per Standard Webhooks; checked as `createWebhook` checks its URL.',
+    }),
+    webhookEvents: t.field({
+      type: [PredictionWebhookEventEnum],
+      description: 'What `webhook` is told of: default [COMPLETED].',
     }),
   }),
 });

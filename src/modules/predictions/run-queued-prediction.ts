@@ -6,10 +6,11 @@ import type { EventBus } from '../../infra/pubsub/event-bus.ts';
 import { type JobPayload, PREDICTION_QUEUE, runTraced } from '../../infra/queue/job-queue.ts';
 import type { Tracing } from '../../infra/telemetry/tracing.ts';
 import type { Logger } from '../../logger.ts';
+import type { Webhooks } from '../webhooks/webhooks.service.ts';
 import { Prediction, PredictionInputs } from './prediction.entity.ts';
 import { publishPredictionUpdated } from './prediction.events.ts';
 
-import { endPrediction, STILL_OPEN } from './prediction-lifecycle.ts';
+import { endPrediction, predictionEvent, STILL_OPEN } from './prediction-lifecycle.ts';
 import { jsonOutputs, type PredictionRuns } from './prediction-runs.ts';
 
 export type QueuedPredictionDeps = {
@@ -18,6 +19,7 @@ export type QueuedPredictionDeps = {
   events: EventBus;
   logger: Logger;
   tracing: Tracing;
+  webhooks: Webhooks;
 };
 
 /**
@@ -59,7 +61,15 @@ export function runQueuedPrediction(deps: QueuedPredictionDeps, payload: JobPayl
 
 async function runPrediction(deps: QueuedPredictionDeps, id: string): Promise<void> {
   const em = deps.orm.em.fork();
-  const claimed = await claim(em, id);
+  const claimed = await em.transactional(async (tx) => {
+    const taken = await claim(tx, id);
+    // Its first start is announced to webhooks, with the claim; a start after a worker died is not.
+    if (taken?.attempts === 1) {
+      const started = await tx.findOneOrFail(Prediction, id, { populate: ['version'], refresh: true });
+      await deps.webhooks.record(tx, predictionEvent(started, 'prediction.started'));
+    }
+    return taken;
+  });
   if (!claimed) {
     // Open still, after every attempt it had: it ends here.
     await endPrediction(deps, em, id, GAVE_UP, { ...STILL_OPEN, attempts: { $gte: MAX_ATTEMPTS } });

@@ -12,11 +12,12 @@ import type { Logger } from '../../logger.ts';
 import { Model } from '../models/model.entity.ts';
 import type { Models } from '../models/model.service.ts';
 import { ModelVersion } from '../models/model-version.entity.ts';
+import type { Webhooks } from '../webhooks/webhooks.service.ts';
 import { DatasetError } from './dataset.ts';
 import type { Trainer } from './train-in-process.ts';
 import { PermanentTrainingError, type TrainingResult } from './train-model.ts';
 import type { EpochReport } from './trainer.ts';
-import { publishTrainingJobUpdated } from './training.events.ts';
+import { announceTrainingJob } from './training.events.ts';
 import { TrainingJob, type TrainingMetrics } from './training-job.entity.ts';
 import type { EpochTiming } from './training-process.ts';
 
@@ -50,6 +51,7 @@ export type TrainingRunDeps = {
   config: Pick<Config, 'training'>;
   metrics: Pick<Metrics, 'trainingJobs' | 'trainingEpochSeconds'>;
   tracing: Tracing;
+  webhooks: Pick<Webhooks, 'recordAfter'>;
 };
 
 type Stop = { kind: 'cancelled' } | { kind: 'timeout'; limitMs: number } | { kind: 'lease-lost' };
@@ -63,7 +65,7 @@ type Stop = { kind: 'cancelled' } | { kind: 'timeout'; limitMs: number } | { kin
  * transient trouble (the database, say), and JobLeasedError, which the queue retries.
  */
 export async function runTrainingJob(deps: TrainingRunDeps, jobId: string, trainer: Trainer): Promise<void> {
-  const { orm, events, logger, config } = deps;
+  const { orm, logger, config } = deps;
   const owner = randomUUID();
   const claimed = await orm.em.fork().execute<{ attempts: number }[]>(
     `update training_jobs
@@ -80,7 +82,7 @@ export async function runTrainingJob(deps: TrainingRunDeps, jobId: string, train
     return; // gone with its model, or already done
   }
   if (!job) return;
-  const announce = () => publishTrainingJobUpdated(events, logger, job);
+  const announce = () => announceTrainingJob(deps, job);
   const finish = async (status: 'FAILED' | 'CANCELLED', error: string | null = null) => {
     deps.metrics.trainingJobs.inc({ status: status.toLowerCase() });
     job.status = status;
@@ -243,6 +245,6 @@ async function publishVersion(
   });
   if (!published) return;
   deps.metrics.trainingJobs.inc({ status: 'succeeded' });
-  await publishTrainingJobUpdated(deps.events, deps.logger, published.stored);
+  await announceTrainingJob(deps, published.stored);
   await deps.models.changed(published.model);
 }

@@ -3,6 +3,7 @@ import { userChannel, userEntityStream } from '../../infra/pubsub/channel-stream
 import type { DecodedChannels } from '../../infra/pubsub/decoded-channels.ts';
 import type { EventBus } from '../../infra/pubsub/event-bus.ts';
 import type { Logger } from '../../logger.ts';
+import type { WebhookEvent, Webhooks } from '../webhooks/webhooks.service.ts';
 import { TrainingJob, type TrainingMetrics } from './training-job.entity.ts';
 
 type TrainingJobEvent = {
@@ -19,13 +20,10 @@ type TrainingJobEvent = {
   finishedAt: string | null;
 };
 
-/** Announces a job's current state to its owner's subscribers, on every instance. Best effort. */
-export async function publishTrainingJobUpdated(
-  events: EventBus,
-  logger: Logger,
-  job: TrainingJob,
-): Promise<void> {
-  const event: TrainingJobEvent = {
+export type TrainingAnnouncer = { events: EventBus; logger: Logger; webhooks: Pick<Webhooks, 'recordAfter'> };
+
+function eventOf(job: TrainingJob): TrainingJobEvent {
+  return {
     id: job.id,
     modelId: job.model.id,
     algorithm: job.algorithm,
@@ -38,9 +36,31 @@ export async function publishTrainingJobUpdated(
     startedAt: job.startedAt?.toISOString() ?? null,
     finishedAt: job.finishedAt?.toISOString() ?? null,
   };
-  await events.publish(userChannel('training', job.user.id), JSON.stringify(event)).catch((error) => {
+}
+
+/** A job's state as its owner's webhooks subscribed to TRAINING_JOB_UPDATED are told it. */
+export function trainingJobWebhook(job: TrainingJob): WebhookEvent {
+  return { userId: job.user.id, type: 'training_job.updated', objectId: job.id, data: () => eventOf(job) };
+}
+
+/** Tells a job's current state to its owner's subscribers, on every instance. Best effort. */
+export async function publishTrainingJobUpdated(
+  events: EventBus,
+  logger: Logger,
+  job: TrainingJob,
+): Promise<void> {
+  await events.publish(userChannel('training', job.user.id), JSON.stringify(eventOf(job))).catch((error) => {
     logger.debug({ err: error }, 'training event not published');
   });
+}
+
+/**
+ * Announces a job's state, after it was stored: to its owner's webhooks (recorded, then delivered at
+ * least once) and subscribers. One process changes a running job, so its announcements are in order.
+ */
+export async function announceTrainingJob(deps: TrainingAnnouncer, job: TrainingJob): Promise<void> {
+  await deps.webhooks.recordAfter(trainingJobWebhook(job));
+  await publishTrainingJobUpdated(deps.events, deps.logger, job);
 }
 
 function toEntity(em: EntityManager, userId: string, event: TrainingJobEvent): TrainingJob {

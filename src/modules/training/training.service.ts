@@ -9,9 +9,10 @@ import type { Logger } from '../../logger.ts';
 import type { Models } from '../models/model.service.ts';
 import type { ModelQuotas } from '../models/model-quotas.ts';
 import { User } from '../users/user.entity.ts';
+import type { Webhooks } from '../webhooks/webhooks.service.ts';
 import { DatasetError, parseDataset } from './dataset.ts';
 import { taskFor } from './train-model.ts';
-import { publishTrainingJobUpdated } from './training.events.ts';
+import { announceTrainingJob, publishTrainingJobUpdated, trainingJobWebhook } from './training.events.ts';
 import {
   ACTIVE_STATUSES,
   type TrainingAlgorithm,
@@ -81,6 +82,7 @@ export type TrainingDeps = {
   queue: JobQueue;
   events: EventBus;
   logger: Logger;
+  webhooks: Pick<Webhooks, 'record' | 'recordAfter'>;
   config: Config['training'];
 };
 
@@ -97,7 +99,7 @@ export class Training {
    * parameters, the tier's job limit), stores the job in PostgreSQL and hands it to the queue.
    */
   async start(em: EntityManager, userId: string, input: StartTrainingInput): Promise<TrainingJob> {
-    const { models, quotas, queue, events, logger, config } = this.#deps;
+    const { models, quotas, queue, logger, config } = this.#deps;
     const model = await models.own(em, userId, input.modelId);
     const params = checkParams(input);
     // The version it would publish must fit (checked again when it is published).
@@ -135,7 +137,7 @@ export class Training {
           `You have ${active} training job${active === 1 ? '' : 's'} queued or running, the most the ${user.tier} tier allows`,
         );
       }
-      return tx.create(TrainingJob, {
+      const queued = tx.create(TrainingJob, {
         user: userId,
         model,
         algorithm: input.algorithm,
@@ -143,6 +145,10 @@ export class Training {
         dataset: bytes,
         activate: input.activate,
       });
+      await tx.flush();
+      // With the job, before any worker can take it: its webhooks hear of it QUEUED first.
+      await this.#deps.webhooks.record(tx, trainingJobWebhook(queued));
+      return queued;
     });
     try {
       await queue.enqueue(job.id);
@@ -155,8 +161,10 @@ export class Training {
       } as const;
       await em.fork().nativeUpdate(TrainingJob, { id: job.id }, failed);
       Object.assign(job, failed);
+      await announceTrainingJob(this.#deps, job);
+      return job;
     }
-    await publishTrainingJobUpdated(events, logger, job);
+    await publishTrainingJobUpdated(this.#deps.events, logger, job);
     return job;
   }
 
@@ -173,7 +181,7 @@ export class Training {
       job.finishedAt = new Date();
     }
     await em.flush();
-    await publishTrainingJobUpdated(this.#deps.events, this.#deps.logger, job);
+    await announceTrainingJob(this.#deps, job);
     return job;
   }
 

@@ -8,6 +8,7 @@ import { Migration20261129010000TrainingActivate } from './Migration202611290100
 import { Migration20261129020000ModelBatching } from './Migration20261129020000ModelBatching.ts';
 import { Migration20261206000000AsyncPredictions } from './Migration20261206000000AsyncPredictions.ts';
 import { Migration20261206010000IdempotencyKeys } from './Migration20261206010000IdempotencyKeys.ts';
+import { Migration20261206020000Webhooks } from './Migration20261206020000Webhooks.ts';
 
 /** Listed explicitly rather than discovered from the file system, so they work from any build layout. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   { name: 'Migration20261129020000ModelBatching', class: Migration20261129020000ModelBatching },
   { name: 'Migration20261206000000AsyncPredictions', class: Migration20261206000000AsyncPredictions },
   { name: 'Migration20261206010000IdempotencyKeys', class: Migration20261206010000IdempotencyKeys },
+  { name: 'Migration20261206020000Webhooks', class: Migration20261206020000Webhooks },
 ];

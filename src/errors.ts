@@ -83,7 +83,7 @@ export const quotaExceeded = (
 export const idempotencyKeyReused = () =>
   error(
     'IDEMPOTENCY_KEY_REUSED',
-    'This Idempotency-Key was used for a different request in the last 24 hours: send a new key with a new request',
+    'This Idempotency-Key was used for a different request: send a new key with a new request',
     { http: { status: 422 } },
   );
 /** The first request with this Idempotency-Key is still running, longer than a retry waits for it. */

@@ -3,6 +3,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { Context } from './context.ts';
 import { badUserInput, idempotencyKeyInUse, idempotencyKeyReused } from './errors.ts';
 import type { Metrics } from './infra/metrics/metrics.ts';
+import type { AuthenticatedViewer } from './modules/auth/viewer.ts';
 import type { Hold, IdempotencyKeys, StoredResponse } from './modules/idempotency/idempotency-keys.ts';
 import { type RequestParams, requestFingerprint } from './modules/idempotency/request-fingerprint.ts';
 
@@ -24,10 +25,23 @@ function keyOf(header: string): string | null {
   return KEY.test(key) ? key : null;
 }
 
+/**
+ * Whether nothing of the operation ran: it never executed (no `data`), or no root field has a value and
+ * every error is a refusal before running. A field that ran beside a refused one keeps the key.
+ */
 function ranNothing(result: ExecutionResult): boolean {
   if (!('data' in result)) return true;
+  if (result.data && Object.values(result.data).some((value) => value !== null)) return false;
   const codes = (result.errors ?? []).map((error) => error.extensions?.code);
   return codes.length > 0 && codes.every((code) => NOTHING_RAN.has(String(code)));
+}
+
+/**
+ * Who sent it, as far as a replay must match: a replay runs no resolver, so no scope is checked again;
+ * an API key gets back only what that key itself was answered (a session, any session's of the user).
+ */
+function senderOf(viewer: AuthenticatedViewer): string {
+  return viewer.credential.kind === 'apiKey' ? `key:${viewer.credential.keyId}` : 'session';
 }
 
 /** What is kept of a response: its data and its errors as the client got them. */
@@ -81,7 +95,7 @@ export function useIdempotencyKeys(keys: IdempotencyKeys, metrics: Metrics): Plu
         });
         return;
       }
-      const fingerprint = await requestFingerprint(context.params ?? {});
+      const fingerprint = await requestFingerprint(context.params ?? {}, senderOf(context.viewer));
       const taken = await keys.take(context.viewer.userId, key, fingerprint, request.signal);
       metrics.idempotencyKeys.inc({ outcome: taken.kind });
       switch (taken.kind) {

@@ -159,7 +159,18 @@ describe('an Idempotency-Key', () => {
     const variables = { input: { modelId: model.id, inputs: [[1]], cache: false } };
     const key = randomUUID();
     const first = send(a, PredictDocument, variables, user, key);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Sent once the first holds the key, and before it has a response.
+    for (;;) {
+      const { rows } = await db.query<{ response: Buffer | null }>(
+        'select "response" from "idempotency_keys" where "user_id" = $1 and "key" = $2',
+        [user.id, key],
+      );
+      if (rows[0]) {
+        expect(rows[0].response).toBeNull();
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     const retry = await send(b, PredictDocument, variables, user, key);
     const original = await first;
     expect(original.body.errors).toBeUndefined();
@@ -242,6 +253,17 @@ describe('an Idempotency-Key', () => {
     const secret = first.body.data!.createApiKey.secret;
     const me = await run(a, MeDocument, {}, { headers: { 'x-api-key': secret } });
     expect(me.me!.email).toBe(user.email);
+    // The same request with the same key from that API key is not a replay: a replay checks no scope,
+    // so it is the sender's own, and creating keys takes a session.
+    const fromKey = await fetch(a.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': key, 'x-api-key': secret },
+      body: JSON.stringify({ query: print(CreateApiKeyDocument), variables }),
+    });
+    const refused = (await fromKey.json()) as GraphQLResponse<unknown>;
+    expect(fromKey.headers.get('idempotent-replayed')).toBeNull();
+    expect(refused.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(JSON.stringify(refused)).not.toContain(secret);
     // The row holds the response sealed: neither the key nor its id can be read from it.
     const { rows } = await db.query<{ response: Buffer }>(
       'select "response" from "idempotency_keys" where "user_id" = $1 and "key" = $2',

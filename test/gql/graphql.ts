@@ -183,7 +183,7 @@ export type WebhookEvent =
   | 'PREDICTION_COMPLETED'
   /** A queued prediction (`createPrediction`) began to run. */
   | 'PREDICTION_STARTED'
-  /** A training job changed: its status, or its progress and metrics. */
+  /** A training job’s status changed (its progress is live in `trainingJobUpdated`). */
   | 'TRAINING_JOB_UPDATED';
 
 export type CreateApiKeyMutationVariables = Exact<{

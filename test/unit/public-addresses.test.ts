@@ -23,6 +23,8 @@ describe('isPublicAddress', () => {
       '::ffff:7f00:1',
       '::ffff:169.254.169.254',
       '64:ff9b::10.0.0.1',
+      '::127.0.0.1',
+      '::ffff:0:7f00:1',
       '2002:7f00:1::',
       'not an address',
     ]) {

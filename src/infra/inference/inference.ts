@@ -99,7 +99,7 @@ export class Inference {
    * A run as its caller's trace shows it: one `inference` span from the request's arrival to the end
    * of onnxruntime's run, as the worker process measured it, with events where the wait for a worker
    * (the batch window included) ended and where the run began; the session's load, when there was
-   * one, is a span of its own within. One span, not one per step: spans are most of tracing's cost.
+   * one, is a span of its own beside it. One span, not one per step: spans are most of tracing's cost.
    */
   #trace(at: TracePosition, queuedAt: number, run: RunObservation): void {
     const failure = run.failure;

@@ -1,7 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { LookupFunction } from 'node:net';
-import { resolvePublic } from './public-addresses.ts';
+import { isIP, type LookupFunction } from 'node:net';
+import { AddressNotAllowedError, isPublicAddress, resolvePublic } from './public-addresses.ts';
 
 export type OutboundPolicy = {
   /** The whole exchange (connecting, sending, the answer's head and what is read of its body). */
@@ -15,8 +15,9 @@ export type OutboundPolicy = {
 export type OutboundAnswer = { status: number; body: string };
 
 /**
- * The address a connection uses, resolved here and checked (`resolvePublic`) at connect time, so a DNS
- * answer cannot change between the check and the connection (DNS rebinding).
+ * The address a connection to a named host uses, resolved and checked (`resolvePublic`) as Node
+ * connects, so a DNS answer cannot change between the check and the connection (DNS rebinding). Node
+ * does not call it for an IP literal: `postOnce` checks those itself.
  */
 function checkedLookup(allowPrivate: boolean): LookupFunction {
   return (hostname, options, callback) => {
@@ -42,6 +43,10 @@ export function postOnce(
   policy: OutboundPolicy,
 ): Promise<OutboundAnswer> {
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const literal = url.hostname.replace(/^\[|\]$/g, '');
+  if (!policy.allowPrivate && isIP(literal) && !isPublicAddress(literal)) {
+    return Promise.reject(new AddressNotAllowedError(literal, literal));
+  }
   return new Promise((resolve, reject) => {
     const outgoing = request(url, {
       method: 'POST',

@@ -1,5 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Addresses that are not the public internet's (RFC 6890 special-purpose ranges): this host, private
@@ -28,8 +29,10 @@ for (const [network, prefix] of [
   NOT_PUBLIC.addSubnet(network, prefix, 'ipv4');
 }
 for (const [network, prefix] of [
-  ['::', 128],
-  ['::1', 128],
+  // Unspecified, loopback, and IPv4-compatible (deprecated: `::a.b.c.d`).
+  ['::', 96],
+  // IPv4-translated (SIIT: `::ffff:0:a.b.c.d`), and NAT64 for local use.
+  ['::ffff:0:0:0', 96],
   ['64:ff9b:1::', 48],
   ['100::', 64],
   ['2001::', 23],
@@ -75,15 +78,28 @@ export async function resolvePublic(host: string, allowPrivate: boolean): Promis
   const literal = isIP(bare);
   const addresses: ResolvedAddress[] = literal
     ? [{ address: bare, family: literal as 4 | 6 }]
-    : (await lookup(bare, { all: true, verbatim: true })).map(({ address, family }) => ({
-        address,
-        family: family as 4 | 6,
-      }));
+    : (await resolveWithin(bare)).map(({ address, family }) => ({ address, family: family as 4 | 6 }));
   if (!allowPrivate) {
     const refused = addresses.find(({ address }) => !isPublicAddress(address));
     if (refused) throw new AddressNotAllowedError(host, refused.address);
   }
   return addresses;
+}
+
+/** How long a name may take to resolve: a user's slow DNS must not hold the threads that resolve for all. */
+const RESOLVE_TIMEOUT_MS = 5000;
+
+async function resolveWithin(name: string) {
+  const deadline = new AbortController();
+  const timeout = sleep(RESOLVE_TIMEOUT_MS, null, { signal: deadline.signal }).then(() => {
+    throw new Error(`${name} did not resolve within ${RESOLVE_TIMEOUT_MS / 1000} s`);
+  });
+  try {
+    return await Promise.race([lookup(name, { all: true, verbatim: true }), timeout]);
+  } finally {
+    deadline.abort();
+    timeout.catch(() => {});
+  }
 }
 
 export class AddressNotAllowedError extends Error {

@@ -66,13 +66,14 @@ async function writeCanonical(hash: Hash, value: unknown): Promise<void> {
 }
 
 /**
- * What a request asks for, as a SHA-256 digest: its document, operation name and variables, uploaded
- * files by their content. The same request sent again gives the same digest; a retry must send the
- * same document text (a key is reused by a different request when anything here differs).
+ * What a request asks for and who asks, as a SHA-256 digest: its sender, document, operation name and
+ * variables, uploaded files by their content. The same request sent again gives the same digest; a
+ * retry must send the same document text (a key is reused by a different request when anything here
+ * differs).
  */
-export async function requestFingerprint(params: RequestParams): Promise<Buffer> {
+export async function requestFingerprint(params: RequestParams, sender: string): Promise<Buffer> {
   const hash = createHash('sha256');
-  hash.update(JSON.stringify([params.query ?? '', params.operationName ?? null]));
+  hash.update(JSON.stringify([sender, params.query ?? '', params.operationName ?? null]));
   await writeCanonical(hash, params.variables ?? {});
   return hash.digest();
 }

@@ -102,6 +102,7 @@ export class AsyncPredictions {
         }
       : null;
     await admitted;
+    if (webhook) await this.#deps.webhooks.ensurePredictionSecret(em, userId);
     const id = uuidv7();
     // Listening starts before anything is stored: a failure to listen leaves nothing behind.
     const listening = wait > 0 ? await listenForEnd(this.#deps.channels, userId, id) : null;

@@ -17,7 +17,7 @@ import { DatasetError } from './dataset.ts';
 import type { Trainer } from './train-in-process.ts';
 import { PermanentTrainingError, type TrainingResult } from './train-model.ts';
 import type { EpochReport } from './trainer.ts';
-import { announceTrainingJob } from './training.events.ts';
+import { announceTrainingJob, publishTrainingJobUpdated } from './training.events.ts';
 import { TrainingJob, type TrainingMetrics } from './training-job.entity.ts';
 import type { EpochTiming } from './training-process.ts';
 
@@ -153,7 +153,8 @@ export async function runTrainingJob(deps: TrainingRunDeps, jobId: string, train
       job.progress = report.epoch / job.params.epochs;
       job.metrics = metricsOf(report);
       await em.flush();
-      await announce();
+      // Subscribers see progress; webhooks are told of status changes only (not several a second).
+      await publishTrainingJobUpdated(deps.events, logger, job);
     });
   };
 

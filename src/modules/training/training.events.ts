@@ -55,8 +55,8 @@ export async function publishTrainingJobUpdated(
 }
 
 /**
- * Announces a job's state, after it was stored: to its owner's webhooks (recorded, then delivered at
- * least once) and subscribers. One process changes a running job, so its announcements are in order.
+ * Announces a change of a job's status, after it was stored: to its owner's webhooks (recorded, then
+ * delivered at least once) and subscribers.
  */
 export async function announceTrainingJob(deps: TrainingAnnouncer, job: TrainingJob): Promise<void> {
   await deps.webhooks.recordAfter(trainingJobWebhook(job));

@@ -11,6 +11,13 @@ import { WEBHOOKS_DUE_CHANNEL, type Webhooks } from './webhooks.service.ts';
 const LOOK_EVERY_MS = 1000;
 /** Of an answer, what is kept in the delivery log. */
 const MAX_RESPONSE_BYTES = 1024;
+/** How long the log keeps a delivery that has ended (delivered, or given up). */
+const LOG_DAYS = 7;
+const PURGE_EVERY_MS = 60 * 60_000;
+
+/** A request stopped by its deadline: Node rejects with an AbortError whose cause is the TimeoutError. */
+const timedOut = (error: Error) =>
+  error.name === 'TimeoutError' || (error.cause as Error | undefined)?.name === 'TimeoutError';
 
 type Claimed = {
   id: string;
@@ -38,7 +45,9 @@ export class WebhookDispatcher {
   readonly #config: WebhooksConfig;
   readonly #inFlight = new Set<Promise<void>>();
   #timer: NodeJS.Timeout | null = null;
-  #looking = false;
+  #purge: NodeJS.Timeout | null = null;
+  /** The look under way, if any: `close` waits for it, since it may add deliveries in flight. */
+  #looking: Promise<void> | null = null;
   #again = false;
   #closed = false;
   #unsubscribe: (() => Promise<void>) | null = null;
@@ -63,6 +72,8 @@ export class WebhookDispatcher {
     this.#unsubscribe = await this.#events.subscribe(WEBHOOKS_DUE_CHANNEL, () => this.#look());
     this.#timer = setInterval(() => this.#look(), LOOK_EVERY_MS);
     this.#timer.unref();
+    this.#purge = setInterval(() => void this.#purgeLog(), PURGE_EVERY_MS);
+    this.#purge.unref();
     this.#look();
   }
 
@@ -70,8 +81,23 @@ export class WebhookDispatcher {
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
+    if (this.#purge) clearInterval(this.#purge);
     await this.#unsubscribe?.();
+    await this.#looking;
     await Promise.allSettled([...this.#inFlight]);
+  }
+
+  /** Deletes deliveries that ended more than LOG_DAYS ago. */
+  async #purgeLog(): Promise<void> {
+    await this.#orm.em
+      .fork()
+      .execute(
+        `delete from "webhook_deliveries" where "status" <> 'PENDING' and "created_at" < now() - make_interval(days => ?)`,
+        [LOG_DAYS],
+      )
+      .catch((error: unknown) =>
+        this.#logger.warn({ err: error }, 'could not purge the webhook delivery log'),
+      );
   }
 
   /** Takes what is due, up to WEBHOOK_CONCURRENCY in flight; one look at a time, another after if asked. */
@@ -81,11 +107,10 @@ export class WebhookDispatcher {
       this.#again = true;
       return;
     }
-    this.#looking = true;
-    void this.#take()
+    this.#looking = this.#take()
       .catch((error: unknown) => this.#logger.warn({ err: error }, 'could not take webhook deliveries'))
       .finally(() => {
-        this.#looking = false;
+        this.#looking = null;
         if (this.#again) {
           this.#again = false;
           this.#look();
@@ -113,11 +138,14 @@ export class WebhookDispatcher {
       [leaseSeconds, room],
     );
     for (const delivery of claimed) {
-      const sending = this.#deliver(delivery).finally(() => {
-        this.#inFlight.delete(sending);
-        // Its turn done, the next delivery about the same object may be due.
-        this.#look();
-      });
+      const sending = this.#deliver(delivery)
+        // PostgreSQL away: the delivery stays PENDING, and is taken again when its lease runs out.
+        .catch((error: unknown) => this.#logger.warn({ err: error }, 'webhook delivery not settled'))
+        .finally(() => {
+          this.#inFlight.delete(sending);
+          // Its turn done, the next delivery about the same object may be due.
+          this.#look();
+        });
       this.#inFlight.add(sending);
     }
   }
@@ -149,15 +177,16 @@ export class WebhookDispatcher {
           status: answer.status,
           error: answer.status >= 200 && answer.status < 300 ? null : answer.body.slice(0, 200) || null,
         }),
-        (error: Error) => ({
-          status: null,
-          error: error.name === 'TimeoutError' ? 'timed out' : error.message,
-        }),
+        (error: Error) => ({ status: null, error: timedOut(error) ? 'timed out' : error.message }),
       );
     }
     await this.#settle(delivery, outcome);
   }
 
+  /**
+   * Stores how the attempt went, unless the delivery was taken again meanwhile (its lease ran out while
+   * this attempt hung): the later attempt's outcome is the one that counts.
+   */
   async #settle(delivery: Claimed, outcome: { status: number | null; error: string | null }): Promise<void> {
     const em = this.#orm.em.fork();
     const delivered = outcome.status !== null && outcome.status >= 200 && outcome.status < 300;
@@ -166,8 +195,9 @@ export class WebhookDispatcher {
       this.#metrics.webhookDeliveries.inc({ outcome: 'delivered' });
       await em.execute(
         `update "webhook_deliveries" set "status" = 'DELIVERED', "delivered_at" = now(),
-                "last_status_code" = ?, "last_error" = null where "id" = ?`,
-        [outcome.status, delivery.id],
+                "last_status_code" = ?, "last_error" = null
+          where "id" = ? and "attempts" = ? and "status" = 'PENDING'`,
+        [outcome.status, delivery.id, delivery.attempts],
       );
       return;
     }
@@ -177,13 +207,14 @@ export class WebhookDispatcher {
       `update "webhook_deliveries"
           set "status" = ?, "next_attempt_at" = now() + make_interval(secs => ?),
               "last_status_code" = ?, "last_error" = ?
-        where "id" = ?`,
+        where "id" = ? and "attempts" = ? and "status" = 'PENDING'`,
       [
         retryIn === undefined ? 'FAILED' : 'PENDING',
         retryIn ?? 0,
         outcome.status,
         outcome.error,
         delivery.id,
+        delivery.attempts,
       ],
     );
   }

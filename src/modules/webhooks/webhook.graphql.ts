@@ -21,7 +21,9 @@ const WebhookEventEnum = builder.enumType('WebhookEvent', {
       description:
         'A queued prediction ended: SUCCEEDED (with its outputs, up to 256 KiB), FAILED or CANCELED.',
     },
-    TRAINING_JOB_UPDATED: { description: 'A training job changed: its status, or its progress and metrics.' },
+    TRAINING_JOB_UPDATED: {
+      description: 'A training job’s status changed (its progress is live in `trainingJobUpdated`).',
+    },
     MODEL_VERSION_CREATED: { description: 'A version was uploaded, or made by training.' },
   } satisfies Record<WebhookEventName, unknown>,
 });

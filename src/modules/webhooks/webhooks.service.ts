@@ -177,14 +177,21 @@ export class Webhooks {
     return { webhook: webhookOf(rows[0]), secret };
   }
 
-  /** The secret that signs deliveries to predictions' own webhooks (made on first use). */
-  async predictionSecret(em: EntityManager, userId: string): Promise<string> {
-    const sealed = this.#sealer.seal(Buffer.from(newSecret()), userId);
-    // Made once: two first reads at once both get the one that was stored.
+  /**
+   * Makes the user's secret for predictions' own webhooks, unless there is one: before the first
+   * prediction with a webhook is stored, so its deliveries are signed however soon they go.
+   */
+  async ensurePredictionSecret(em: EntityManager, userId: string): Promise<void> {
+    // Made once: two first uses at once both get the one that was stored.
     await em.execute(
       `insert into "prediction_webhook_secrets" ("user_id", "secret") values (?, ?) on conflict do nothing`,
-      [userId, sealed],
+      [userId, this.#sealer.seal(Buffer.from(newSecret()), userId)],
     );
+  }
+
+  /** The secret that signs deliveries to predictions' own webhooks (made on first use). */
+  async predictionSecret(em: EntityManager, userId: string): Promise<string> {
+    await this.ensurePredictionSecret(em, userId);
     const secret = await this.signingSecret(em, { webhookId: null, userId });
     if (!secret) throw new Error('the prediction webhook secret cannot be read: JWT_SECRET changed');
     return secret;

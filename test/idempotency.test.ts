@@ -180,6 +180,34 @@ describe('an Idempotency-Key', () => {
     expect(history.predictions.edges).toHaveLength(1);
   });
 
+  it('sent again while the first request runs past the wait, is told the key is in use', async () => {
+    const impatient = await startServer({ IDEMPOTENCY_WAIT_SECONDS: '1', INFERENCE_TIMEOUT_MS: '30000' });
+    try {
+      const user = await registerUser(a);
+      const { model } = await modelWithVersion(a, user, loopModel(SLOW_TRIPS * 4n));
+      const variables = { input: { modelId: model.id, inputs: [[1]], cache: false } };
+      const key = randomUUID();
+      const first = send(a, PredictDocument, variables, user, key);
+      for (;;) {
+        const { rowCount } = await db.query(
+          'select 1 from "idempotency_keys" where "user_id" = $1 and "key" = $2',
+          [user.id, key],
+        );
+        if (rowCount) break;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      const early = await send(impatient, PredictDocument, variables, user, key);
+      expect(early.status).toBe(409);
+      expect(early.body.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_KEY_IN_USE');
+      // Once the first has answered, the retry gets its response.
+      const original = await first;
+      const later = await send(impatient, PredictDocument, variables, user, key);
+      expect(later).toMatchObject({ replayed: true, body: { data: original.body.data } });
+    } finally {
+      await impatient.stop();
+    }
+  });
+
   it('sent with a different request is refused, and is the sender’s own', async () => {
     const user = await registerUser(a);
     const { model } = await modelWithVersion(a, user, irisLikeClassifier());

@@ -340,6 +340,27 @@ describe('webhooks', () => {
   });
 });
 
+describe('a user’s webhooks', () => {
+  it('are at most twenty, even created at once on two instances', async () => {
+    const user = await registerUser(a);
+    const created = await Promise.all(
+      Array.from({ length: 25 }, (_, i) =>
+        execute(
+          i % 2 ? a : b,
+          CreateWebhookDocument,
+          { input: { url: `${receiver.url}/many/${i}`, events: ['MODEL_VERSION_CREATED'] } },
+          user.auth,
+        ),
+      ),
+    );
+    expect(created.filter((result) => !result.errors).length).toBe(20);
+    expect(created.filter((result) => result.errors?.[0]?.extensions?.code === 'BAD_USER_INPUT').length).toBe(
+      5,
+    );
+    expect((await run(a, WebhooksDocument, {}, user.auth)).webhooks).toHaveLength(20);
+  });
+});
+
 describe('webhook URLs', () => {
   it('are refused when private, loopback or link-local, unless the server allows them', async () => {
     const strict = await startServer({ QUEUE_PREFIX: env.QUEUE_PREFIX });

@@ -126,22 +126,27 @@ export class Webhooks {
     const checked = await this.checkUrl(url, 'url');
     const id = uuidv7();
     const secret = newSecret();
-    const rows = await em.execute<WebhookRow[]>(
-      `insert into "webhooks" ("id", "user_id", "url", "events", "secret", "created_at")
-       select ?, ?, ?, string_to_array(?, ','), ?, now()
-        where (select count(*) from "webhooks" where "user_id" = ?) < ?
-       returning "id", "url", "events", "created_at"`,
-      [
-        id,
-        userId,
-        checked,
-        // A list, as text: the driver would spread an array into several parameters.
-        [...new Set(events.map((name) => WEBHOOK_EVENTS[name]))].join(','),
-        this.#sealer.seal(Buffer.from(secret), id),
-        userId,
-        MAX_WEBHOOKS,
-      ],
-    );
+    // Counted under the user's row lock, in a statement after it (one that sees what committed while it
+    // waited): two creations at once count each other.
+    const rows = await em.transactional(async (tx) => {
+      await tx.execute(`select 1 from "users" where "id" = ? for update`, [userId]);
+      return tx.execute<WebhookRow[]>(
+        `insert into "webhooks" ("id", "user_id", "url", "events", "secret", "created_at")
+         select ?, ?, ?, string_to_array(?, ','), ?, now()
+          where (select count(*) from "webhooks" where "user_id" = ?) < ?
+         returning "id", "url", "events", "created_at"`,
+        [
+          id,
+          userId,
+          checked,
+          // A list, as text: the driver would spread an array into several parameters.
+          [...new Set(events.map((name) => WEBHOOK_EVENTS[name]))].join(','),
+          this.#sealer.seal(Buffer.from(secret), id),
+          userId,
+          MAX_WEBHOOKS,
+        ],
+      );
+    });
     if (!rows[0]) throw badUserInput(`You have ${MAX_WEBHOOKS} webhooks, the most one may have`);
     return { webhook: webhookOf(rows[0]), secret };
   }

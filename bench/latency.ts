@@ -11,7 +11,13 @@ function percentile(sorted: number[], p: number): number {
 /** Sends `count` requests one after another (after `warmUp` untimed ones); milliseconds. */
 export async function measureLatency(
   url: string,
-  options: { headers?: Record<string, string>; body: () => Buffer | string; count: number; warmUp: number },
+  options: {
+    /** Each request's own (a new Idempotency-Key, say). */
+    headers?: () => Record<string, string>;
+    body: () => Buffer | string;
+    count: number;
+    warmUp: number;
+  },
 ): Promise<Latency> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const target = new URL(url);
@@ -27,7 +33,7 @@ export async function measureLatency(
           headers: {
             'content-type': 'application/json',
             'content-length': Buffer.byteLength(body),
-            ...options.headers,
+            ...options.headers?.(),
           },
         },
         (response) => {

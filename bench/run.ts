@@ -6,7 +6,7 @@
 // BENCH_PAIRED_SLICES (2-second slices of each scenario measured in turns with its baseline, default 8),
 // BENCH_PROFILE_DIR (CPU profiles of the mlp servers).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,6 +121,8 @@ type Scenario = {
   /** A fixed body, or a new one per request (distinct inputs: cache misses). */
   body: () => string | Buffer;
   fixed?: boolean;
+  /** Each request with an Idempotency-Key of its own: what keeping a mutation's response costs. */
+  idempotent?: boolean;
   /** The process behind `url`, whose event-loop delay is read during the scenario. */
   server?: ChildProcess;
   /**
@@ -154,9 +156,19 @@ async function measure(
     connections,
     headers: { 'content-type': 'application/json', ...scenario.headers },
   };
-  const requests: autocannon.Request[] = scenario.fixed
-    ? [{ body: scenario.body() }]
-    : [{ setupRequest: (request) => ({ ...request, body: scenario.body() }) }];
+  const requests: autocannon.Request[] = scenario.idempotent
+    ? [
+        {
+          setupRequest: (request) => ({
+            ...request,
+            headers: { ...options.headers, ...request.headers, 'idempotency-key': randomUUID() },
+            body: scenario.body(),
+          }),
+        },
+      ]
+    : scenario.fixed
+      ? [{ body: scenario.body() }]
+      : [{ setupRequest: (request) => ({ ...request, body: scenario.body() }) }];
   // A fresh process is slow for its first seconds (JIT, heap growth): warm up before measuring.
   if (warmUp) await autocannon({ ...options, duration: WARMUP, requests });
   if (scenario.server) await ask(scenario.server, 'reset');
@@ -620,6 +632,14 @@ async function main() {
         body: predictBody('small', 4, true),
       },
       {
+        name: 'predict small, miss, key, idempotency key',
+        baseline: 'predict small, miss, key',
+        url,
+        headers: key,
+        body: predictBody('small', 4, true),
+        idempotent: true,
+      },
+      {
         name: 'predict small, hit, key',
         baseline: 'baseline: bare onnxruntime, small',
         url,
@@ -846,6 +866,7 @@ async function main() {
       'trivial query, API key',
       'predict small, hit, key',
       'predict small, miss, key',
+      'predict small, miss, key, idempotency key',
       'oip small, hit, key',
       'oip small, miss, key',
     ].flatMap((name) =>
@@ -855,7 +876,10 @@ async function main() {
     for (let round = 0; round < ROUNDS; round++) {
       for (const scenario of latencyScenarios) {
         const measured = await measureLatency(scenario.url, {
-          headers: scenario.headers ?? {},
+          headers: () => ({
+            ...scenario.headers,
+            ...(scenario.idempotent ? { 'idempotency-key': randomUUID() } : {}),
+          }),
           body: scenario.body,
           count: LATENCY_REQUESTS,
           warmUp: round === 0 ? 500 : 100,

@@ -1,4 +1,11 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createSecretKey,
+  hkdfSync,
+  type KeyObject,
+  randomBytes,
+} from 'node:crypto';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -10,11 +17,14 @@ const TAG_BYTES = 16;
  * it belongs (`boundTo`, e.g. its row's key): one moved elsewhere does not open.
  */
 export class Sealer {
-  readonly #key: Buffer;
+  /** A key object made once: a raw key would be made into one on every call. */
+  readonly #key: KeyObject;
 
   /** `purpose` names what is sealed: each purpose has a key of its own. */
   constructor(serverSecret: Uint8Array, purpose: string) {
-    this.#key = Buffer.from(hkdfSync('sha256', serverSecret, new Uint8Array(0), `mlp ${purpose}`, 32));
+    this.#key = createSecretKey(
+      Buffer.from(hkdfSync('sha256', serverSecret, new Uint8Array(0), `mlp ${purpose}`, 32)),
+    );
   }
 
   seal(plain: Buffer, boundTo: string): Buffer {

@@ -215,18 +215,21 @@ export class AsyncPredictions {
           returning "id"`,
         [DEADLINE_EXCEEDED, 'the prediction did not end before its deadline (cancelAfter)', ...OPEN_STATUSES],
       );
-      const ids = rows.map(({ id }) => id);
-      if (ids.length === 0) return ids;
-      const failed = await tx.find(Prediction, { id: { $in: ids } }, { populate: ['version'] });
+      if (rows.length === 0) return [];
+      const failed = await tx.find(
+        Prediction,
+        { id: { $in: rows.map(({ id }) => id) } },
+        { populate: ['version'], refresh: true },
+      );
       for (const prediction of failed) {
         await this.#deps.webhooks.record(tx, predictionEvent(prediction, 'prediction.completed'));
       }
-      return ids;
+      return failed;
     });
-    for (const id of ended) {
+    for (const prediction of ended) {
       // Failed already: one that cannot be announced does not keep the others from it.
-      await announceEnd(this.#deps, em, id).catch((error) =>
-        this.#deps.logger.warn({ err: error, predictionId: id }, 'prediction end not announced'),
+      await announceEnd(this.#deps, em, prediction).catch((error) =>
+        this.#deps.logger.warn({ err: error, predictionId: prediction.id }, 'prediction end not announced'),
       );
     }
   }

@@ -44,15 +44,15 @@ export async function endPrediction(
       { ...(only as object), id },
       { status: end.status, completedAt: new Date(), ...fields },
     );
-    if (updated === 0) return false;
-    // As it is now: the caller's identity map may hold it as it was.
+    if (updated === 0) return { updated: false, prediction: null };
+    // As it is now: the caller's identity map may hold it as it was. Gone with its model or its owner
+    // meanwhile: nobody to tell.
     const prediction = await tx.findOne(Prediction, id, { populate: ['version'], refresh: true });
     if (prediction) await deps.webhooks.record(tx, predictionEvent(prediction, 'prediction.completed'));
-    return true;
+    return { updated: true, prediction };
   });
-  if (!ended) return false;
-  await announceEnd(deps, em, id);
-  return true;
+  if (ended.prediction) await announceEnd(deps, em, ended.prediction);
+  return ended.updated;
 }
 
 /** A prediction's outputs are sent in its webhook's payload up to this size (JSON); beyond, read them. */
@@ -90,12 +90,17 @@ export function predictionEvent(
   };
 }
 
-/** After a prediction ended: its inputs dropped, its owner told (and, when it succeeded, its completion). */
-export async function announceEnd(deps: LifecycleDeps, em: EntityManager, id: string): Promise<void> {
+/**
+ * After a prediction ended (as read where it was ended): its inputs dropped, its owner told (and, when
+ * it succeeded, its completion).
+ */
+export async function announceEnd(
+  deps: LifecycleDeps,
+  em: EntityManager,
+  prediction: Prediction,
+): Promise<void> {
+  const { id } = prediction;
   await em.nativeDelete(PredictionInputs, { prediction: id });
-  // Gone with its model or its owner meanwhile: nobody to tell.
-  const prediction = await em.fork().findOne(Prediction, id, { populate: ['model', 'version'] });
-  if (!prediction) return;
   await publishPredictionUpdated(deps.events, deps.logger, prediction.user.id, {
     id,
     status: prediction.status,

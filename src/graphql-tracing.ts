@@ -44,7 +44,8 @@ function endWith(
 export function useGraphQLTracing(tracing: Tracing): Plugin {
   return {
     onExecute({ args, executeFn, setExecuteFn }) {
-      if (!tracing.enabled) return;
+      // Off, or in a request the sampler turned down: no labels worked out, no wrapper.
+      if (!tracing.sampling) return;
       const { span, within } = operationSpan(tracing, args.document, args.operationName);
       setExecuteFn((execution) => within(() => executeFn(execution)));
       return {
@@ -52,7 +53,7 @@ export function useGraphQLTracing(tracing: Tracing): Plugin {
       };
     },
     onSubscribe({ args, subscribeFn, setSubscribeFn }) {
-      if (!tracing.enabled) return;
+      if (!tracing.sampling) return;
       // The span covers setting the subscription up; its events are not one operation's work.
       const { span, within } = operationSpan(tracing, args.document, args.operationName);
       setSubscribeFn((subscription) => within(() => subscribeFn(subscription)));

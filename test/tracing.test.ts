@@ -262,6 +262,77 @@ describe('a predict', () => {
   });
 });
 
+describe('one trace in N', () => {
+  it('traces the requests it samples whole and leaves no span of the others; a caller’s sampled trace goes on', async () => {
+    const sampled = await startServer({
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+      OTEL_SERVICE_NAME: 'mlp-sampled',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.5',
+    });
+    try {
+      const user = await registerUser(sampled, 'sampled');
+      const { model } = await modelWithVersion(sampled, user, linearModel([[1], [2]], [0]));
+      const traceIds: string[] = [];
+      for (let i = 0; i < 24; i++) {
+        const result = await execute(
+          sampled,
+          TracedPredictDocument,
+          { input: { modelId: model.id, inputs: [[i, 1]] } },
+          user.auth,
+        );
+        expect(result.data?.predict.cached).toBe(false);
+        const traceId = result.extensions?.traceId as string | undefined;
+        if (traceId) traceIds.push(traceId);
+      }
+      // About half; all or none would be 2 chances in 16 million.
+      expect(traceIds.length).toBeGreaterThan(0);
+      expect(traceIds.length).toBeLessThan(24);
+
+      // A caller's sampled trace is always continued, whatever the ratio.
+      const [callerTrace, callerSpan] = [hex(16), hex(8)];
+      const continued = await execute(
+        sampled,
+        TracedPredictDocument,
+        { input: { modelId: model.id, inputs: [[99, 1]] } },
+        { ...user.auth, headers: { traceparent: `00-${callerTrace}-${callerSpan}-01` } },
+      );
+      expect(continued.extensions?.traceId).toBe(callerTrace);
+
+      const predicts = [...traceIds, callerTrace];
+      const spans = await receiver.until((all) =>
+        // The HTTP span ends last, after every span beneath it.
+        predicts.every((id) => all.some((span) => span.traceId === id && span.name === 'POST /graphql')),
+      );
+      // Every sampled predict arrived whole, and nothing else is a predict's; no step is a trace of its
+      // own (a turned-down request's rate limit, cache lookup or inference, sampled on its own). Sign-up
+      // and upload are traces of their own, sampled at the same ratio.
+      const own = spans.filter((span) => span.service === 'mlp-sampled');
+      const predictTraces = new Set(
+        own.filter((span) => span.name === 'mutation predict').map((span) => span.traceId),
+      );
+      expect([...predictTraces].sort()).toEqual([...predicts].sort());
+      for (const traceId of predicts) {
+        // Each inference process loads the version's session on its first predict: those have a load too.
+        const names = own
+          .filter((span) => span.traceId === traceId && span.name !== 'inference load')
+          .map((span) => span.name);
+        expect(names.sort()).toEqual(
+          ['POST /graphql', 'cache lookup', 'inference', 'mutation predict', 'rate limit'].sort(),
+        );
+      }
+      const steps = own.filter((span) =>
+        ['rate limit', 'cache lookup', 'inference', 'inference load'].includes(span.name),
+      );
+      for (const step of steps) expect(own.map((span) => span.spanId)).toContain(step.parentSpanId);
+    } finally {
+      await sampled.stop();
+    }
+  });
+});
+
 describe('a training job', () => {
   it('is one trace from the API through the queue into the worker, epoch by epoch', async () => {
     const user = await registerUser(server, 'traced-train');

@@ -23,14 +23,24 @@ export async function startTracing(config: TracingConfig | null, serviceName: st
     timeoutMillis: config.timeoutMs,
   });
   const { kind, ratio, parentBased } = config.sampler;
-  const root =
+  // A new trace is admitted or turned down by mlp (`admitRoot`) before the SDK makes anything of it: most
+  // requests are turned down when one in N is sampled. For a root, a draw at the ratio is what a ratio of
+  // its random trace id would be. The SDK's sampler then takes admitted roots, lets local children follow
+  // their parent, and decides for remote parents: as they say when parent-based, else by the ratio.
+  const decide =
     kind === 'always_on'
       ? new sdk.AlwaysOnSampler()
       : kind === 'always_off'
         ? new sdk.AlwaysOffSampler()
         : new sdk.TraceIdRatioBasedSampler(ratio);
+  const sampler = new sdk.ParentBasedSampler({
+    root: new sdk.AlwaysOnSampler(),
+    ...(parentBased ? {} : { remoteParentSampled: decide, remoteParentNotSampled: decide }),
+  });
+  const admitRoot =
+    kind === 'always_on' ? () => true : kind === 'always_off' ? () => false : () => Math.random() < ratio;
   const provider = new sdk.TracerProvider({
-    sampler: parentBased ? new sdk.ParentBasedSampler({ root }) : root,
+    sampler,
     // Attributes may carry what a client sent (a path, an operation's name): bounded. A history write
     // links each prediction it stores, up to 500 (the SDK keeps 128 unless told).
     spanLimits: { attributeValueLengthLimit: 1024, linkCountLimit: 500 },
@@ -54,6 +64,7 @@ export async function startTracing(config: TracingConfig | null, serviceName: st
   return new Tracing({
     tracer: provider.getTracer('mlp'),
     propagator: new W3CTraceContextPropagator(),
+    admitRoot,
     flush: () => provider.forceFlush(),
     shutdown: () => provider.shutdown(),
   });

@@ -25,6 +25,12 @@ export type TraceSdk = {
   tracer: Tracer;
   /** W3C Trace Context: `traceparent` in and out of this process. */
   propagator: TextMapPropagator;
+  /**
+   * Whether a new trace (a span with no parent) is sampled: asked before anything of it is made, so that
+   * a request turned down costs next to nothing. The tracer's sampler takes admitted roots and decides
+   * only for children of remote parents (local children follow their parent).
+   */
+  admitRoot(): boolean;
   /** Sends every ended span now. */
   flush(): Promise<void>;
   shutdown(): Promise<void>;
@@ -44,6 +50,13 @@ type Scope = { requestId: string; context: Context };
 /** A span that records nothing: what work gets when tracing is off. */
 const NO_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
+/**
+ * Where a request the sampler turned down runs: in a span of this process that records nothing, so
+ * that nothing beneath it is made (`unsampled`). One context for all of them: most requests are not
+ * sampled when one in N is, and their path should cost next to nothing.
+ */
+const UNSAMPLED = trace.setSpan(ROOT_CONTEXT, NO_SPAN);
+
 /** The code a failure is known by: a GraphQL error's `extensions.code`, else the error's class. */
 function errorType(error: unknown): string {
   const code = (error as { extensions?: { code?: unknown } } | null)?.extensions?.code;
@@ -57,6 +70,18 @@ export function markFailed(span: Span, error: unknown): void {
     code: SpanStatusCode.ERROR,
     message: error instanceof Error ? error.message : String(error),
   });
+}
+
+/** What `work` gives, once `span` has ended with it: failed (with the error's code) when it throws. */
+async function ended<T>(span: Span, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    markFailed(span, error);
+    throw error;
+  } finally {
+    span.end();
+  }
 }
 
 const carrierGetter = {
@@ -80,6 +105,16 @@ function unsampled(context: Context): boolean {
 }
 
 /**
+ * What becomes of a span about to start under `parent`: `make` it; `skip` it (a trace not sampled: the
+ * work runs where it is); or `decline` it, a new trace the sampler turned down (the work
+ * runs in `UNSAMPLED`, so that nothing beneath it makes a trace of its own).
+ */
+function placement(sdk: TraceSdk, parent: Context): 'make' | 'skip' | 'decline' {
+  if (trace.getSpan(parent)) return unsampled(parent) ? 'skip' : 'make';
+  return sdk.admitRoot() ? 'make' : 'decline';
+}
+
+/**
  * Each request's id, and its trace when tracing is on (OTEL_* settings): spans of the work it does, in
  * this process and, through `traceparent`, in workers and other processes. Every log line written while
  * a request is handled carries its ids (`logFields`). Off, a span is the work itself and nothing more.
@@ -90,10 +125,6 @@ export class Tracing {
 
   constructor(sdk: TraceSdk | null) {
     this.#sdk = sdk;
-  }
-
-  get enabled(): boolean {
-    return this.#sdk !== null;
   }
 
   /**
@@ -107,12 +138,18 @@ export class Tracing {
     const sdk = this.#sdk;
     if (!sdk)
       return this.#scopes.run({ requestId: incoming.requestId, context: ROOT_CONTEXT }, handle, NO_SPAN);
-    const parent = sdk.propagator.extract(ROOT_CONTEXT, incoming.headers, carrierGetter);
-    const span = sdk.tracer.startSpan(
-      incoming.name,
-      { kind: SpanKind.SERVER, attributes: incoming.attributes },
-      parent,
-    );
+    const parent =
+      incoming.headers.traceparent === undefined
+        ? ROOT_CONTEXT
+        : sdk.propagator.extract(ROOT_CONTEXT, incoming.headers, carrierGetter);
+    const declined = () =>
+      this.#scopes.run({ requestId: incoming.requestId, context: UNSAMPLED }, handle, NO_SPAN);
+    if (placement(sdk, parent) !== 'make') return declined();
+    // Attributes are given once the span is known to record: the SDK would check and copy them for a
+    // span it then drops (a caller's unsampled `traceparent`). No sampler mlp offers decides on them.
+    const span = sdk.tracer.startSpan(incoming.name, { kind: SpanKind.SERVER }, parent);
+    if (!span.isRecording()) return declined();
+    span.setAttributes(incoming.attributes);
     const scope = { requestId: incoming.requestId, context: trace.setSpan(parent, span) };
     return this.#scopes.run(scope, handle, span);
   }
@@ -151,26 +188,29 @@ export class Tracing {
    * Runs `work` in a new span, a child of the current one, ending it when `work` settles; a rejection
    * marks it failed (with the error's code) and passes on.
    */
-  async span<T>(
+  span<T>(
     name: string,
     attributes: Attributes,
     work: (span: Span) => Promise<T>,
     kind: SpanKind = SpanKind.INTERNAL,
   ): Promise<T> {
+    // Untraced work is called as is: no promise of this method's own around it.
     const sdk = this.#sdk;
+    if (!sdk) return work(NO_SPAN);
     const scope = this.#scopes.getStore();
     const parent = scope?.context ?? ROOT_CONTEXT;
-    if (!sdk || unsampled(parent)) return work(NO_SPAN);
+    const requestId = scope?.requestId ?? '';
+    const place = placement(sdk, parent);
+    if (place === 'skip') return work(NO_SPAN);
+    if (place === 'decline') return this.#scopes.run({ requestId, context: UNSAMPLED }, work, NO_SPAN);
     const span = sdk.tracer.startSpan(name, { kind, attributes }, parent);
-    const child = { requestId: scope?.requestId ?? '', context: trace.setSpan(parent, span) };
-    try {
-      return await this.#scopes.run(child, work, span);
-    } catch (error) {
-      markFailed(span, error);
-      throw error;
-    } finally {
-      span.end();
-    }
+    const child = { requestId, context: trace.setSpan(parent, span) };
+    return ended(span, () => this.#scopes.run(child, work, span));
+  }
+
+  /** Whether a span started here could record: tracing is on and the trace here, if any, is sampled. */
+  get sampling(): boolean {
+    return this.#sdk !== null && !unsampled(this.#scopes.getStore()?.context ?? ROOT_CONTEXT);
   }
 
   /**
@@ -178,12 +218,20 @@ export class Tracing {
    * `within` runs code inside it. The caller ends it.
    */
   start(name: string, attributes: Attributes): { span: Span; within<T>(run: () => T): T } {
+    const untraced = { span: NO_SPAN, within: <T>(run: () => T) => run() };
     const sdk = this.#sdk;
+    if (!sdk) return untraced;
     const scope = this.#scopes.getStore();
     const parent = scope?.context ?? ROOT_CONTEXT;
-    if (!sdk || unsampled(parent)) return { span: NO_SPAN, within: (run) => run() };
+    const requestId = scope?.requestId ?? '';
+    const place = placement(sdk, parent);
+    if (place === 'skip') return untraced;
+    if (place === 'decline') {
+      const declined = { requestId, context: UNSAMPLED };
+      return { span: NO_SPAN, within: (run) => this.#scopes.run(declined, run) };
+    }
     const span = sdk.tracer.startSpan(name, { attributes }, parent);
-    const child = { requestId: scope?.requestId ?? '', context: trace.setSpan(parent, span) };
+    const child = { requestId, context: trace.setSpan(parent, span) };
     return { span, within: (run) => this.#scopes.run(child, run) };
   }
 
@@ -233,18 +281,11 @@ export class Tracing {
   linked<T>(name: string, links: Link[], attributes: Attributes, work: () => Promise<T>): Promise<T> {
     const sdk = this.#sdk;
     if (!sdk) return work();
+    if (placement(sdk, ROOT_CONTEXT) === 'decline')
+      return this.#scopes.run({ requestId: '', context: UNSAMPLED }, work);
     const span = sdk.tracer.startSpan(name, { links, attributes, root: true }, ROOT_CONTEXT);
     const scope = { requestId: '', context: trace.setSpan(ROOT_CONTEXT, span) };
-    return this.#scopes.run(scope, async () => {
-      try {
-        return await work();
-      } catch (error) {
-        markFailed(span, error);
-        throw error;
-      } finally {
-        span.end();
-      }
-    });
+    return ended(span, () => this.#scopes.run(scope, work));
   }
 
   /** The current span as a W3C `traceparent`, to carry to another process (a queued job); null when none. */

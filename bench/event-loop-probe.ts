@@ -6,6 +6,7 @@
 // by owner (`ownerOf`).
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
 
 export type LoopDelay = { p50: number; p99: number; max: number };
 export type ProbeReading = { type: 'delay'; delay: LoopDelay; cpuUs: number };
@@ -13,6 +14,9 @@ export type ProbeReading = { type: 'delay'; delay: LoopDelay; cpuUs: number };
 export type ProfileShares = { type: 'profiled'; busy: number; byOwner: Record<string, number> };
 
 type ProfileNode = { id: number; callFrame: { functionName: string; url: string }; children?: number[] };
+
+/** The server's own files, as frames name them. */
+const ROOT = `${pathToFileURL(process.cwd()).href}/`;
 
 /**
  * What a frame's time is spent for: a package (`@opentelemetry/core`) or a file of the server
@@ -22,8 +26,7 @@ function ownerOf(url: string): string | null {
   if (!url.startsWith('file:')) return null;
   const inPackage = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
   if (inPackage) return inPackage[1]!;
-  const inServer = /\/(src\/.+)$/.exec(url);
-  return inServer ? inServer[1]! : url;
+  return url.startsWith(ROOT) ? url.slice(ROOT.length) : url;
 }
 
 /**
@@ -82,17 +85,22 @@ if (process.send) {
       };
       process.send!(reading);
     } else if (message === 'profile') {
-      inspector ??= new Session();
+      inspector?.disconnect();
+      inspector = new Session();
       inspector.connect();
       await inspector.post('Profiler.enable');
       // A sample every 250 µs: thousands over a scenario's slices, at a cost the twin pays alike.
       await inspector.post('Profiler.setSamplingInterval', { interval: 250 });
       await inspector.post('Profiler.start');
       process.send!({ type: 'profiling' });
-    } else if (message === 'profiled' && inspector) {
-      const { profile } = await inspector.post('Profiler.stop');
-      inspector.disconnect();
-      process.send!(shares(profile as unknown as { nodes: ProfileNode[]; samples: number[] }));
+    } else if (message === 'profiled') {
+      const stopped = inspector && (await inspector.post('Profiler.stop'));
+      inspector?.disconnect();
+      inspector = null;
+      const profile = stopped
+        ? (stopped.profile as unknown as { nodes: ProfileNode[]; samples: number[] })
+        : null;
+      process.send!(profile ? shares(profile) : { type: 'profiled', busy: 0, byOwner: {} });
     }
   });
   // The channel must not keep a server alive that is shutting down.

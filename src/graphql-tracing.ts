@@ -44,7 +44,8 @@ function endWith(
 export function useGraphQLTracing(tracing: Tracing): Plugin {
   return {
     onExecute({ args, executeFn, setExecuteFn }) {
-      // Off, or in a request the sampler turned down: no labels worked out, no wrapper.
+      // Off, or in an HTTP request the sampler turned down: no labels worked out, no wrapper. (An
+      // operation on a socket is the root of its trace: the sampler is asked when its span starts.)
       if (!tracing.sampling) return;
       const { span, within } = operationSpan(tracing, args.document, args.operationName);
       setExecuteFn((execution) => within(() => executeFn(execution)));

@@ -30,6 +30,15 @@ const TracedTrainDocument = graphql(`
   }
 `);
 
+const TracedCreatePredictionDocument = graphql(`
+  mutation TracedCreatePrediction($input: CreatePredictionInput!) {
+    createPrediction(input: $input) {
+      id
+      status
+    }
+  }
+`);
+
 const TracedJobDocument = graphql(`
   query TracedJob($id: ID!) {
     trainingJob(id: $id) {
@@ -262,6 +271,24 @@ describe('a predict', () => {
   });
 });
 
+/**
+ * The trace ids of the calls the sampler took, of `count` made one after another at a ratio of one half:
+ * some but not all (all or none of twenty would be 2 chances in a million).
+ */
+async function sampledOf(
+  count: number,
+  call: (i: number) => Promise<{ extensions?: Record<string, unknown> }>,
+): Promise<string[]> {
+  const traceIds: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const traceId = (await call(i)).extensions?.traceId;
+    if (typeof traceId === 'string') traceIds.push(traceId);
+  }
+  expect(traceIds.length).toBeGreaterThan(0);
+  expect(traceIds.length).toBeLessThan(count);
+  return traceIds;
+}
+
 describe('one trace in N', () => {
   it('traces the requests it samples whole and leaves no span of the others; a caller’s sampled trace goes on', async () => {
     const sampled = await startServer({
@@ -275,8 +302,7 @@ describe('one trace in N', () => {
     try {
       const user = await registerUser(sampled, 'sampled');
       const { model } = await modelWithVersion(sampled, user, linearModel([[1], [2]], [0]));
-      const traceIds: string[] = [];
-      for (let i = 0; i < 24; i++) {
+      const traceIds = await sampledOf(24, async (i) => {
         const result = await execute(
           sampled,
           TracedPredictDocument,
@@ -284,12 +310,8 @@ describe('one trace in N', () => {
           user.auth,
         );
         expect(result.data?.predict.cached).toBe(false);
-        const traceId = result.extensions?.traceId as string | undefined;
-        if (traceId) traceIds.push(traceId);
-      }
-      // About half; all or none would be 2 chances in 16 million.
-      expect(traceIds.length).toBeGreaterThan(0);
-      expect(traceIds.length).toBeLessThan(24);
+        return result;
+      });
 
       // A caller's sampled trace is always continued, whatever the ratio.
       const [callerTrace, callerSpan] = [hex(16), hex(8)];
@@ -329,6 +351,52 @@ describe('one trace in N', () => {
       for (const step of steps) expect(own.map((span) => span.spanId)).toContain(step.parentSpanId);
     } finally {
       await sampled.stop();
+    }
+  });
+
+  it('without parent-basing, keeps a sampled request’s queued work in its trace on the worker', async () => {
+    // The worker takes the job under the API's trace, a remote parent: a sampler that is not
+    // parent-based decides again there, by the same trace id, and must decide alike.
+    const otel = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+      OTEL_TRACES_SAMPLER: 'traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.5',
+      QUEUE_PREFIX: `tracing-ratio-${randomUUID().slice(0, 8)}`,
+    };
+    const [api, ratioWorker] = await Promise.all([
+      startServer({ ...otel, OTEL_SERVICE_NAME: 'mlp-ratio' }),
+      startWorker({ ...otel, OTEL_SERVICE_NAME: 'mlp-ratio-worker' }),
+    ]);
+    try {
+      const user = await registerUser(api, 'ratio');
+      const { model } = await modelWithVersion(api, user, linearModel([[1], [2]], [0]));
+      const traceIds = await sampledOf(20, async (i) => {
+        const result = await execute(
+          api,
+          TracedCreatePredictionDocument,
+          { input: { modelId: model.id, inputs: [[i, 2]], wait: 30 } },
+          user.auth,
+        );
+        expect(result.data?.createPrediction.status).toBe('SUCCEEDED');
+        return result;
+      });
+      // The job's span ends after every other span of the job on the worker.
+      const spans = await receiver.until((all) =>
+        traceIds.every((id) => all.some((span) => span.traceId === id && span.name === 'prediction job')),
+      );
+      for (const traceId of traceIds) {
+        const onWorker = spans.filter(
+          (span) => span.traceId === traceId && span.service === 'mlp-ratio-worker',
+        );
+        expect(
+          onWorker.map((span) => span.name),
+          traceId,
+        ).toEqual(expect.arrayContaining(['prediction queued', 'prediction job', 'inference']));
+      }
+    } finally {
+      await Promise.all([ratioWorker.stop(), api.stop()]);
     }
   });
 });

@@ -93,6 +93,7 @@ type Documents = {
     "\n  mutation Predict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      cached\n      latencyMs\n      createdAt\n      model {\n        id\n        name\n      }\n      version {\n        version\n      }\n    }\n  }\n": typeof types.PredictDocument,
     "\n  mutation TracedPredict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      cached\n    }\n  }\n": typeof types.TracedPredictDocument,
     "\n  mutation TracedTrain($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n    }\n  }\n": typeof types.TracedTrainDocument,
+    "\n  mutation TracedCreatePrediction($input: CreatePredictionInput!) {\n    createPrediction(input: $input) {\n      id\n      status\n    }\n  }\n": typeof types.TracedCreatePredictionDocument,
     "\n  query TracedJob($id: ID!) {\n    trainingJob(id: $id) {\n      status\n    }\n  }\n": typeof types.TracedJobDocument,
     "\n  mutation StartTraining($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n      status\n      algorithm\n      model {\n        id\n      }\n    }\n  }\n": typeof types.StartTrainingDocument,
     "\n  query TrainingJob($id: ID!) {\n    trainingJob(id: $id) {\n      id\n      status\n      attempts\n      progress\n      metrics\n      error\n      finishedAt\n      activate\n      resultVersion {\n        version\n        labels\n        inputs {\n          name\n          shape\n        }\n      }\n    }\n  }\n": typeof types.TrainingJobDocument,
@@ -196,6 +197,7 @@ const documents: Documents = {
     "\n  mutation Predict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      outputs\n      cached\n      latencyMs\n      createdAt\n      model {\n        id\n        name\n      }\n      version {\n        version\n      }\n    }\n  }\n": types.PredictDocument,
     "\n  mutation TracedPredict($input: PredictInput!) {\n    predict(input: $input) {\n      id\n      cached\n    }\n  }\n": types.TracedPredictDocument,
     "\n  mutation TracedTrain($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n    }\n  }\n": types.TracedTrainDocument,
+    "\n  mutation TracedCreatePrediction($input: CreatePredictionInput!) {\n    createPrediction(input: $input) {\n      id\n      status\n    }\n  }\n": types.TracedCreatePredictionDocument,
     "\n  query TracedJob($id: ID!) {\n    trainingJob(id: $id) {\n      status\n    }\n  }\n": types.TracedJobDocument,
     "\n  mutation StartTraining($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n      status\n      algorithm\n      model {\n        id\n      }\n    }\n  }\n": types.StartTrainingDocument,
     "\n  query TrainingJob($id: ID!) {\n    trainingJob(id: $id) {\n      id\n      status\n      attempts\n      progress\n      metrics\n      error\n      finishedAt\n      activate\n      resultVersion {\n        version\n        labels\n        inputs {\n          name\n          shape\n        }\n      }\n    }\n  }\n": types.TrainingJobDocument,
@@ -550,6 +552,10 @@ export function graphql(source: "\n  mutation TracedPredict($input: PredictInput
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation TracedTrain($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n    }\n  }\n"): (typeof documents)["\n  mutation TracedTrain($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation TracedCreatePrediction($input: CreatePredictionInput!) {\n    createPrediction(input: $input) {\n      id\n      status\n    }\n  }\n"): (typeof documents)["\n  mutation TracedCreatePrediction($input: CreatePredictionInput!) {\n    createPrediction(input: $input) {\n      id\n      status\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -62,7 +62,7 @@ function enqueueTraced(
   return tracing.span(
     `${kind.label} enqueue`,
     { [kind.idAttribute]: jobId },
-    () => {
+    async () => {
       const traceparent = tracing.traceparent();
       const trace = traceparent ? { traceparent, enqueuedAt: Date.now() } : null;
       return send(parseJobPayload({ jobId, trace }));

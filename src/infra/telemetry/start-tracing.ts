@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
 import type { TracingConfig } from '../../config.ts';
 import { Tracing } from './tracing.ts';
 
@@ -23,24 +24,37 @@ export async function startTracing(config: TracingConfig | null, serviceName: st
     timeoutMillis: config.timeoutMs,
   });
   const { kind, ratio, parentBased } = config.sampler;
-  // A new trace is admitted or turned down by mlp (`admitRoot`) before the SDK makes anything of it: most
-  // requests are turned down when one in N is sampled. For a root, a draw at the ratio is what a ratio of
-  // its random trace id would be. The SDK's sampler then takes admitted roots, lets local children follow
-  // their parent, and decides for remote parents: as they say when parent-based, else by the ratio.
-  const decide =
+  const root =
     kind === 'always_on'
       ? new sdk.AlwaysOnSampler()
       : kind === 'always_off'
         ? new sdk.AlwaysOffSampler()
         : new sdk.TraceIdRatioBasedSampler(ratio);
-  const sampler = new sdk.ParentBasedSampler({
-    root: new sdk.AlwaysOnSampler(),
-    ...(parentBased ? {} : { remoteParentSampled: decide, remoteParentNotSampled: decide }),
-  });
-  const admitRoot =
-    kind === 'always_on' ? () => true : kind === 'always_off' ? () => false : () => Math.random() < ratio;
+  const sampler = parentBased ? new sdk.ParentBasedSampler({ root }) : root;
+  // mlp asks the sampler about a new trace before the SDK makes anything of it (`admitRoot`): most
+  // requests are turned down when one in N is sampled, and then cost an id drawn and compared. The trace
+  // id it was asked about is the one the SDK's next root span takes, so the SDK's own decision, its
+  // children's and another service's by the same trace id all agree with mlp's.
+  const ids = new sdk.RandomIdGenerator();
+  let admitted: string | null = null;
+  const idGenerator = {
+    generateTraceId() {
+      const traceId = admitted ?? ids.generateTraceId();
+      admitted = null;
+      return traceId;
+    },
+    generateSpanId: () => ids.generateSpanId(),
+  };
+  const admitRoot = () => {
+    const traceId = ids.generateTraceId();
+    // The samplers offered decide on the trace id alone, not on a span's name, kind or attributes.
+    const { decision } = sampler.shouldSample(ROOT_CONTEXT, traceId, '', SpanKind.INTERNAL, {}, []);
+    admitted = decision === sdk.SamplingDecision.NOT_RECORD ? null : traceId;
+    return admitted !== null;
+  };
   const provider = new sdk.TracerProvider({
     sampler,
+    idGenerator,
     // Attributes may carry what a client sent (a path, an operation's name): bounded. A history write
     // links each prediction it stores, up to 500 (the SDK keeps 128 unless told).
     spanLimits: { attributeValueLengthLimit: 1024, linkCountLimit: 500 },

@@ -7,6 +7,7 @@ import {
   ROOT_CONTEXT,
   type Span,
   SpanKind,
+  type SpanOptions,
   SpanStatusCode,
   type TextMapPropagator,
   type TimeInput,
@@ -27,8 +28,7 @@ export type TraceSdk = {
   propagator: TextMapPropagator;
   /**
    * Whether a new trace (a span with no parent) is sampled: asked before anything of it is made, so that
-   * a request turned down costs next to nothing. The tracer's sampler takes admitted roots and decides
-   * only for children of remote parents (local children follow their parent).
+   * a request turned down costs next to nothing. When it is, the tracer's next root span is that trace.
    */
   admitRoot(): boolean;
   /** Sends every ended span now. */
@@ -72,6 +72,18 @@ export function markFailed(span: Span, error: unknown): void {
   });
 }
 
+/**
+ * `work`'s promise, with what it throws before it has one as a rejection: a caller's `catch` sees a
+ * failure whether or not the work was traced.
+ */
+function promised<T>(work: (span: Span) => Promise<T>): Promise<T> {
+  try {
+    return work(NO_SPAN);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 /** What `work` gives, once `span` has ended with it: failed (with the error's code) when it throws. */
 async function ended<T>(span: Span, work: () => Promise<T>): Promise<T> {
   try {
@@ -105,13 +117,11 @@ function unsampled(context: Context): boolean {
 }
 
 /**
- * What becomes of a span about to start under `parent`: `make` it; `skip` it (a trace not sampled: the
- * work runs where it is); or `decline` it, a new trace the sampler turned down (the work
- * runs in `UNSAMPLED`, so that nothing beneath it makes a trace of its own).
+ * Whether a span may start under `parent`, which is a sampled or remote span (the SDK's sampler decides
+ * on the latter) or nothing: a new trace, which the sampler is asked about first.
  */
-function placement(sdk: TraceSdk, parent: Context): 'make' | 'skip' | 'decline' {
-  if (trace.getSpan(parent)) return unsampled(parent) ? 'skip' : 'make';
-  return sdk.admitRoot() ? 'make' : 'decline';
+function admits(sdk: TraceSdk, parent: Context): boolean {
+  return trace.getSpan(parent) !== undefined || sdk.admitRoot();
 }
 
 /**
@@ -144,7 +154,7 @@ export class Tracing {
         : sdk.propagator.extract(ROOT_CONTEXT, incoming.headers, carrierGetter);
     const declined = () =>
       this.#scopes.run({ requestId: incoming.requestId, context: UNSAMPLED }, handle, NO_SPAN);
-    if (placement(sdk, parent) !== 'make') return declined();
+    if (!admits(sdk, parent)) return declined();
     // Attributes are given once the span is known to record: the SDK would check and copy them for a
     // span it then drops (a caller's unsampled `traceparent`). No sampler mlp offers decides on them.
     const span = sdk.tracer.startSpan(incoming.name, { kind: SpanKind.SERVER }, parent);
@@ -194,18 +204,10 @@ export class Tracing {
     work: (span: Span) => Promise<T>,
     kind: SpanKind = SpanKind.INTERNAL,
   ): Promise<T> {
+    const { span, scope } = this.#begin(name, { kind, attributes });
     // Untraced work is called as is: no promise of this method's own around it.
-    const sdk = this.#sdk;
-    if (!sdk) return work(NO_SPAN);
-    const scope = this.#scopes.getStore();
-    const parent = scope?.context ?? ROOT_CONTEXT;
-    const requestId = scope?.requestId ?? '';
-    const place = placement(sdk, parent);
-    if (place === 'skip') return work(NO_SPAN);
-    if (place === 'decline') return this.#scopes.run({ requestId, context: UNSAMPLED }, work, NO_SPAN);
-    const span = sdk.tracer.startSpan(name, { kind, attributes }, parent);
-    const child = { requestId, context: trace.setSpan(parent, span) };
-    return ended(span, () => this.#scopes.run(child, work, span));
+    if (!scope) return promised(work);
+    return ended(span, () => this.#scopes.run(scope, work, span));
   }
 
   /** Whether a span started here could record: tracing is on and the trace here, if any, is sampled. */
@@ -218,21 +220,24 @@ export class Tracing {
    * `within` runs code inside it. The caller ends it.
    */
   start(name: string, attributes: Attributes): { span: Span; within<T>(run: () => T): T } {
-    const untraced = { span: NO_SPAN, within: <T>(run: () => T) => run() };
+    const { span, scope } = this.#begin(name, { attributes });
+    return { span, within: scope ? (run) => this.#scopes.run(scope, run) : (run) => run() };
+  }
+
+  /**
+   * A span starting here, a child of the current one, and the scope its work runs in: none when tracing
+   * is off or the trace here is not sampled (the work runs where it is); `UNSAMPLED` when it would begin
+   * a trace the sampler turns down, so that nothing beneath it begins one; else the span's own.
+   */
+  #begin(name: string, options: SpanOptions): { span: Span; scope: Scope | null } {
     const sdk = this.#sdk;
-    if (!sdk) return untraced;
-    const scope = this.#scopes.getStore();
-    const parent = scope?.context ?? ROOT_CONTEXT;
-    const requestId = scope?.requestId ?? '';
-    const place = placement(sdk, parent);
-    if (place === 'skip') return untraced;
-    if (place === 'decline') {
-      const declined = { requestId, context: UNSAMPLED };
-      return { span: NO_SPAN, within: (run) => this.#scopes.run(declined, run) };
-    }
-    const span = sdk.tracer.startSpan(name, { attributes }, parent);
-    const child = { requestId, context: trace.setSpan(parent, span) };
-    return { span, within: (run) => this.#scopes.run(child, run) };
+    const current = this.#scopes.getStore();
+    const parent = current?.context ?? ROOT_CONTEXT;
+    if (!sdk || unsampled(parent)) return { span: NO_SPAN, scope: null };
+    const requestId = current?.requestId ?? '';
+    if (!admits(sdk, parent)) return { span: NO_SPAN, scope: { requestId, context: UNSAMPLED } };
+    const span = sdk.tracer.startSpan(name, options, parent);
+    return { span, scope: { requestId, context: trace.setSpan(parent, span) } };
   }
 
   /** Where the current span is, to record spans under it later (`record`); null when not tracing. */
@@ -280,9 +285,9 @@ export class Tracing {
   /** Runs `work` in a new root span linked to the spans it serves. */
   linked<T>(name: string, links: Link[], attributes: Attributes, work: () => Promise<T>): Promise<T> {
     const sdk = this.#sdk;
-    if (!sdk) return work();
-    if (placement(sdk, ROOT_CONTEXT) === 'decline')
-      return this.#scopes.run({ requestId: '', context: UNSAMPLED }, work);
+    if (!sdk) return promised(work);
+    if (!admits(sdk, ROOT_CONTEXT))
+      return this.#scopes.run({ requestId: '', context: UNSAMPLED }, promised, work);
     const span = sdk.tracer.startSpan(name, { links, attributes, root: true }, ROOT_CONTEXT);
     const scope = { requestId: '', context: trace.setSpan(ROOT_CONTEXT, span) };
     return ended(span, () => this.#scopes.run(scope, work));

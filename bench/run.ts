@@ -235,7 +235,6 @@ function medianOf(rounds: Measured[]): Measured & { roundsRps: number[] } {
 
 type Target = { target: string; measured: string; met: boolean };
 
-/** The targets, read off this run's results (each at every connection count measured). */
 /**
  * A paired scenario and its baseline, each the median of its slices, with the share of each server's
  * CPU that tracing's code took over them (V8 profiles: OpenTelemetry's packages and mlp's tracing).
@@ -271,6 +270,7 @@ function tracingShare({ busy, byOwner }: ProfileShares): number {
   return tracing / Math.max(1, busy);
 }
 
+/** The targets, read off this run's results (each at every connection count measured). */
 function checkTargets(
   results: Measured[],
   pairs: Pair[],

@@ -14,7 +14,8 @@ export type ErrorCode =
   | 'QUOTA_EXCEEDED'
   | 'RATE_LIMITED'
   | 'IDEMPOTENCY_KEY_REUSED'
-  | 'IDEMPOTENCY_KEY_IN_USE';
+  | 'IDEMPOTENCY_KEY_IN_USE'
+  | 'INTERNAL_SERVER_ERROR';
 
 function error(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code, ...extensions } });
@@ -92,4 +93,10 @@ export const idempotencyKeyInUse = () =>
     'IDEMPOTENCY_KEY_IN_USE',
     'The first request with this Idempotency-Key is still running: send it again later for its response',
     { http: { status: 409 } },
+  );
+/** The key's first response was sealed with another JWT_SECRET (changed since, or not shared). */
+export const idempotentResponseUnreadable = () =>
+  error(
+    'INTERNAL_SERVER_ERROR',
+    'The first response to this Idempotency-Key was sealed with another JWT_SECRET and cannot be read',
   );

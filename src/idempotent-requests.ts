@@ -1,11 +1,16 @@
 import { type ExecutionResult, GraphQLError, getOperationAST } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import type { Context } from './context.ts';
-import { badUserInput, idempotencyKeyInUse, idempotencyKeyReused } from './errors.ts';
+import {
+  badUserInput,
+  idempotencyKeyInUse,
+  idempotencyKeyReused,
+  idempotentResponseUnreadable,
+} from './errors.ts';
 import type { Metrics } from './infra/metrics/metrics.ts';
 import type { AuthenticatedViewer } from './modules/auth/viewer.ts';
 import type { Hold, IdempotencyKeys, StoredResponse } from './modules/idempotency/idempotency-keys.ts';
-import { type RequestParams, requestFingerprint } from './modules/idempotency/request-fingerprint.ts';
+import { requestFingerprint } from './modules/idempotency/request-fingerprint.ts';
 
 /** The header, as the IETF draft and Stripe name it. */
 const HEADER = 'idempotency-key';
@@ -44,11 +49,6 @@ function senderOf(viewer: AuthenticatedViewer): string {
   return viewer.credential.kind === 'apiKey' ? `key:${viewer.credential.keyId}` : 'session';
 }
 
-/** What is kept of a response: its data and its errors as the client got them. */
-function stored(result: ExecutionResult): StoredResponse {
-  return JSON.parse(JSON.stringify({ data: result.data, errors: result.errors })) as StoredResponse;
-}
-
 function replayed(response: StoredResponse): ExecutionResult {
   return {
     ...('data' in response ? { data: response.data as ExecutionResult['data'] } : {}),
@@ -77,7 +77,7 @@ export function useIdempotencyKeys(keys: IdempotencyKeys, metrics: Metrics): Plu
   const holds = new WeakMap<Request, Hold>();
   return {
     async onExecute({ args, setResultAndStopExecution }) {
-      const context = args.contextValue as Context & { params?: RequestParams };
+      const context = args.contextValue as Context & { params?: GraphQLParams };
       const request = context.request;
       const header = request?.headers.get(HEADER);
       if (!request || header == null) return;
@@ -112,14 +112,7 @@ export function useIdempotencyKeys(keys: IdempotencyKeys, metrics: Metrics): Plu
           setResultAndStopExecution({ errors: [idempotencyKeyInUse()] });
           return;
         case 'unreadable':
-          setResultAndStopExecution({
-            errors: [
-              new GraphQLError(
-                'The first response to this Idempotency-Key was sealed with another JWT_SECRET and cannot be read',
-                { extensions: { code: 'INTERNAL_SERVER_ERROR' } },
-              ),
-            ],
-          });
+          setResultAndStopExecution({ errors: [idempotentResponseUnreadable()] });
           return;
       }
     },
@@ -130,7 +123,10 @@ export function useIdempotencyKeys(keys: IdempotencyKeys, metrics: Metrics): Plu
       holds.delete(request);
       if (Array.isArray(result) || Symbol.asyncIterator in result) return hold.release();
       const single = result as ExecutionResult;
-      return ranNothing(single) ? hold.release() : hold.complete(stored(single));
+      // Kept as the client got it: data and errors, serialised once where it is sealed.
+      return ranNothing(single)
+        ? hold.release()
+        : hold.complete({ data: single.data, errors: single.errors });
     },
   };
 }

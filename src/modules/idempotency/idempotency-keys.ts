@@ -19,10 +19,10 @@ const MAX_HOLD_MS = 15 * 60_000;
 const PURGE_EVERY_MS = 60 * 60_000;
 
 /** The first request's response, as it was sent (errors already masked). */
-export type StoredResponse = { data?: unknown; errors?: StoredError[] };
+export type StoredResponse = { data?: unknown; errors?: readonly StoredError[] };
 export type StoredError = {
   message: string;
-  path?: (string | number)[];
+  path?: readonly (string | number)[];
   extensions?: Record<string, unknown>;
 };
 

@@ -1,11 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-
-/** A GraphQL request as it arrived: what a retry must repeat exactly. */
-export type RequestParams = {
-  query?: string;
-  operationName?: string | null;
-  variables?: Record<string, unknown> | null;
-};
+import type { GraphQLParams } from 'graphql-yoga';
 
 /** Literal text in the canonical form, between the values it separates. */
 class Raw {
@@ -71,7 +65,7 @@ async function writeCanonical(hash: Hash, value: unknown): Promise<void> {
  * retry must send the same document text (a key is reused by a different request when anything here
  * differs).
  */
-export async function requestFingerprint(params: RequestParams, sender: string): Promise<Buffer> {
+export async function requestFingerprint(params: GraphQLParams, sender: string): Promise<Buffer> {
   const hash = createHash('sha256');
   hash.update(JSON.stringify([sender, params.query ?? '', params.operationName ?? null]));
   await writeCanonical(hash, params.variables ?? {});

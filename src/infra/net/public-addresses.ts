@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { withTimeout } from '../timeout.ts';
 
 /**
  * Addresses that are not the public internet's (RFC 6890 special-purpose ranges): this host, private
@@ -89,17 +89,8 @@ export async function resolvePublic(host: string, allowPrivate: boolean): Promis
 /** How long a name may take to resolve: a user's slow DNS must not hold the threads that resolve for all. */
 const RESOLVE_TIMEOUT_MS = 5000;
 
-async function resolveWithin(name: string) {
-  const deadline = new AbortController();
-  const timeout = sleep(RESOLVE_TIMEOUT_MS, null, { signal: deadline.signal }).then(() => {
-    throw new Error(`${name} did not resolve within ${RESOLVE_TIMEOUT_MS / 1000} s`);
-  });
-  try {
-    return await Promise.race([lookup(name, { all: true, verbatim: true }), timeout]);
-  } finally {
-    deadline.abort();
-    timeout.catch(() => {});
-  }
+function resolveWithin(name: string) {
+  return withTimeout(lookup(name, { all: true, verbatim: true }), RESOLVE_TIMEOUT_MS, `DNS for ${name}`);
 }
 
 export class AddressNotAllowedError extends Error {

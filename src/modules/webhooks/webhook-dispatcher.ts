@@ -9,8 +9,8 @@ import { WEBHOOKS_DUE_CHANNEL, type Webhooks } from './webhooks.service.ts';
 
 /** How often each dispatcher looks for deliveries due, when nobody told it of new ones. */
 const LOOK_EVERY_MS = 1000;
-/** Of an answer, what is kept in the delivery log. */
-const MAX_RESPONSE_BYTES = 1024;
+/** Of an answer, what is read: its start, kept in the delivery log as the reason it failed. */
+const MAX_RESPONSE_BYTES = 200;
 /** How long the log keeps a delivery that has ended (delivered, or given up). */
 const LOG_DAYS = 7;
 const PURGE_EVERY_MS = 60 * 60_000;
@@ -175,7 +175,7 @@ export class WebhookDispatcher {
       }).then(
         (answer) => ({
           status: answer.status,
-          error: answer.status >= 200 && answer.status < 300 ? null : answer.body.slice(0, 200) || null,
+          error: answer.status >= 200 && answer.status < 300 ? null : answer.body || null,
         }),
         (error: Error) => ({ status: null, error: timedOut(error) ? 'timed out' : error.message }),
       );

@@ -87,6 +87,8 @@ export class Webhooks {
   readonly #events: EventBus;
   readonly #logger: Logger;
   readonly #config: WebhooksConfig;
+  /** Transactions that recorded deliveries: the workers are told when each commits, not before. */
+  readonly #committing = new WeakSet<EntityManager>();
 
   constructor(deps: { orm: Orm; sealer: Sealer; events: EventBus; logger: Logger; config: WebhooksConfig }) {
     this.#orm = deps.orm;
@@ -94,6 +96,12 @@ export class Webhooks {
     this.#events = deps.events;
     this.#logger = deps.logger;
     this.#config = deps.config;
+    // Every transaction's entity manager carries a copy of the root's subscribers.
+    deps.orm.em.getEventManager().registerSubscriber({
+      afterTransactionCommit: async ({ em }) => {
+        if (this.#committing.delete(em as EntityManager)) await this.#due();
+      },
+    });
   }
 
   /**
@@ -231,7 +239,8 @@ export class Webhooks {
 
   /**
    * Records the deliveries of an event, in `em`'s transaction when it is in one (the change and its
-   * deliveries are then stored together), then tells the workers.
+   * deliveries are then stored together), and tells the workers once they can see them: when the
+   * transaction commits, or at once outside one.
    */
   async record(em: EntityManager, event: WebhookEvent): Promise<void> {
     if (!event.prediction) {
@@ -267,6 +276,12 @@ export class Webhooks {
         ],
       );
     }
+    if (em.isInTransaction()) this.#committing.add(em);
+    else await this.#due();
+  }
+
+  /** Tells the workers there are deliveries due; should they miss it, they look every second anyway. */
+  async #due(): Promise<void> {
     await this.#events
       .publish(WEBHOOKS_DUE_CHANNEL, '')
       .catch((error) => this.#logger.debug({ err: error }, 'webhook workers not told'));

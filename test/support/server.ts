@@ -112,6 +112,13 @@ export async function run<T, V>(
   return result.data as T;
 }
 
+/**
+ * How long `expect.poll` waits for a change announced over Redis pub/sub (a logout, a revoked key) to reach
+ * another instance: one hop, which a busy machine can delay by milliseconds, and far short of the cache
+ * lifetimes (30 s and more) that would make good a lost announcement.
+ */
+export const ANNOUNCED = { timeout: 1000, interval: 5 } as const;
+
 /** The code of the only error in a response that must have failed. */
 export function errorCode(result: GraphQLResponse<unknown>): string | undefined {
   if (!result.errors?.length) throw new Error(`Expected an error, got ${JSON.stringify(result.data)}`);

@@ -99,7 +99,7 @@ builder.mutationFields((t) => ({
   logoutEverywhere: t.boolean({
     authScopes: { session: true },
     description:
-      'Ends every session of the signed-in user, this one included, on every instance at once (their live ' +
+      'Ends every session of the signed-in user, this one included, on every instance (their live ' +
       'subscriptions close). API keys are not sessions: revoke them with `revokeApiKey`.',
     resolve: async (_root, _args, ctx) => {
       await ctx.services.users.logoutEverywhere(ctx.em, viewerId(ctx));

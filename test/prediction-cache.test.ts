@@ -11,7 +11,15 @@ import { addModel, linearModel } from './fixtures/onnx-models.ts';
 import { graphql } from './gql/index.ts';
 import { modelWithVersion, registerUser, type TestUser, uploadVersion } from './support/fixtures.ts';
 import { freePort, PrivateRedis } from './support/redis-server.ts';
-import { errorCode, execute, run, startServer, TEST_REDIS_URL, type TestServer } from './support/server.ts';
+import {
+  ANNOUNCED,
+  errorCode,
+  execute,
+  run,
+  startServer,
+  TEST_REDIS_URL,
+  type TestServer,
+} from './support/server.ts';
 
 const CachedPredictDocument = graphql(`
   mutation CachedPredict($input: PredictInput!) {
@@ -70,6 +78,10 @@ const predict = (server: TestServer, user: TestUser, modelId: string, inputs: un
     (data) => data.predict,
   );
 
+/** The version that answers the model on `server`, asked with inputs of the test's own. */
+const activeOn = async (server: TestServer, user: TestUser, modelId: string, inputs: unknown) =>
+  (await predict(server, user, modelId, inputs)).version.version;
+
 describe('prediction cache', () => {
   it('answers a repeat from the cache, on any instance, and still records it in history', async () => {
     const user = await registerUser(a);
@@ -114,6 +126,8 @@ describe('prediction cache', () => {
     expect((await predict(a, user, model.id, [[1, 1]])).cached).toBe(true);
 
     await uploadVersion(b, user, model.id, V2); // activates version 2 on the other instance
+    // `a` hears of each change through one Redis pub/sub hop; once it has, nothing of before is served.
+    await expect.poll(() => activeOn(a, user, model.id, [[2, 2]]), ANNOUNCED).toBe(2);
     const after = await predict(a, user, model.id, [[1, 1]]);
     expect(after).toMatchObject({ cached: false, version: { version: 2 }, outputs: { logits: [[22]] } });
 
@@ -123,6 +137,7 @@ describe('prediction cache', () => {
       { input: { id: model.id, activeVersion: 1, name: 'renamed' } },
       user.auth,
     );
+    await expect.poll(() => activeOn(a, user, model.id, [[3, 3]]), ANNOUNCED).toBe(1);
     const back = await predict(a, user, model.id, [[1, 1]]);
     // Version 1's own outputs are still right for version 1; the model's new name is read fresh.
     expect(back).toMatchObject({
@@ -132,13 +147,12 @@ describe('prediction cache', () => {
     });
 
     await run(b, DropModelDocument, { id: model.id }, user.auth);
-    const gone = await execute(
-      a,
-      CachedPredictDocument,
-      { input: { modelId: model.id, inputs: [[1, 1]] } },
-      user.auth,
-    );
-    expect(errorCode(gone)).toBe('NOT_FOUND');
+    await expect
+      .poll(async () => {
+        const input = { modelId: model.id, inputs: [[1, 1]] };
+        return (await execute(a, CachedPredictDocument, { input }, user.auth)).errors?.[0]?.extensions?.code;
+      }, ANNOUNCED)
+      .toBe('NOT_FOUND');
   });
 
   it('never gives one user’s cached outputs to another', async () => {

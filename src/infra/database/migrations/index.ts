@@ -9,6 +9,7 @@ import { Migration20261129020000ModelBatching } from './Migration20261129020000M
 import { Migration20261206000000AsyncPredictions } from './Migration20261206000000AsyncPredictions.ts';
 import { Migration20261206010000IdempotencyKeys } from './Migration20261206010000IdempotencyKeys.ts';
 import { Migration20261206020000Webhooks } from './Migration20261206020000Webhooks.ts';
+import { Migration20261206030000WebhookLogPurge } from './Migration20261206030000WebhookLogPurge.ts';
 
 /** Listed explicitly rather than discovered from the file system, so they work from any build layout. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   { name: 'Migration20261206000000AsyncPredictions', class: Migration20261206000000AsyncPredictions },
   { name: 'Migration20261206010000IdempotencyKeys', class: Migration20261206010000IdempotencyKeys },
   { name: 'Migration20261206020000Webhooks', class: Migration20261206020000Webhooks },
+  { name: 'Migration20261206030000WebhookLogPurge', class: Migration20261206030000WebhookLogPurge },
 ];

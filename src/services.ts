@@ -167,8 +167,8 @@ async function createModelServices(config: Config, logger: Logger, tracing: Trac
       }),
     );
   }
-  const tiers = new UserTiers(orm);
-  await tiers.listen(events);
+  const tiers = new UserTiers({ orm, events, logger });
+  await tiers.listen();
   const modelMetadata = redis
     ? new RedisModelMetadataCache(redis.commands, redis.subscriber, events, MODEL_METADATA_TTL_MS, logger)
     : new MemoryModelMetadataCache();
@@ -352,7 +352,7 @@ export async function createServices(config: Config, logger: Logger, tracing: Tr
     liveEvents,
     socketLeases,
     predictionHistory,
-    users: new Users({ sessions, passwords, attempts, events }),
+    users: new Users({ sessions, passwords, attempts, tiers }),
     predictions: new Predictions({
       models,
       runs: shared.predictionRuns,

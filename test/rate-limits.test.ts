@@ -11,7 +11,7 @@ import {
   type TestUser,
 } from './support/fixtures.ts';
 import { freePort, PrivateRedis } from './support/redis-server.ts';
-import { execute, run, startServer, type TestServer } from './support/server.ts';
+import { ANNOUNCED, execute, run, startServer, type TestServer } from './support/server.ts';
 import { connectSocket, subscribe } from './support/ws.ts';
 
 const RateLimitDocument = graphql(`
@@ -184,10 +184,15 @@ describe('tiers and windows', () => {
           }
         }
       `);
+      const tierOn = async (target: TestServer) =>
+        (await run(target, RateLimitDocument, {}, user.auth)).rateLimit.tier;
+      // Both instances have read (and cached) the FREE tier.
+      expect(await tierOn(server)).toBe('FREE');
       expect((await run(a, RateLimitDocument, {}, user.auth)).rateLimit.minute.limit).toBe(10);
       await run(server, SetTier, { input: { userId: user.id, tier: 'PRO' } }, { token: admin.login.token });
-      // Instance a had cached the FREE tier; the change reached it through Redis.
-      await sleep(50);
+      // The instance that made the change knows before it answers; a hears of it through Redis.
+      expect(await tierOn(server)).toBe('PRO');
+      await expect.poll(() => tierOn(a), ANNOUNCED).toBe('PRO');
       const { rateLimit } = await run(a, RateLimitDocument, {}, user.auth);
       expect(rateLimit).toMatchObject({ tier: 'PRO', minute: { limit: 100 }, day: { limit: 50000 } });
     } finally {
@@ -196,11 +201,13 @@ describe('tiers and windows', () => {
   });
 
   it('tells exactly when to retry, and enforces the day window too (short windows)', async () => {
-    // 4 per 2-second "minute" and 6 per 20-second "day": the same arithmetic as 60 s and 86,400 s.
+    // 4 per 4-second "minute" and 6 per 60-second "day": the same arithmetic as 60 s and 86,400 s. Limits
+    // refill continuously: the fifth call is refused only within a second of the first (the model's load
+    // included), the seventh by the day only within ten, which a loaded machine keeps to.
     const server = await startServer({
       RATE_LIMIT_FREE: '4,6',
-      RATE_LIMIT_MINUTE_MS: '2000',
-      RATE_LIMIT_DAY_MS: '20000',
+      RATE_LIMIT_MINUTE_MS: '4000',
+      RATE_LIMIT_DAY_MS: '60000',
     });
     try {
       const user = await registerUser(server);
@@ -216,7 +223,7 @@ describe('tiers and windows', () => {
 
       await sleep(1000); // retryAfter seconds later, the call passes
       await run(server, PredictDocument, input, user.auth);
-      await sleep(500);
+      await sleep(2000); // and the minute has room for two more
       await run(server, PredictDocument, input, user.auth);
 
       const day = await execute(server, PredictDocument, input, user.auth);

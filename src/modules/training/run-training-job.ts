@@ -246,6 +246,7 @@ async function publishVersion(
   });
   if (!published) return;
   deps.metrics.trainingJobs.inc({ status: 'succeeded' });
-  await announceTrainingJob(deps, published.stored);
+  // Caches first: whoever hears SUCCEEDED and predicts at once must find the new version.
   await deps.models.changed(published.model);
+  await announceTrainingJob(deps, published.stored);
 }

@@ -4,14 +4,13 @@ import { ConfigError } from '../../config.ts';
 import { badUserInput, forbidden, notFound, rateLimited, unauthenticated } from '../../errors.ts';
 import { isUuid } from '../../infra/database/uuid7.ts';
 import { limitedNetwork } from '../../infra/net/client-address.ts';
-import type { EventBus } from '../../infra/pubsub/event-bus.ts';
 import type { Logger } from '../../logger.ts';
 import type { AccessToken } from '../auth/jwt.ts';
 import type { Sessions } from '../auth/sessions.ts';
 import type { SignInAttempts } from '../auth/sign-in-attempts.ts';
 import { MAX_PASSWORD_LENGTH, type PasswordHasher, passwordWeakness } from './password.ts';
 import { User } from './user.entity.ts';
-import { TIER_CHANGED_CHANNEL } from './user-tiers.ts';
+import type { UserTiers } from './user-tiers.ts';
 
 export type AuthPayload = AccessToken & { user: User };
 type EmailPassword = { email: string; password: string };
@@ -37,18 +36,18 @@ export class Users {
   readonly #sessions: Sessions;
   readonly #passwords: PasswordHasher;
   readonly #attempts: { perNetwork: SignInAttempts; perAccount: SignInAttempts };
-  readonly #events: EventBus;
+  readonly #tiers: UserTiers;
 
   constructor(deps: {
     sessions: Sessions;
     passwords: PasswordHasher;
     attempts: { perNetwork: SignInAttempts; perAccount: SignInAttempts };
-    events: EventBus;
+    tiers: UserTiers;
   }) {
     this.#sessions = deps.sessions;
     this.#passwords = deps.passwords;
     this.#attempts = deps.attempts;
-    this.#events = deps.events;
+    this.#tiers = deps.tiers;
   }
 
   /**
@@ -171,7 +170,7 @@ export class Users {
     if (!user) throw notFound('User');
     user.tier = input.tier;
     await em.flush();
-    await this.#events.publish(TIER_CHANGED_CHANNEL, user.id);
+    await this.#tiers.changed(user.id);
     return user;
   }
 }

@@ -9,6 +9,9 @@ export default defineConfig({
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // What a page in Chromium or another instance shows may take more than vitest's default second on a
+    // loaded two-core machine; a poll that succeeds returns as soon as it does.
+    expect: { poll: { timeout: 5_000 } },
     pool: 'forks',
   },
 });

@@ -283,7 +283,8 @@ describe('a queued prediction', () => {
     expect(predictions.edges.map(({ node }) => node)).toEqual([
       { id: createPrediction.id, status: 'SUCCEEDED' },
     ]);
-  });
+    // A worker's start, bee-queue's stall check (5 s) and the rerun, on a loaded machine.
+  }, 90_000);
 });
 
 describe('a prediction whose job was lost', () => {

@@ -97,6 +97,18 @@ function inferenceWorkerPids(parent = process.pid): number[] {
     });
 }
 
+/** Resolves once one of `parent`'s inference workers is running (seen running twice, 20 ms apart). */
+async function untilAWorkerRuns(parent = process.pid): Promise<void> {
+  let seen = 0;
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+    const running = inferenceWorkerPids(parent).some((pid) => processStatus(pid)?.state === 'R');
+    seen = running ? seen + 1 : 0;
+    if (seen === 2) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error('no inference worker started running within 10 s');
+}
+
 describe('hostile uploads', () => {
   let server: TestServer;
   beforeAll(async () => {
@@ -222,13 +234,18 @@ describe('hostile runs', () => {
   it('fails only the run whose worker dies, and replaces the worker at once', async () => {
     const attacker = await registerUser(server, 'attacker');
     const { model } = await modelWithVersion(server, attacker, endlessLoopModel());
-    const running = timed(predict(server, attacker, model.id, [[1]]));
-    // Wait until the loop is running in one of the workers, then kill every worker, as the OOM killer would.
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    for (const pid of inferenceWorkerPids()) process.kill(pid, 'SIGKILL');
-    const { result, ms } = await running;
+    const running = predict(server, attacker, model.id, [[1]]);
+    // Once the loop runs in one of the workers, every worker is killed, as the OOM killer would.
+    await untilAWorkerRuns();
+    const { result, ms } = await timed(
+      (async () => {
+        for (const pid of inferenceWorkerPids()) process.kill(pid, 'SIGKILL');
+        return running;
+      })(),
+    );
     expect(errorCode(result)).toBe('INFERENCE_FAILED');
     expect(result.errors![0]!.message).toMatch(/worker stopped \(killed by SIGKILL\)/);
+    // Failed by the kill, not at the deadline.
     expect(ms).toBeLessThan(DEADLINE_MS);
 
     const victim = await registerUser(server, 'victim');
@@ -252,7 +269,7 @@ describe('shutdown with a hostile run in flight', () => {
     const attacker = await registerUser(server, 'attacker');
     const { model } = await modelWithVersion(server, attacker, endlessLoopModel());
     const inFlight = predict(server, attacker, model.id, [[1]]).catch(() => 'connection closed');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await untilAWorkerRuns(child.pid);
     const workers = inferenceWorkerPids(child.pid);
     expect(workers.length).toBeGreaterThan(0);
 

@@ -243,7 +243,15 @@ describe('a training worker', () => {
       status = (await execute(server, MetricsJobDocument, { id }, user.auth)).data?.trainingJob?.status ?? '';
     }
     expect(status).toBe('SUCCEEDED');
-    const { text, samples } = await scrape(`${worker.url}/metrics`);
+    // The worker lets the job go (and has counted it) a moment after the API can read it SUCCEEDED.
+    let scraped: Awaited<ReturnType<typeof scrape>> | undefined;
+    await expect
+      .poll(async () => {
+        scraped = await scrape(`${worker.url}/metrics`);
+        return scraped.samples.get('mlp_training_queue_jobs{state="active"}');
+      })
+      .toBe(0);
+    const { text, samples } = scraped!;
     for (const state of ['running', 'succeeded']) {
       const moved =
         value(samples, 'mlp_training_jobs_total', { status: state }) -

@@ -225,11 +225,16 @@ describe('webhooks', () => {
       data: { id: createPrediction.id },
     });
 
-    const log = await run(a, DeliveriesDocument, { webhookId: webhook.id }, user.auth);
-    expect(log.webhookDeliveries.map((d) => [d.event, d.status, d.attempts, d.lastStatusCode])).toEqual([
-      ['prediction.completed', 'DELIVERED', 1, 204],
-      ['model_version.created', 'DELIVERED', 1, 204],
-    ]);
+    // The worker writes DELIVERED once the receiver's answer is back, a moment after the receiver has it.
+    await expect
+      .poll(async () => {
+        const log = await run(a, DeliveriesDocument, { webhookId: webhook.id }, user.auth);
+        return log.webhookDeliveries.map((d) => [d.event, d.status, d.attempts, d.lastStatusCode]);
+      })
+      .toEqual([
+        ['prediction.completed', 'DELIVERED', 1, 204],
+        ['model_version.created', 'DELIVERED', 1, 204],
+      ]);
     const ownLog = await run(a, DeliveriesDocument, { predictionId: createPrediction.id }, user.auth);
     expect(ownLog.webhookDeliveries.map((d) => d.event)).toEqual([
       'prediction.completed',

@@ -6,6 +6,8 @@ import type { GraphQLResponse, TestServer } from './server.ts';
 
 export type SocketClient = {
   client: Client;
+  /** Resolves once the server has accepted the connection (its credentials checked, its place taken). */
+  connected: Promise<void>;
   /** Resolves with the close code and reason once the socket closes. */
   closed: Promise<{ code: number; reason: string }>;
 };
@@ -16,6 +18,10 @@ export function connectSocket(server: TestServer, connectionParams: Record<strin
   const closed = new Promise<{ code: number; reason: string }>((resolve) => {
     onClosed = resolve;
   });
+  let onConnected!: () => void;
+  const connected = new Promise<void>((resolve) => {
+    onConnected = resolve;
+  });
   const client = createClient({
     url: server.graphqlUrl.replace(/^http/, 'ws'),
     webSocketImpl: WebSocket,
@@ -25,13 +31,14 @@ export function connectSocket(server: TestServer, connectionParams: Record<strin
     // A refused or closed connection is what some tests expect; they read it from `closed`.
     onNonLazyError: () => {},
     on: {
+      connected: () => onConnected(),
       closed: (event) => {
         const { code, reason } = event as { code: number; reason: string };
         onClosed({ code, reason });
       },
     },
   });
-  return { client, closed };
+  return { client, connected, closed };
 }
 
 export type Subscription<T> = {
@@ -80,8 +87,11 @@ export function subscribe<T, V>(
       });
     },
     pending: () => [...received],
-    // The server subscribes to Redis as the operation starts; a short pause covers that round trip.
-    ready: new Promise((resolve) => setTimeout(resolve, 200)),
+    // The server subscribes to Redis as the operation starts, once the connection is accepted; a short
+    // pause after that covers the round trip (a socket that is refused instead is ready as it closes).
+    ready: Promise.race([socket.connected, socket.closed]).then(
+      () => new Promise((resolve) => setTimeout(resolve, 200)),
+    ),
     dispose,
   };
 }

@@ -268,8 +268,8 @@ export async function createServices(config: Config, logger: Logger, tracing: Tr
     await shared.close();
     throw error;
   }
-  const keyVerifier = new ApiKeyVerifier(orm, logger);
-  await keyVerifier.listen(events);
+  const keyVerifier = new ApiKeyVerifier({ orm, events, logger });
+  await keyVerifier.listen();
   const predictionHistory = new PredictionHistory({
     orm,
     config: config.predictions.history,
@@ -344,7 +344,7 @@ export async function createServices(config: Config, logger: Logger, tracing: Tr
     ...shared,
     sessions,
     keyVerifier,
-    apiKeys: new ApiKeys({ events }),
+    apiKeys: new ApiKeys({ keys: keyVerifier }),
     rateLimiter,
     failedAuthentications: new FailedAuthentications(rateLimiter, logger),
     clientAddresses,

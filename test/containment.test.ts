@@ -237,16 +237,11 @@ describe('hostile runs', () => {
     const running = predict(server, attacker, model.id, [[1]]);
     // Once the loop runs in one of the workers, every worker is killed, as the OOM killer would.
     await untilAWorkerRuns();
-    const { result, ms } = await timed(
-      (async () => {
-        for (const pid of inferenceWorkerPids()) process.kill(pid, 'SIGKILL');
-        return running;
-      })(),
-    );
+    for (const pid of inferenceWorkerPids()) process.kill(pid, 'SIGKILL');
+    const result = await running;
+    // Failed by the kill, not at the deadline (which would be INFERENCE_TIMEOUT).
     expect(errorCode(result)).toBe('INFERENCE_FAILED');
     expect(result.errors![0]!.message).toMatch(/worker stopped \(killed by SIGKILL\)/);
-    // Failed by the kill, not at the deadline.
-    expect(ms).toBeLessThan(DEADLINE_MS);
 
     const victim = await registerUser(server, 'victim');
     const { model: fine } = await modelWithVersion(server, victim, irisLikeClassifier());

@@ -201,9 +201,9 @@ describe('tiers and windows', () => {
   });
 
   it('tells exactly when to retry, and enforces the day window too (short windows)', async () => {
-    // 4 per 4-second "minute" and 6 per 60-second "day": the same arithmetic as 60 s and 86,400 s. Limits
+    // 4 per 4-second "minute" and 6 per 60-second "day": the same algorithm as 60 s and 86,400 s. Limits
     // refill continuously: the fifth call is refused only within a second of the first (the model's load
-    // included), the seventh by the day only within ten, which a loaded machine keeps to.
+    // included), and a seventh that passed the minute is refused by the day only within ten.
     const server = await startServer({
       RATE_LIMIT_FREE: '4,6',
       RATE_LIMIT_MINUTE_MS: '4000',

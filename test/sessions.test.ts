@@ -1,4 +1,5 @@
-// Sessions end when their user says so: at once on the instance told, on the others as the news reaches them; signing in is limited per account.
+// Sessions end when their user says so: at once on the instance told, on the others as the news reaches
+// them; signing in is limited per account.
 import { randomInt } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';

@@ -514,7 +514,7 @@ describe('a long job, stopped', () => {
   });
   afterAll(() => Promise.all([solo.stop(), timed.stop()]));
 
-  it('is cancelled mid-epoch, in moments', async () => {
+  it('is cancelled mid-run, in moments', async () => {
     const user = await registerUser(solo);
     const model = await createModel(solo, user);
     const id = (await start(user, model.id, DATASET, LONG, solo)).data!.startTraining.id;
@@ -527,8 +527,8 @@ describe('a long job, stopped', () => {
       server: solo,
     });
     expect(cancelled).toMatchObject({ status: 'CANCELLED', resultVersion: null });
-    // Noticed by the next half-second heartbeat, not at the end of the epoch; a loaded machine may add a
-    // second to that.
+    // Noticed by the next half-second heartbeat, not at the end of the run; the README says within a
+    // second, and a loaded machine may add to that.
     expect(performance.now() - asked).toBeLessThan(3000);
     expect((await run(solo, ModelVersionsDocument, { id: model.id }, user.auth)).model?.versions).toEqual([]);
   });

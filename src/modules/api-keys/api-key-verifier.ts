@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import { AnnouncedCache } from '../../infra/cache/announced-cache.ts';
 import { BoundedMap } from '../../infra/cache/bounded-map.ts';
 import { ExpiringCache } from '../../infra/cache/expiring-cache.ts';
 import type { Orm } from '../../infra/database/orm.ts';
@@ -9,7 +10,7 @@ import { ApiKey, type ApiKeyScope, keyState } from './api-key.entity.ts';
 import { hashApiKey, isWellFormedApiKey } from './key-format.ts';
 
 /** Revoked or rotated keys are announced here by hash, so every instance drops them from its cache. */
-export const KEY_CHANGED_CHANNEL = 'mlp:api-keys:changed';
+const KEY_CHANGED_CHANNEL = 'mlp:api-keys:changed';
 
 type KnownKey = {
   id: string;
@@ -31,46 +32,50 @@ const CACHE_SIZE = 10_000;
 const LAST_USED_INTERVAL_MS = 60_000;
 
 /**
- * Turns an `X-API-Key` into a viewer without a database query on every request: verified keys (and
- * unknown ones) are cached briefly in memory; revocations are pushed through the event bus, and the TTL
- * bounds how long a missed message could matter.
+ * Turns an `X-API-Key` into a viewer without a database query on every request: verified keys are
+ * AnnouncedCache copies (a revocation or rotation applies on the instance that made it before it
+ * answers, and reaches the others in one Redis hop), and unknown ones are remembered briefly too.
  */
 export class ApiKeyVerifier {
   readonly #orm: Orm;
   readonly #logger: Logger;
   /** Known keys by hash. */
-  readonly #cache = new ExpiringCache<string, KnownKey>(CACHE_SIZE, CACHE_TTL_MS);
+  readonly #known: AnnouncedCache<KnownKey>;
   /**
    * Hashes of well-formed keys that do not exist (no database query per repeated guess), apart from the
    * known keys: anyone can mint checksum-valid keys, and they must not push real keys out of the cache.
+   * Nothing needs announcing here: a new key's hash is one nobody has sent before.
    */
   readonly #unknown = new ExpiringCache<string, true>(CACHE_SIZE, CACHE_TTL_MS);
   /** When this process last wrote each key's lastUsedAt. */
   readonly #lastUsedWrites = new BoundedMap<string, number>(CACHE_SIZE);
-  readonly #changeListeners = new Set<(hash: string) => void>();
-  #unsubscribe: (() => Promise<void>) | null = null;
 
-  constructor(orm: Orm, logger: Logger) {
-    this.#orm = orm;
-    this.#logger = logger;
+  constructor(deps: { orm: Orm; events: EventBus; logger: Logger }) {
+    this.#orm = deps.orm;
+    this.#logger = deps.logger;
+    this.#known = new AnnouncedCache(deps, {
+      channel: KEY_CHANGED_CHANNEL,
+      ttlMs: CACHE_TTL_MS,
+      capacity: CACHE_SIZE,
+    });
   }
 
-  async listen(bus: EventBus): Promise<void> {
-    this.#unsubscribe = await bus.subscribe(KEY_CHANGED_CHANNEL, (hash) => {
-      this.#cache.delete(hash);
-      this.#unknown.delete(hash);
-      for (const listener of this.#changeListeners) listener(hash);
-    });
+  listen(): Promise<void> {
+    return this.#known.listen();
+  }
+
+  close(): Promise<void> {
+    return this.#known.close();
   }
 
   /** Called with a key's hash whenever it is revoked or rotated on any instance. */
   onKeyChanged(listener: (hash: string) => void): () => void {
-    this.#changeListeners.add(listener);
-    return () => this.#changeListeners.delete(listener);
+    return this.#known.onChanged(listener);
   }
 
-  async close(): Promise<void> {
-    await this.#unsubscribe?.();
+  /** Tells every instance, this one first, that the key changed; call once the change committed. */
+  changed(hash: string): Promise<void> {
+    return this.#known.changed(hash);
   }
 
   async verify(secret: string): Promise<Viewer> {
@@ -95,22 +100,21 @@ export class ApiKeyVerifier {
   }
 
   async #lookup(hash: string): Promise<KnownKey | null> {
-    const cached = this.#cache.get(hash);
-    if (cached !== undefined) return cached;
     if (this.#unknown.get(hash)) return null;
-    const row = await this.#orm.em.fork().findOne(ApiKey, { hash });
-    const key = row
-      ? {
-          id: row.id,
-          userId: row.user.id,
-          hash: row.hash,
-          scopes: row.scopes,
-          expiresAt: row.expiresAt ?? null,
-          revokedAt: row.revokedAt ?? null,
-        }
-      : null;
-    if (key) this.#cache.set(hash, key);
-    else this.#unknown.set(hash, true);
+    const key = await this.#known.get(hash, async () => {
+      const row = await this.#orm.em.fork().findOne(ApiKey, { hash });
+      if (!row) return null;
+      const { id, scopes, expiresAt, revokedAt } = row;
+      return {
+        id,
+        userId: row.user.id,
+        hash: row.hash,
+        scopes,
+        expiresAt: expiresAt ?? null,
+        revokedAt: revokedAt ?? null,
+      };
+    });
+    if (!key) this.#unknown.set(hash, true);
     return key;
   }
 

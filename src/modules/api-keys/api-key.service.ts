@@ -2,10 +2,9 @@ import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { badUserInput, notFound } from '../../errors.ts';
 import { type KeysetPage, keysetQuery } from '../../infra/database/keyset.ts';
 import { isUuid } from '../../infra/database/uuid7.ts';
-import type { EventBus } from '../../infra/pubsub/event-bus.ts';
 import { User } from '../users/user.entity.ts';
 import { ApiKey, type ApiKeyScope, isKeyActive } from './api-key.entity.ts';
-import { KEY_CHANGED_CHANNEL } from './api-key-verifier.ts';
+import type { ApiKeyVerifier } from './api-key-verifier.ts';
 import { DISPLAY_PREFIX_LENGTH, generateApiKey, hashApiKey } from './key-format.ts';
 
 export const MAX_ACTIVE_KEYS = 5;
@@ -28,10 +27,10 @@ function checkName(raw: string): string {
  * An ended key is announced on `events`, so every instance's verifier forgets it at once.
  */
 export class ApiKeys {
-  readonly #events: EventBus;
+  readonly #keys: ApiKeyVerifier;
 
-  constructor(deps: { events: EventBus }) {
-    this.#events = deps.events;
+  constructor(deps: { keys: ApiKeyVerifier }) {
+    this.#keys = deps.keys;
   }
 
   /** The user's keys, newest first, revoked ones included, a page at a time. */
@@ -88,7 +87,7 @@ export class ApiKeys {
       await em.flush();
     }
     // Announced even when the key had already ended: an earlier announcement may have been lost.
-    await this.#events.publish(KEY_CHANGED_CHANNEL, key.hash);
+    await this.#keys.changed(key.hash);
   }
 }
 

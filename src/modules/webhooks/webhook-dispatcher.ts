@@ -87,7 +87,7 @@ export class WebhookDispatcher {
     await Promise.allSettled([...this.#inFlight]);
   }
 
-  /** Deletes deliveries that ended more than LOG_DAYS ago. */
+  /** Deletes ended deliveries recorded more than LOG_DAYS ago (retries end about 28 hours after that). */
   async #purgeLog(): Promise<void> {
     await this.#orm.em
       .fork()

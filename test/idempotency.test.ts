@@ -126,6 +126,16 @@ async function heldKey(userId: string, key: string): Promise<{ response: Buffer 
   }
 }
 
+/** A predict that runs for a while (`trips`), sent to `a` with a new key: once it holds the key. */
+async function holdingKey(user: TestUser, trips: bigint) {
+  const { model } = await modelWithVersion(a, user, loopModel(trips));
+  const variables = { input: { modelId: model.id, inputs: [[1]], cache: false } };
+  const key = randomUUID();
+  const first = send(a, PredictDocument, variables, user, key);
+  const held = await heldKey(user.id, key);
+  return { modelId: model.id, variables, key, first, held };
+}
+
 beforeAll(async () => {
   const env = { QUEUE_PREFIX: `idempotency-${randomUUID().slice(0, 8)}`, INFERENCE_TIMEOUT_MS: '30000' };
   [a, b] = await Promise.all([startServer(env), startServer(env)]);
@@ -167,18 +177,15 @@ describe('an Idempotency-Key', () => {
 
   it('sent again while the first request still runs, waits for it and gets its response', async () => {
     const user = await registerUser(a);
-    const { model } = await modelWithVersion(a, user, loopModel(SLOW_TRIPS));
-    const variables = { input: { modelId: model.id, inputs: [[1]], cache: false } };
-    const key = randomUUID();
-    const first = send(a, PredictDocument, variables, user, key);
+    const { modelId, variables, key, first, held } = await holdingKey(user, SLOW_TRIPS);
     // Sent once the first holds the key, and before it has a response.
-    expect((await heldKey(user.id, key)).response).toBeNull();
+    expect(held.response).toBeNull();
     const retry = await send(b, PredictDocument, variables, user, key);
     const original = await first;
     expect(original.body.errors).toBeUndefined();
     expect(retry).toMatchObject({ status: 200, replayed: true });
     expect(retry.body.data).toEqual(original.body.data);
-    const history = await run(a, HistoryDocument, { modelId: model.id }, user.auth);
+    const history = await run(a, HistoryDocument, { modelId }, user.auth);
     expect(history.predictions.edges).toHaveLength(1);
   });
 
@@ -186,11 +193,7 @@ describe('an Idempotency-Key', () => {
     const impatient = await startServer({ IDEMPOTENCY_WAIT_SECONDS: '1', INFERENCE_TIMEOUT_MS: '30000' });
     try {
       const user = await registerUser(a);
-      const { model } = await modelWithVersion(a, user, loopModel(SLOW_TRIPS * 4n));
-      const variables = { input: { modelId: model.id, inputs: [[1]], cache: false } };
-      const key = randomUUID();
-      const first = send(a, PredictDocument, variables, user, key);
-      await heldKey(user.id, key);
+      const { variables, key, first } = await holdingKey(user, SLOW_TRIPS * 4n);
       const early = await send(impatient, PredictDocument, variables, user, key);
       expect(early.status).toBe(409);
       expect(early.body.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_KEY_IN_USE');
@@ -201,6 +204,27 @@ describe('an Idempotency-Key', () => {
     } finally {
       await impatient.stop();
     }
+  });
+
+  it('sent again after the instance running the first died, runs again rather than waiting', async () => {
+    const user = await registerUser(a);
+    const { variables, key, first } = await holdingKey(user, SLOW_TRIPS * 4n);
+    // The retry waits for the first; meanwhile its instance dies, and nobody renews the hold, which runs out.
+    const retrying = send(b, PredictDocument, variables, user, key);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await db.query(
+      `update "idempotency_keys" set "holder" = gen_random_uuid(), "held_until" = now() - interval '1 second'
+        where "user_id" = $1 and "key" = $2`,
+      [user.id, key],
+    );
+    // Without the takeover, the retry would wait for IDEMPOTENCY_WAIT_SECONDS (90 s) and be told "in use".
+    const retry = await retrying;
+    expect(retry).toMatchObject({ status: 200, replayed: false });
+    expect(retry.body.errors).toBeUndefined();
+    // What the "dead" instance still answers is its own; the key keeps the retry's.
+    await first;
+    const again = await send(b, PredictDocument, variables, user, key);
+    expect(again).toMatchObject({ replayed: true, body: { data: retry.body.data } });
   });
 
   it('sent with a different request is refused, and is the sender’s own', async () => {

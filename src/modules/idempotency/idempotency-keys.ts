@@ -135,19 +135,24 @@ export class IdempotencyKeys {
         });
         return { kind: 'held', hold };
       }
-      const current = await this.#read(userId, key);
-      // Gone since the claim (released, or past its time): claim it again.
-      if (!current) continue;
-      if (!current.fingerprint.equals(fingerprint)) return { kind: 'mismatch' };
-      if (current.response) {
-        const opened = this.#seal.open(current.response, boundTo(userId, key));
-        return opened
-          ? { kind: 'replay', response: JSON.parse(opened.toString('utf8')) as StoredResponse }
-          : { kind: 'unreadable' };
+      // Someone has it: read (only) until it is answered, or let go and claimed again.
+      for (;;) {
+        const current = await this.#read(userId, key);
+        // Gone since the claim (released, or past its time): claim it again.
+        if (!current) break;
+        if (!current.fingerprint.equals(fingerprint)) return { kind: 'mismatch' };
+        if (current.response) {
+          const opened = this.#seal.open(current.response, boundTo(userId, key));
+          return opened
+            ? { kind: 'replay', response: JSON.parse(opened.toString('utf8')) as StoredResponse }
+            : { kind: 'unreadable' };
+        }
+        // Its holder died (its hold ran out): the claim takes it over.
+        if (!current.held) break;
+        if (Date.now() + pause > deadline || signal.aborted) return { kind: 'busy' };
+        await sleep(pause);
+        pause = Math.min(pause * 2, 250);
       }
-      if (Date.now() + pause > deadline || signal.aborted) return { kind: 'busy' };
-      await sleep(pause);
-      pause = Math.min(pause * 2, 250);
     }
   }
 
@@ -172,8 +177,8 @@ export class IdempotencyKeys {
   }
 
   async #read(userId: string, key: string) {
-    const rows = await this.#sql<{ fingerprint: Buffer; response: Buffer | null }>(
-      `select "fingerprint", "response" from "idempotency_keys"
+    const rows = await this.#sql<{ fingerprint: Buffer; response: Buffer | null; held: boolean }>(
+      `select "fingerprint", "response", coalesce("held_until" >= now(), false) as "held" from "idempotency_keys"
         where "user_id" = ? and "key" = ? and "created_at" >= now() - make_interval(secs => ?)`,
       [userId, key, this.#config.ttlMs / 1000],
     );

@@ -18,7 +18,7 @@ import {
   uniqueEmail,
 } from './support/fixtures.ts';
 import { freePort, PrivateRedis } from './support/redis-server.ts';
-import { run, startServer, type TestServer } from './support/server.ts';
+import { errorCode, execute, run, startServer, type TestServer } from './support/server.ts';
 
 const HistoryIdsDocument = graphql(`
   query HistoryIds {
@@ -216,6 +216,18 @@ describe('the embedded default', () => {
     );
     const { predictions } = await run(server, HistoryIdsDocument, {}, user.auth);
     expect(predictions.edges.map((edge) => edge.node.id)).toEqual([predict.id]);
+    // Idempotency keys live in PGlite too: a retry gets the first answer, other bytes are refused.
+    const keyed = { token: user.token, headers: { 'idempotency-key': randomBytes(16).toString('hex') } };
+    const input = { input: { modelId: model.id, inputs: [[5.1, 3.5, 1.4, 0.2]], cache: false } };
+    const sent = await run(server, PredictDocument, input, keyed);
+    expect((await run(server, PredictDocument, input, keyed)).predict.id).toBe(sent.predict.id);
+    const other = await execute(
+      server,
+      PredictDocument,
+      { input: { ...input.input, inputs: [[1, 1, 1, 1]] } },
+      keyed,
+    );
+    expect(errorCode(other)).toBe('IDEMPOTENCY_KEY_REUSED');
 
     // A registration hashes a password at OWASP's cost, about 0.4 s here: SIGTERM lands while it is in
     // flight, once the server has surely read the request (one it had not read would be refused instead).

@@ -35,7 +35,7 @@ export class Sealer {
   }
 
   /** The value; null when it was sealed with another secret (JWT_SECRET changed) or altered. */
-  open(sealed: Buffer, boundTo: string): Buffer | null {
+  open(sealed: Uint8Array, boundTo: string): Buffer | null {
     try {
       if (sealed.length < IV_BYTES + TAG_BYTES) return null;
       const decipher = createDecipheriv('aes-256-gcm', this.#key, sealed.subarray(0, IV_BYTES), {

@@ -140,7 +140,7 @@ export class IdempotencyKeys {
         const current = await this.#read(userId, key);
         // Gone since the claim (released, or past its time): claim it again.
         if (!current) break;
-        if (!current.fingerprint.equals(fingerprint)) return { kind: 'mismatch' };
+        if (Buffer.compare(current.fingerprint, fingerprint) !== 0) return { kind: 'mismatch' };
         if (current.response) {
           const opened = this.#seal.open(current.response, boundTo(userId, key));
           return opened
@@ -177,7 +177,8 @@ export class IdempotencyKeys {
   }
 
   async #read(userId: string, key: string) {
-    const rows = await this.#sql<{ fingerprint: Buffer; response: Buffer | null; held: boolean }>(
+    // bytea: a Buffer from pg, a Uint8Array from PGlite.
+    const rows = await this.#sql<{ fingerprint: Uint8Array; response: Uint8Array | null; held: boolean }>(
       `select "fingerprint", "response", coalesce("held_until" >= now(), false) as "held" from "idempotency_keys"
         where "user_id" = ? and "key" = ? and "created_at" >= now() - make_interval(secs => ?)`,
       [userId, key, this.#config.ttlMs / 1000],

@@ -226,10 +226,10 @@ export class Webhooks {
     of: { webhookId: string | null; userId: string },
   ): Promise<string | null> {
     const rows = of.webhookId
-      ? await em.execute<{ secret: Buffer }[]>(`select "secret" from "webhooks" where "id" = ?`, [
+      ? await em.execute<{ secret: Uint8Array }[]>(`select "secret" from "webhooks" where "id" = ?`, [
           of.webhookId,
         ])
-      : await em.execute<{ secret: Buffer }[]>(
+      : await em.execute<{ secret: Uint8Array }[]>(
           `select "secret" from "prediction_webhook_secrets" where "user_id" = ?`,
           [of.userId],
         );

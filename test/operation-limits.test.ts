@@ -95,6 +95,21 @@ describe('operation limits (development defaults)', () => {
     });
     expect(me.status).toBe(200);
     expect(me.body.data).toMatchObject({ a0: { email: user.email }, a29: { email: user.email } });
+    // GraphQL's own directives, which Apollo and Relay clients send.
+    const directed = await send(server, '{ me { id email @include(if: true) tier @skip(if: true) } }', {
+      authorization: `Bearer ${user.token}`,
+    });
+    expect(directed.body.data).toEqual({ me: { id: user.id, email: user.email } });
+    const introspected = await send(server, '{ __schema { directives { name } } }');
+    const { __schema } = introspected.body.data as { __schema: { directives: { name: string }[] } };
+    expect(__schema.directives.map(({ name }) => name).sort()).toEqual([
+      'deprecated',
+      'include',
+      'oneOf',
+      'rateLimit',
+      'skip',
+      'specifiedBy',
+    ]);
     // In development a typo is answered with a suggestion.
     const typo = await send(server, '{ mee { id } }');
     expect(typo.body.errors?.[0]?.message).toMatch(/Did you mean "me"\?/);

@@ -1,5 +1,5 @@
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
-import { lexicographicSortSchema } from 'graphql';
+import { lexicographicSortSchema, specifiedDirectives } from 'graphql';
 import { rateLimitDirective } from '../modules/rate-limits/rate-limit.directive.ts';
 import { builder } from './builder.ts';
 import './scalars.ts';
@@ -12,7 +12,12 @@ import '../modules/rate-limits/rate-limit.graphql.ts';
 import '../modules/training/training.graphql.ts';
 import '../modules/webhooks/webhook.graphql.ts';
 
-export const schema = builder.toSchema({ sortSchema: true, directives: [rateLimitDirective] });
+// The list replaces GraphQL's own directives rather than adding to them: @include, @skip, @deprecated,
+// @specifiedBy and @oneOf must be named too, or every client that sends @include is refused.
+export const schema = builder.toSchema({
+  sortSchema: true,
+  directives: [...specifiedDirectives, rateLimitDirective],
+});
 
 /** The committed `schema.graphql`: sorted, with the directives applied to fields, so a diff shows real changes. */
 export function printSortedSchema(): string {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
-import { type ExecutionArgs, GraphQLError } from 'graphql';
+import { type DocumentNode, type ExecutionArgs, GraphQLError } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
@@ -131,10 +131,19 @@ export function attachWebSocket(
           ...initial,
           params: payload,
         });
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          // A document that does not parse (or is over the token limit) fails its own operation, not the
+          // socket and every other operation on it.
+          if (!(error instanceof GraphQLError)) throw error;
+          return [parseFailed(error)];
+        }
         const args: ExecutionArgs = {
           schema,
           operationName: payload.operationName,
-          document: parse(payload.query),
+          document,
           variableValues: payload.variables,
           contextValue: await contextFactory(),
           rootValue: { execute, subscribe },
@@ -190,4 +199,18 @@ export function attachWebSocket(
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
+}
+
+/** The parse error with the code Yoga gives the same error over HTTP. */
+function parseFailed(error: GraphQLError): GraphQLError {
+  if (error.extensions.code) return error;
+  const { nodes, source, positions, path, originalError, extensions } = error;
+  return new GraphQLError(error.message, {
+    nodes,
+    source,
+    positions,
+    path,
+    originalError,
+    extensions: { ...extensions, code: 'GRAPHQL_PARSE_FAILED' },
+  });
 }

@@ -111,10 +111,20 @@ describe('sockets within limits', () => {
       .toBe(200);
   });
 
-  it('refuses a subscription beyond the limit per socket with a coded error, and keeps the others', async () => {
+  it('refuses a subscription beyond the limit per socket, or one that does not parse, with a coded error, and keeps the others', async () => {
     const user = await registerUser(a, 'subscriptions');
     const { model } = await modelWithVersion(a, user, linearModel([[2]], [1]));
     const socket = await accepted(a, user);
+    // A document that does not parse fails alone: the socket goes on, and serves what follows.
+    const unparsed = await new Promise<{ extensions?: { code?: string } }[]>((resolve) => {
+      const sink = {
+        next: () => {},
+        error: (errors: unknown) => resolve(errors as never),
+        complete: () => {},
+      };
+      socket.client.subscribe({ query: 'subscription { predictionCompleted { id }' }, sink);
+    });
+    expect(unparsed[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
     const kept = [subscribe(socket, Completed, {}), subscribe(socket, Completed, {})];
     await Promise.all(kept.map((subscription) => subscription.ready));
 

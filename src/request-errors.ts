@@ -13,11 +13,26 @@ import type { Plugin } from 'graphql-yoga';
  */
 export function useCodedRequestErrors(): Plugin {
   return {
+    // A request Yoga cannot read (JSON that does not parse in a GET's `variables`, a multipart `map`
+    // that is not JSON) is the client's error, BAD_REQUEST, not an unexpected one of the server's.
+    onRequestParse({ requestParser, setRequestParser }) {
+      if (!requestParser) return;
+      setRequestParser(async (request) => {
+        try {
+          return await requestParser(request);
+        } catch (error) {
+          throw unreadable(error);
+        }
+      });
+    },
     onResultProcess({ result, setResult }) {
       if (Array.isArray(result) || isAsyncIterable(result)) return;
       if (!result.errors?.length || 'data' in result) return;
+      // An error of the server's own (masked) stays a 500: the client did nothing wrong.
       const statuses = result.errors.map(
-        (error) => (error.extensions?.http as { status?: number })?.status ?? 0,
+        (error) =>
+          (error.extensions?.http as { status?: number })?.status ??
+          (error.extensions?.code === 'INTERNAL_SERVER_ERROR' ? 500 : 0),
       );
       const http = { ...(result.extensions?.http as object), status: Math.max(400, ...statuses) };
       // Nothing ran, so nothing was charged: clients read the cost of every response the same way.
@@ -44,5 +59,19 @@ function withCode(error: GraphQLError): GraphQLError {
     path: error.path,
     originalError: error.originalError,
     extensions: { ...error.extensions, code: 'BAD_USER_INPUT' },
+  });
+}
+
+function unreadable(error: unknown): unknown {
+  // The client went away: nobody to answer.
+  if (error instanceof Error && error.name === 'AbortError') return error;
+  if (error instanceof SyntaxError) {
+    return new GraphQLError(`The request could not be read: ${error.message}`, {
+      extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+    });
+  }
+  if (!(error instanceof GraphQLError) || error.extensions.code) return error;
+  return new GraphQLError(error.message, {
+    extensions: { ...error.extensions, code: 'BAD_REQUEST', http: { status: 400 } },
   });
 }

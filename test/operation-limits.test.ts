@@ -116,6 +116,42 @@ describe('operation limits (development defaults)', () => {
   });
 });
 
+describe('requests that cannot be read', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(() => server?.stop());
+
+  it('are the client’s error, BAD_REQUEST with 400, never an internal one', async () => {
+    const answers: Answer[] = [];
+    for (const params of ['variables=notjson', 'extensions=%5B']) {
+      const response = await fetch(`${server.graphqlUrl}?query=%7B__typename%7D&${params}`, {
+        headers: { accept: 'application/json' },
+      });
+      answers.push({ status: response.status, body: (await response.json()) as Answer['body'] });
+    }
+    for (const [operations, map] of [
+      ['not json', '{}'],
+      [JSON.stringify({ query: '{ __typename }' }), 'not json'],
+    ]) {
+      const form = new FormData();
+      form.set('operations', operations!);
+      form.set('map', map!);
+      const response = await fetch(server.graphqlUrl, {
+        method: 'POST',
+        body: form,
+        headers: { 'graphql-require-preflight': '1' },
+      });
+      answers.push({ status: response.status, body: (await response.json()) as Answer['body'] });
+    }
+    for (const answer of answers) {
+      expect(answer.status).toBe(400);
+      expect(codes(answer)).toEqual(['BAD_REQUEST']);
+    }
+  });
+});
+
 describe('introspection in production', () => {
   let server: TestServer;
   let user: TestUser;

@@ -418,6 +418,22 @@ describe('revoking and rotating', () => {
     expect(listed.find((key) => key.id === old.apiKey.id)?.isActive).toBe(false);
   });
 
+  it('rotates a key once, even when asked many times at once: one in its grace has its successor', async () => {
+    const user = await registerUser(server);
+    const old = await createKey(user);
+    const rotate = { input: { id: old.apiKey.id, gracePeriodSeconds: 3600 } };
+    const attempts = await Promise.all(
+      Array.from({ length: 5 }, () => execute(server, RotateApiKeyDocument, rotate, user.auth)),
+    );
+    expect(attempts.filter((attempt) => !attempt.errors)).toHaveLength(1);
+    for (const refused of attempts.filter((attempt) => attempt.errors)) {
+      expect(errorCode(refused)).toBe('BAD_USER_INPUT');
+    }
+    // The old key in its grace, and one successor: not one new key per request.
+    const listed = (await run(server, ApiKeysDocument, {}, user.auth)).apiKeys;
+    expect(listed.filter((key) => key.isActive)).toHaveLength(2);
+  });
+
   it('cannot touch another user’s keys', async () => {
     const owner = await registerUser(server);
     const stranger = await registerUser(server);

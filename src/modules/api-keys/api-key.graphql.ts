@@ -102,6 +102,9 @@ builder.mutationFields((t) => ({
   rotateApiKey: t.field({
     type: CreateApiKeyPayloadRef,
     authScopes: { session: true },
+    description:
+      'A new key with the same name and scopes; the old one works for `gracePeriodSeconds` more. A key is ' +
+      'rotated once: to rotate again, rotate the key that replaced it.',
     args: { input: t.arg({ type: RotateApiKeyInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       ctx.services.apiKeys.rotate(ctx.em, viewerId(ctx), { ...input, id: String(input.id) }),

@@ -74,9 +74,9 @@ export class ApiKeys {
       em,
       userId,
       { name: old.name, scopes: old.scopes, expiresAt: old.expiresAt ?? null },
-      old,
+      { key: old, endsAt: new Date(Date.now() + grace * 1000) },
     );
-    await this.#end(em, old, new Date(Date.now() + grace * 1000));
+    await this.#keys.changed(old.hash);
     return created;
   }
 
@@ -93,19 +93,31 @@ export class ApiKeys {
 
 /**
  * Issues a key inside a transaction that locks the owner's row, so concurrent requests cannot together
- * exceed the limit of active keys. `replacing` is a key being rotated away: it does not count.
+ * exceed the limit of active keys. `replacing` is a key being rotated away: it does not count, and it
+ * ends (at `endsAt`) in the same transaction, so it is rotated once: a key in its grace has a successor
+ * already, and rotating it again would grow the user's keys past the limit.
  */
 async function issueKey(
   em: EntityManager,
   userId: string,
   input: { name: string; scopes: ApiKeyScope[]; expiresAt: Date | null },
-  replacing?: ApiKey,
+  replacing?: { key: ApiKey; endsAt: Date },
 ): Promise<CreatedApiKey> {
   return em.transactional(async (tx) => {
     await tx.findOneOrFail(User, userId, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (replacing) {
+      const ended = await tx.nativeUpdate(
+        ApiKey,
+        { id: replacing.key.id, revokedAt: null },
+        { revokedAt: replacing.endsAt },
+      );
+      if (ended === 0) {
+        throw badUserInput('This key was rotated or revoked already: rotate the key that replaced it', 'id');
+      }
+    }
     const now = new Date();
     const active = (await tx.find(ApiKey, { user: userId }, { fields: ['revokedAt', 'expiresAt'] })).filter(
-      (key) => key.id !== replacing?.id && isKeyActive(key, now),
+      (key) => key.id !== replacing?.key.id && isKeyActive(key, now),
     );
     if (active.length >= MAX_ACTIVE_KEYS) {
       throw badUserInput(

@@ -5,6 +5,7 @@ import {
   customOperatorModel,
   externalDataInSubgraphModel,
   externalDataModel,
+  namedInputModel,
   truncatedModel,
 } from '../fixtures/hostile-models.ts';
 import { irisLikeClassifier, largeLookupModel } from '../fixtures/onnx-models.ts';
@@ -31,6 +32,15 @@ describe('checkModel', () => {
     expect(reason(externalDataInSubgraphModel('.env'))).toMatch(
       /tensor "W" in attribute "value" of node "Constant" in the subgraph attribute "then_branch" of node "If" in the graph keeps its data outside/,
     );
+  });
+
+  it('refuses inputs named like what every JavaScript object has, which clients could not send', () => {
+    for (const name of ['__proto__', 'constructor', 'toString']) {
+      expect(reason(namedInputModel(name))).toBe(
+        `its input or output "${name}" has a name JavaScript objects reserve; rename it`,
+      );
+    }
+    expect(reason(namedInputModel('proto'))).toBeNull();
   });
 
   it('refuses custom operator domains and broken files', () => {

@@ -54,6 +54,16 @@ export function checkModel(bytes: Uint8Array, limits: ModelCheckLimits): void {
     }
   }
 
+  // Inputs and outputs are keys of the JSON clients send and get back: one named like something every
+  // JavaScript object has (`__proto__`, `constructor`) would be read as that instead of as the tensor.
+  for (const value of [...(model.graph.input ?? []), ...(model.graph.output ?? [])]) {
+    if ((value.name ?? '') in Object.prototype) {
+      throw new UnsupportedModelError(
+        `its input or output "${value.name}" has a name JavaScript objects reserve; rename it`,
+      );
+    }
+  }
+
   const checker = new Checker(limits, allowed);
   checker.graph(model.graph, 'the graph', 0);
   for (const fn of model.functions) checker.nodes(fn.node ?? [], `function "${fn.name}"`, 0);

@@ -362,6 +362,13 @@ describe('binary tensor data', () => {
     });
     expect(nan.status).toBe(400);
     expect(nan.json.error).toMatch(/element 1 is not a finite number/);
+    // Nor is a JSON number float32 cannot hold: it would run as Infinity and answer NaN.
+    const huge = await call(server, `/v2/models/${linear.model.id}/infer`, {
+      auth: bearer(linearUser),
+      body: { inputs: [{ name: 'x', shape: [1, 2], datatype: 'FP32', data: [1, 1e300] }] },
+    });
+    expect(huge.status).toBe(400);
+    expect(huge.json.error).toMatch(/element 1 is beyond float32's/);
   });
 });
 

@@ -1,5 +1,6 @@
 import {
   ELEMENT_BYTES,
+  FLOAT32_MAX,
   firstNonFinite,
   type TensorData,
   type TensorMap,
@@ -263,6 +264,9 @@ function readData(name: string, data: unknown, type: NumericElementType, count: 
     }
     if (typeof value !== 'number' || !Number.isFinite(value)) {
       throw new OipInputError(`input "${name}": element ${written} is not a finite number`);
+    }
+    if (type === 'float32' && Math.abs(value) > FLOAT32_MAX) {
+      throw new OipInputError(`input "${name}": element ${written} is beyond float32's ±${FLOAT32_MAX}`);
     }
     if (range && (!Number.isInteger(value) || value < range[0] || value > range[1])) {
       throw new OipInputError(

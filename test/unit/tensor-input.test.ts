@@ -50,6 +50,7 @@ describe('toFeeds', () => {
     ['a string among numbers', [X], [[1, '2', 3]], /element at \[0\]\[1\] is a string, not a number/],
     ['null', [X], [[1, null, 3]], /element at \[0\]\[1\] is null/],
     ['a fraction for an integer input', [IDS], [1.5], /element at \[0\] must be an integer/],
+    ['a number float32 cannot hold', [X], [[1, -1e39, 3]], /element at \[0\]\[1\] is beyond float32's/],
     ['an empty axis', [X], [], /axis 0 is empty/],
   ])('refuses %s, saying what the model expects', (_label, specs, inputs, message) => {
     expect(refusal(specs, inputs)).toMatch(message);

@@ -1,5 +1,6 @@
 import {
   ELEMENT_BYTES,
+  FLOAT32_MAX,
   firstNonFinite,
   type TensorData,
   type TensorMap,
@@ -94,6 +95,9 @@ function toTensor(spec: TensorSpec, value: unknown, budget: number): TensorData 
       }
       if (!Number.isFinite(node)) {
         throw new InputError(`${expected}: element at ${where(path)} is not a finite number`);
+      }
+      if (type === 'float32' && Math.abs(node) > FLOAT32_MAX) {
+        throw new InputError(`${expected}: element at ${where(path)} is beyond float32's ±${FLOAT32_MAX}`);
       }
       if (range && (!Number.isInteger(node) || node < range[0] || node > range[1])) {
         throw new InputError(

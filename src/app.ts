@@ -20,6 +20,7 @@ import { useCodedRequestErrors } from './request-errors.ts';
 import { schema } from './schema/index.ts';
 import { useKeyScopes } from './schema/key-scopes.ts';
 import type { Services } from './services.ts';
+import { useStorableText } from './storable-text.ts';
 import { attachWebSocket } from './websocket.ts';
 
 export type App = {
@@ -76,6 +77,7 @@ export function buildYoga(services: Services): YogaServerInstance<Record<string,
     plugins: [
       useBodyLimits({ multipart: largestFile(config) + MAX_FIELD_BYTES, other: MAX_REQUEST_BYTES }),
       useOperationLimits(config.operations),
+      useStorableText(),
       useKeyScopes(),
       useCodedRequestErrors(),
       useOperationCost(),

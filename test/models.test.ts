@@ -103,6 +103,14 @@ const CreateModelWithDescriptionDocument = graphql(`
   }
 `);
 
+const SignInDocument = graphql(`
+  mutation ModelsSignIn($input: LoginInput!) {
+    login(input: $input) {
+      token
+    }
+  }
+`);
+
 const IRIS = irisLikeClassifier();
 
 let server: TestServer;
@@ -152,6 +160,24 @@ describe('models', () => {
     }
     // Names are per user: someone else may use the same one.
     await createModel(server, await registerUser(server), 'taken');
+  });
+
+  it('refuses text with a NUL character, which PostgreSQL cannot store, as the client’s error', async () => {
+    const user = await registerUser(server);
+    for (const input of [{ name: 'a\u0000b' }, { name: 'fine', description: 'nul\u0000inside' }]) {
+      const result = await execute(server, CreateModelWithDescriptionDocument, { input }, user.auth);
+      expect(errorCode(result)).toBe('BAD_USER_INPUT');
+      expect(result.errors![0]!.message).toBe('Text may not contain the NUL character (U+0000)');
+    }
+    // Signing in needs no account to try it.
+    const login = await execute(server, SignInDocument, { input: { email: 'a@b.co\u0000', password: 'x' } });
+    expect(errorCode(login)).toBe('BAD_USER_INPUT');
+    const v2 = await fetch(`${server.url}/v2/models/%00`, {
+      headers: { authorization: `Bearer ${user.token}` },
+    });
+    expect(v2.status).toBe(400);
+    expect(((await v2.json()) as { code: string }).code).toBe('BAD_USER_INPUT');
+    expect((await run(server, ModelsDocument, {}, user.auth)).models).toEqual([]);
   });
 
   it('hides a model from everyone but its owner', async () => {

@@ -67,6 +67,10 @@ function route(path: string): Route | null {
   } catch {
     throw new OipError(400, 'BAD_USER_INPUT', 'the path is not valid percent-encoding');
   }
+  // No model name holds one (PostgreSQL text cannot), and looking one up would fail as the server's error.
+  if (segments.some((segment) => segment.includes('\u0000'))) {
+    throw new OipError(400, 'BAD_USER_INPUT', 'the path may not contain the NUL character (%00)');
+  }
   if (segments.length === 0 || (segments.length === 1 && segments[0] === ''))
     return { kind: 'server-metadata' };
   if (segments[0] === 'health' && segments.length === 2) {

@@ -58,6 +58,7 @@ type Documents = {
     "\n  mutation ModelBatching($input: UpdateModelInput!) {\n    updateModel(input: $input) {\n      batching {\n        maxQueueDelayMs\n        maxBatchRows\n        preferredBatchRows\n      }\n    }\n  }\n": typeof types.ModelBatchingDocument,
     "\n  mutation DeleteModel($id: ID!) {\n    deleteModel(id: $id)\n  }\n": typeof types.DeleteModelDocument,
     "\n  mutation CreateModelWithDescription($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n      name\n      description\n    }\n  }\n": typeof types.CreateModelWithDescriptionDocument,
+    "\n  mutation ModelsSignIn($input: LoginInput!) {\n    login(input: $input) {\n      token\n    }\n  }\n": typeof types.ModelsSignInDocument,
     "\n  mutation OipKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n    }\n  }\n": typeof types.OipKeyDocument,
     "\n  query OipHistory($modelId: ID) {\n    predictions(first: 10, modelId: $modelId) {\n      edges {\n        node {\n          outputs\n          cached\n          version {\n            version\n          }\n        }\n      }\n    }\n  }\n": typeof types.OipHistoryDocument,
     "\n  mutation OipGraphQLPredict($input: PredictInput!) {\n    predict(input: $input) {\n      outputs\n      cached\n    }\n  }\n": typeof types.OipGraphQlPredictDocument,
@@ -162,6 +163,7 @@ const documents: Documents = {
     "\n  mutation ModelBatching($input: UpdateModelInput!) {\n    updateModel(input: $input) {\n      batching {\n        maxQueueDelayMs\n        maxBatchRows\n        preferredBatchRows\n      }\n    }\n  }\n": types.ModelBatchingDocument,
     "\n  mutation DeleteModel($id: ID!) {\n    deleteModel(id: $id)\n  }\n": types.DeleteModelDocument,
     "\n  mutation CreateModelWithDescription($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n      name\n      description\n    }\n  }\n": types.CreateModelWithDescriptionDocument,
+    "\n  mutation ModelsSignIn($input: LoginInput!) {\n    login(input: $input) {\n      token\n    }\n  }\n": types.ModelsSignInDocument,
     "\n  mutation OipKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n    }\n  }\n": types.OipKeyDocument,
     "\n  query OipHistory($modelId: ID) {\n    predictions(first: 10, modelId: $modelId) {\n      edges {\n        node {\n          outputs\n          cached\n          version {\n            version\n          }\n        }\n      }\n    }\n  }\n": types.OipHistoryDocument,
     "\n  mutation OipGraphQLPredict($input: PredictInput!) {\n    predict(input: $input) {\n      outputs\n      cached\n    }\n  }\n": types.OipGraphQlPredictDocument,
@@ -412,6 +414,10 @@ export function graphql(source: "\n  mutation DeleteModel($id: ID!) {\n    delet
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation CreateModelWithDescription($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n      name\n      description\n    }\n  }\n"): (typeof documents)["\n  mutation CreateModelWithDescription($input: CreateModelInput!) {\n    createModel(input: $input) {\n      id\n      name\n      description\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ModelsSignIn($input: LoginInput!) {\n    login(input: $input) {\n      token\n    }\n  }\n"): (typeof documents)["\n  mutation ModelsSignIn($input: LoginInput!) {\n    login(input: $input) {\n      token\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

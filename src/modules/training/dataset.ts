@@ -10,28 +10,49 @@ export type Dataset = {
   labels: string[];
 };
 
-/** Splits one CSV line (RFC 4180 quoting: "a,b" and "" for a quote). */
+/** A value from the file as an error message shows it: quoted, and cut short when long. */
+function shown(value: string): string {
+  return `"${value.length > 60 ? `${value.slice(0, 60)}…` : value}"`;
+}
+
+/**
+ * Splits one CSV line (RFC 4180 quoting: "a,b" and "" for a quote; text after a closing quote is kept).
+ * Values are sliced from the line, never built a character at a time: a cell of tens of megabytes costs
+ * one copy, not millions of string pieces.
+ */
 function splitLine(line: string, lineNumber: number): string[] {
   const cells: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const char = line[i];
-    if (quoted) {
-      if (char === '"' && line[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (char === '"') quoted = false;
-      else cell += char;
-    } else if (char === '"' && cell === '') quoted = true;
-    else if (char === ',') {
-      cells.push(cell.trim());
-      cell = '';
-    } else cell += char;
+  let at = 0;
+  for (;;) {
+    let value = '';
+    if (line[at] === '"') {
+      let from = at + 1;
+      for (;;) {
+        const close = line.indexOf('"', from);
+        if (close < 0) throw new DatasetError(`line ${lineNumber}: a quoted value is not closed`);
+        value += line.slice(from, close);
+        if (line[close + 1] !== '"') {
+          at = close + 1;
+          break;
+        }
+        value += '"';
+        from = close + 2;
+      }
+    }
+    const comma = line.indexOf(',', at);
+    const end = comma < 0 ? line.length : comma;
+    cells.push((value + line.slice(at, end)).trim());
+    if (comma < 0) return cells;
+    at = comma + 1;
   }
-  if (quoted) throw new DatasetError(`line ${lineNumber}: a quoted value is not closed`);
-  cells.push(cell.trim());
-  return cells;
+}
+
+/** Data rows as parseDataset counts them (lines after the header, blank ones at the end aside), unparsed. */
+export function countDataRows(text: string): number {
+  const trimmed = text.trimEnd();
+  let rows = 0;
+  for (let at = trimmed.indexOf('\n'); at >= 0; at = trimmed.indexOf('\n', at + 1)) rows++;
+  return rows;
 }
 
 /**
@@ -39,6 +60,9 @@ function splitLine(line: string, lineNumber: number): string[] {
  * the label column may hold class names or numbers.
  */
 export function parseDataset(text: string, labelColumn: string): Dataset {
+  // No text column stores it, and no CSV meant as text holds one.
+  const nul = text.indexOf('\u0000');
+  if (nul >= 0) throw new DatasetError(`it holds a NUL character (byte ${nul}): it is not a text CSV`);
   const lines = text.split(/\r?\n/);
   while (lines.length > 0 && lines.at(-1)!.trim() === '') lines.pop();
   if (lines.length === 0) throw new DatasetError('the file is empty');
@@ -48,7 +72,9 @@ export function parseDataset(text: string, labelColumn: string): Dataset {
   const labelIndex = header.indexOf(labelColumn);
   if (labelIndex < 0) {
     throw new DatasetError(
-      `there is no column "${labelColumn}"; the header has ${header.map((h) => `"${h}"`).join(', ')}`,
+      `there is no column ${shown(labelColumn)}; the header has ${header.slice(0, 20).map(shown).join(', ')}${
+        header.length > 20 ? `, and ${header.length - 20} more` : ''
+      }`,
     );
   }
   if (header.length < 2)
@@ -72,12 +98,14 @@ export function parseDataset(text: string, labelColumn: string): Dataset {
       if (i === labelIndex) continue;
       const value = Number(cells[i]);
       if (cells[i] === '' || !Number.isFinite(value)) {
-        throw new DatasetError(`line ${lineNumber}: "${cells[i]}" in column "${header[i]}" is not a number`);
+        throw new DatasetError(
+          `line ${lineNumber}: ${shown(cells[i]!)} in column ${shown(header[i]!)} is not a number`,
+        );
       }
       x[row * features.length + column++] = value;
     }
     const label = cells[labelIndex]!;
-    if (label === '') throw new DatasetError(`line ${lineNumber}: the label "${labelColumn}" is empty`);
+    if (label === '') throw new DatasetError(`line ${lineNumber}: the label ${shown(labelColumn)} is empty`);
     labels[row] = label;
   }
   return { features, x, rows, labels };
@@ -87,7 +115,9 @@ export function parseDataset(text: string, labelColumn: string): Dataset {
 export function encodeClasses(labels: string[]): { classes: string[]; y: Int32Array } {
   const classes = [...new Set(labels)].sort();
   if (classes.length < 2)
-    throw new DatasetError(`the label column holds a single class ("${classes[0]}"); at least 2 are needed`);
+    throw new DatasetError(
+      `the label column holds a single class (${shown(classes[0]!)}); at least 2 are needed`,
+    );
   const index = new Map(classes.map((name, i) => [name, i]));
   return { classes, y: Int32Array.from(labels, (label) => index.get(label)!) };
 }
@@ -97,7 +127,7 @@ export function numericTargets(labels: string[], labelColumn: string): Float64Ar
     const value = Number(label);
     if (!Number.isFinite(value)) {
       throw new DatasetError(
-        `line ${row + 2}: "${label}" in "${labelColumn}" is not a number, as regression needs`,
+        `line ${row + 2}: ${shown(label)} in ${shown(labelColumn)} is not a number, as regression needs`,
       );
     }
     return value;

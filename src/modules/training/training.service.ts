@@ -10,7 +10,7 @@ import type { Models } from '../models/model.service.ts';
 import type { ModelQuotas } from '../models/model-quotas.ts';
 import { User } from '../users/user.entity.ts';
 import type { Webhooks } from '../webhooks/webhooks.service.ts';
-import { DatasetError, parseDataset } from './dataset.ts';
+import { countDataRows, DatasetError, parseDataset } from './dataset.ts';
 import { taskFor } from './train-model.ts';
 import { announceTrainingJob, publishTrainingJobUpdated, trainingJobWebhook } from './training.events.ts';
 import {
@@ -58,22 +58,32 @@ function checkSize(size: TrainingSize, tier: Tier, limits: TrainingLimits): void
       ? size.features * size.hiddenUnits + size.hiddenUnits * size.classes
       : size.features * size.classes;
   const work = size.rows * size.epochs * weights;
-  const checks: [keyof TrainingLimits, number, string][] = [
-    ['rows', size.rows, 'rows'],
-    ['features', size.features, 'feature columns'],
-    ['classes', size.classes, 'classes'],
-    ['hiddenUnits', size.hiddenUnits, 'hidden units'],
-    ['epochs', size.epochs, 'epochs'],
-    ['work', work, 'units of work (rows × epochs × weights)'],
+  const checks: [keyof TrainingLimits, number][] = [
+    ['rows', size.rows],
+    ['features', size.features],
+    ['classes', size.classes],
+    ['hiddenUnits', size.hiddenUnits],
+    ['epochs', size.epochs],
+    ['work', work],
   ];
-  for (const [name, value, what] of checks) {
-    if (value > limits[name]) {
-      throw badUserInput(
-        `This job has ${value} ${what}; the ${tier} tier allows at most ${limits[name]}`,
-        name === 'work' || name === 'rows' || name === 'features' || name === 'classes' ? 'dataset' : name,
-      );
-    }
-  }
+  for (const [name, value] of checks) checkLimit(name, value, tier, limits);
+}
+
+const LIMITED: Record<keyof TrainingLimits, string> = {
+  rows: 'rows',
+  features: 'feature columns',
+  classes: 'classes',
+  hiddenUnits: 'hidden units',
+  epochs: 'epochs',
+  work: 'units of work (rows × epochs × weights)',
+};
+
+function checkLimit(name: keyof TrainingLimits, value: number, tier: Tier, limits: TrainingLimits): void {
+  if (value <= limits[name]) return;
+  throw badUserInput(
+    `This job has ${value} ${LIMITED[name]}; the ${tier} tier allows at most ${limits[name]}`,
+    name === 'work' || name === 'rows' || name === 'features' || name === 'classes' ? 'dataset' : name,
+  );
 }
 
 export type TrainingDeps = {
@@ -107,9 +117,14 @@ export class Training {
     const max = config.maxDatasetBytes;
     if (input.dataset.size > max) throw fileTooLarge('dataset', input.dataset.size, max, 'MAX_DATASET_BYTES');
     const bytes = Buffer.from(await input.dataset.arrayBuffer());
+    const text = bytes.toString('utf8');
+    const { tier } = await em.findOneOrFail(User, userId, { fields: ['tier'] });
+    const limits = config.limits[tier as Tier];
+    // Counted before the parse, which a file over the tier's rows would make the event loop wait for.
+    checkLimit('rows', countDataRows(text), tier as Tier, limits);
     let size: TrainingSize;
     try {
-      const dataset = parseDataset(bytes.toString('utf8'), params.labelColumn);
+      const dataset = parseDataset(text, params.labelColumn);
       const { classes } = taskFor(dataset, input.algorithm, params.labelColumn);
       size = {
         rows: dataset.rows,
@@ -124,8 +139,7 @@ export class Training {
       throw error;
     }
 
-    const { tier } = await em.findOneOrFail(User, userId, { fields: ['tier'] });
-    checkSize(size, tier as Tier, config.limits[tier as Tier]);
+    checkSize(size, tier as Tier, limits);
 
     const job = await em.transactional(async (tx) => {
       // The user's row lock makes concurrent starts count each other.

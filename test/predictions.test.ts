@@ -9,7 +9,7 @@ import {
   registerUser,
   uploadVersion,
 } from './support/fixtures.ts';
-import { errorCode, execute, run, startServer, type TestServer } from './support/server.ts';
+import { errorCode, execute, run, startServer, type TestServer, uploadFile } from './support/server.ts';
 
 const PredictionsDocument = graphql(`
   query Predictions($modelId: ID, $first: Int, $after: String) {
@@ -347,6 +347,18 @@ describe('predict refuses bad inputs with a message naming the input and its sha
     const result = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
     expect(result.errors[0]!.extensions.code).toBe('BAD_USER_INPUT');
     expect(result.errors[0]!.message).toMatch(/\[0\]\[2\] is not a finite number/);
+  });
+
+  it('refuses a file a multipart request maps onto the inputs, saying so', async () => {
+    const result = await uploadFile(
+      server,
+      PredictDocument,
+      { input: { modelId: classifier, inputs: null } },
+      { bytes: new Uint8Array([1, 2, 3]), name: 'inputs.json', at: 'variables.input.inputs' },
+      user.auth,
+    );
+    expect(errorCode(result)).toBe('BAD_USER_INPUT');
+    expect(result.errors![0]!.message).toMatch(/Expected JSON, got a file/);
   });
 });
 

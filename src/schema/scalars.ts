@@ -44,13 +44,6 @@ function literalToJson(node: ValueNode, variables: Record<string, unknown> | nul
   }
 }
 
-builder.scalarType('JSON', {
-  description: 'Any JSON value.',
-  serialize: (value) => value,
-  parseValue: (value) => value,
-  parseLiteral: (node, variables) => literalToJson(node, variables),
-});
-
 function isFile(value: unknown): value is File {
   const candidate = value as Partial<File> | null;
   return (
@@ -59,6 +52,19 @@ function isFile(value: unknown): value is File {
     typeof candidate.name === 'string'
   );
 }
+
+builder.scalarType('JSON', {
+  description: 'Any JSON value.',
+  serialize: (value) => value,
+  // A multipart request can map a file onto any variable; here it would be read as an object of the
+  // parser's own fields.
+  parseValue: (value) => {
+    if (isFile(value))
+      throw invalid('Expected JSON, got a file: a file goes where the operation takes a File');
+    return value;
+  },
+  parseLiteral: (node, variables) => literalToJson(node, variables),
+});
 
 builder.scalarType('File', {
   description:

@@ -100,3 +100,21 @@ export const idempotentResponseUnreadable = () =>
     'INTERNAL_SERVER_ERROR',
     'The first response to this Idempotency-Key was sealed with another JWT_SECRET and cannot be read',
   );
+
+/**
+ * The error with `code` added, when it has none yet (and an HTTP status, when it has none yet): for errors
+ * made by graphql-js or Yoga, which carry a message but no code.
+ */
+export function withCode(error: GraphQLError, code: string, status?: number): GraphQLError {
+  if (error.extensions.code) return error;
+  const { nodes, source, positions, path, originalError, extensions } = error;
+  const http = status === undefined ? extensions.http : { status, ...extensions.http };
+  return new GraphQLError(error.message, {
+    nodes,
+    source,
+    positions,
+    path,
+    originalError,
+    extensions: { ...extensions, code, ...(http ? { http } : {}) },
+  });
+}

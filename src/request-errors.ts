@@ -1,6 +1,7 @@
 import { isAsyncIterable } from '@graphql-tools/utils';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { withCode } from './errors.ts';
 
 /**
  * Errors of a request that never reached a resolver carry a code, as clients expect: syntax and
@@ -43,35 +44,23 @@ export function useCodedRequestErrors(): Plugin {
       return {
         onExecuteDone({ result, setResult }) {
           if (Symbol.asyncIterator in result || !result.errors || result.data !== undefined) return;
-          setResult({ ...result, errors: result.errors.map(withCode) });
+          setResult({ ...result, errors: result.errors.map((error) => withCode(error, 'BAD_USER_INPUT')) });
         },
       };
     },
   };
 }
 
-function withCode(error: GraphQLError): GraphQLError {
-  if (error.extensions.code) return error;
-  return new GraphQLError(error.message, {
-    nodes: error.nodes,
-    source: error.source,
-    positions: error.positions,
-    path: error.path,
-    originalError: error.originalError,
-    extensions: { ...error.extensions, code: 'BAD_USER_INPUT' },
-  });
-}
-
+/** What the request parser threw, as the client's error: whatever it is, the request could not be read. */
 function unreadable(error: unknown): unknown {
   // The client went away: nobody to answer.
   if (error instanceof Error && error.name === 'AbortError') return error;
-  if (error instanceof SyntaxError) {
-    return new GraphQLError(`The request could not be read: ${error.message}`, {
-      extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
-    });
-  }
-  if (!(error instanceof GraphQLError) || error.extensions.code) return error;
-  return new GraphQLError(error.message, {
-    extensions: { ...error.extensions, code: 'BAD_REQUEST', http: { status: 400 } },
+  if (error instanceof GraphQLError) return withCode(error, 'BAD_REQUEST', 400);
+  // JSON.parse of a GET's variables; or Yoga's multipart parser applying a malformed `map` outside its
+  // own error handling (a TypeError, whose message would only describe Yoga's code).
+  const reason =
+    error instanceof SyntaxError ? error.message : 'its operations, variables or multipart map are malformed';
+  return new GraphQLError(`The request could not be read: ${reason}`, {
+    extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
   });
 }

@@ -1,19 +1,22 @@
 import {
   type DocumentNode,
-  type ExecutionArgs,
-  type GraphQLError,
   type GraphQLInputType,
   type GraphQLSchema,
   getNamedType,
+  getOperationAST,
   isInputObjectType,
   isListType,
   isNonNullType,
   Kind,
+  type OperationDefinitionNode,
+  type StringValueNode,
   typeFromAST,
   visit,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { badUserInput } from './errors.ts';
+import type { Viewer } from './modules/auth/viewer.ts';
+import type { GatePayload } from './operation-limits.ts';
 
 const NUL = '\u0000';
 
@@ -23,46 +26,50 @@ const NUL = '\u0000';
  * an email or a webhook URL with one would fail deep in a write, as an error of the server's. JSON values
  * (predict inputs) are the model's business and are not read here.
  */
-export function useStorableText(): Plugin {
-  const gate = ({ args, setResultAndStopExecution }: StopPayload) => {
-    if (literalHasNul(args.document) || variablesHaveNul(args.schema, args.document, args.variableValues)) {
+export function useStorableText(): Plugin<{ viewer: Viewer }> {
+  const gate = ({ args, setResultAndStopExecution }: GatePayload) => {
+    const operation = getOperationAST(args.document, args.operationName);
+    if (!operation) return;
+    const where =
+      literalWithNul(args.document, operation) ??
+      variableWithNul(args.schema, operation, args.variableValues);
+    if (where) {
       setResultAndStopExecution({
-        errors: [badUserInput('Text may not contain the NUL character (U+0000)')],
+        errors: [badUserInput(`${where} holds a NUL character (U+0000), which text may not contain`)],
       });
     }
   };
   return { onExecute: gate, onSubscribe: gate };
 }
 
-type StopPayload = {
-  args: ExecutionArgs;
-  setResultAndStopExecution: (result: { errors: GraphQLError[] }) => void;
-};
-
-function literalHasNul(document: DocumentNode): boolean {
-  let found = false;
-  visit(document, {
-    StringValue(node) {
-      if (node.value.includes(NUL)) found = true;
+/** Where a string literal of the operation run (or of a fragment) holds NUL, or null. */
+function literalWithNul(document: DocumentNode, operation: OperationDefinitionNode): string | null {
+  let found: string | null = null;
+  const visitor = {
+    StringValue(node: StringValueNode) {
+      if (!found && node.value.includes(NUL)) found = `A string on line ${node.loc?.startToken.line ?? '?'}`;
     },
-  });
+  };
+  visit(operation, visitor);
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) visit(definition, visitor);
+  }
   return found;
 }
 
-function variablesHaveNul(
+/** The variable of the operation run whose value holds NUL in a String or ID, or null. */
+function variableWithNul(
   schema: GraphQLSchema,
-  document: DocumentNode,
+  operation: OperationDefinitionNode,
   values: Record<string, unknown> | null | undefined,
-): boolean {
-  if (!values) return false;
-  for (const definition of document.definitions) {
-    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
-    for (const variable of definition.variableDefinitions ?? []) {
-      const type = typeFromAST(schema, variable.type);
-      if (type && valueHasNul(type as GraphQLInputType, values[variable.variable.name.value])) return true;
-    }
+): string | null {
+  if (!values) return null;
+  for (const variable of operation.variableDefinitions ?? []) {
+    const type = typeFromAST(schema, variable.type);
+    const name = variable.variable.name.value;
+    if (type && valueHasNul(type as GraphQLInputType, values[name])) return `Variable "$${name}"`;
   }
-  return false;
+  return null;
 }
 
 /** Whether the value, read as `type`, holds NUL in a String or ID; JSON and other scalars are skipped. */

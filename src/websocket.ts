@@ -7,6 +7,7 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { authenticateFrom, type Context, type SocketContext } from './context.ts';
 import { watchCredential } from './credential-watch.ts';
+import { withCode } from './errors.ts';
 import { tooManyConnections } from './event-streams.ts';
 import type { Lease } from './infra/sockets/socket-leases.ts';
 import type { Credentials } from './modules/auth/authenticate.ts';
@@ -138,7 +139,8 @@ export function attachWebSocket(
           // A document that does not parse (or is over the token limit) fails its own operation, not the
           // socket and every other operation on it.
           if (!(error instanceof GraphQLError)) throw error;
-          return [parseFailed(error)];
+          // The code Yoga gives the same error over HTTP.
+          return [withCode(error, 'GRAPHQL_PARSE_FAILED')];
         }
         const args: ExecutionArgs = {
           schema,
@@ -199,18 +201,4 @@ export function attachWebSocket(
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
-}
-
-/** The parse error with the code Yoga gives the same error over HTTP. */
-function parseFailed(error: GraphQLError): GraphQLError {
-  if (error.extensions.code) return error;
-  const { nodes, source, positions, path, originalError, extensions } = error;
-  return new GraphQLError(error.message, {
-    nodes,
-    source,
-    positions,
-    path,
-    originalError,
-    extensions: { ...extensions, code: 'GRAPHQL_PARSE_FAILED' },
-  });
 }

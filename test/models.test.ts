@@ -167,8 +167,21 @@ describe('models', () => {
     for (const input of [{ name: 'a\u0000b' }, { name: 'fine', description: 'nul\u0000inside' }]) {
       const result = await execute(server, CreateModelWithDescriptionDocument, { input }, user.auth);
       expect(errorCode(result)).toBe('BAD_USER_INPUT');
-      expect(result.errors![0]!.message).toBe('Text may not contain the NUL character (U+0000)');
+      expect(result.errors![0]!.message).toBe(
+        'Variable "$input" holds a NUL character (U+0000), which text may not contain',
+      );
     }
+    // Written in the document itself, as a GraphQL escape.
+    const literal = await fetch(server.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${user.token}` },
+      body: JSON.stringify({ query: 'mutation { createModel(input: { name: "a\\u0000b" }) { id } }' }),
+    });
+    const answer = (await literal.json()) as { errors: { message: string; extensions: { code: string } }[] };
+    expect(answer.errors[0]).toMatchObject({
+      message: 'A string on line 1 holds a NUL character (U+0000), which text may not contain',
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
     // Signing in needs no account to try it.
     const login = await execute(server, SignInDocument, { input: { email: 'a@b.co\u0000', password: 'x' } });
     expect(errorCode(login)).toBe('BAD_USER_INPUT');

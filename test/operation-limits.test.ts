@@ -134,6 +134,9 @@ describe('requests that cannot be read', () => {
     for (const [operations, map] of [
       ['not json', '{}'],
       [JSON.stringify({ query: '{ __typename }' }), 'not json'],
+      // Well-formed JSON, but not what the multipart spec describes.
+      [JSON.stringify({ query: '{ __typename }' }), '{"0":5}'],
+      ['null', '{"0":["variables.file"]}'],
     ]) {
       const form = new FormData();
       form.set('operations', operations!);

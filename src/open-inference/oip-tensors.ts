@@ -1,6 +1,5 @@
 import {
   ELEMENT_BYTES,
-  FLOAT32_MAX,
   firstNonFinite,
   type TensorData,
   type TensorMap,
@@ -8,7 +7,7 @@ import {
   tensorBytes,
   tensorFromBytes,
 } from '../infra/inference/tensor-data.ts';
-import { INTEGER_RANGES } from '../infra/inference/tensor-input.ts';
+import { elementProblem } from '../infra/inference/tensor-input.ts';
 import {
   formatShape,
   isNumericElementType,
@@ -243,7 +242,6 @@ function readData(name: string, data: unknown, type: NumericElementType, count: 
   if (!Array.isArray(data))
     throw new OipInputError(`input "${name}" needs "data" (an array) or binary_data_size`);
   const values = new TYPED_ARRAYS[type](count);
-  const range = INTEGER_RANGES[type];
   const isBig = type === 'int64' || type === 'uint64';
   let written = 0;
   // Iterative, so a hostile nesting depth costs no stack.
@@ -262,17 +260,11 @@ function readData(name: string, data: unknown, type: NumericElementType, count: 
     if (written === count) {
       throw new OipInputError(`input "${name}" has more elements in "data" than its shape holds (${count})`);
     }
-    if (typeof value !== 'number' || !Number.isFinite(value)) {
+    if (typeof value !== 'number') {
       throw new OipInputError(`input "${name}": element ${written} is not a finite number`);
     }
-    if (type === 'float32' && Math.abs(value) > FLOAT32_MAX) {
-      throw new OipInputError(`input "${name}": element ${written} is beyond float32's ±${FLOAT32_MAX}`);
-    }
-    if (range && (!Number.isInteger(value) || value < range[0] || value > range[1])) {
-      throw new OipInputError(
-        `input "${name}": element ${written} must be an integer from ${range[0]} to ${range[1]}`,
-      );
-    }
+    const problem = elementProblem(type, value);
+    if (problem) throw new OipInputError(`input "${name}": element ${written} ${problem}`);
     values[written++] = (isBig ? BigInt(value) : value) as never;
   }
   if (written !== count) {

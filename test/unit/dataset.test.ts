@@ -17,16 +17,16 @@ const FIVE_ROWS = '1,a\n2,b\n3,a\n4,b\n5,a\n';
 describe('parseDataset', () => {
   it('reads quoted values, doubled quotes and CRLF lines, and trims spaces', () => {
     const dataset = parseDataset(
-      'x,"the, label"\r\n1,"a ""quoted"" class"\r\n2, b \r\n3,"c"d\r\n4,a\r\n5,b\r\n\r\n',
+      'x,"the, label"\r\n1,"a ""quoted"" class"\r\n2, b \r\n3,"c"d\r\n4,"""q"""\r\n5,"e"\r\n\r\n',
       'the, label',
     );
     expect(dataset.features).toEqual(['x']);
     expect(Array.from(dataset.x)).toEqual([1, 2, 3, 4, 5]);
-    expect(dataset.labels).toEqual(['a "quoted" class', 'b', 'cd', 'a', 'b']);
+    expect(dataset.labels).toEqual(['a "quoted" class', 'b', 'cd', '"q"', 'e']);
   });
 
   it('refuses a NUL character, which no text CSV holds', () => {
-    expect(refusal(`x,y\n${FIVE_ROWS}`.replace('b', 'b\u0000'))).toMatch(/NUL character \(byte \d+\)/);
+    expect(refusal(`x,y\n${FIVE_ROWS}`.replace('b', 'b\u0000'))).toMatch(/NUL character \(character \d+\)/);
   });
 
   it('names a value in its messages without echoing a huge one', () => {

@@ -34,12 +34,15 @@ describe('checkModel', () => {
     );
   });
 
-  it('refuses inputs named like what every JavaScript object has, which clients could not send', () => {
+  it('refuses inputs named like what every JavaScript object has, or with a NUL, which clients could not use', () => {
     for (const name of ['__proto__', 'constructor', 'toString']) {
       expect(reason(namedInputModel(name))).toBe(
         `its input or output "${name}" has a name JavaScript objects reserve; rename it`,
       );
     }
+    expect(reason(namedInputModel('x\u0000y'))).toBe(
+      'an input or output name holds a NUL character; rename it',
+    );
     expect(reason(namedInputModel('proto'))).toBeNull();
   });
 

@@ -50,10 +50,21 @@ describe('toFeeds', () => {
     ['a string among numbers', [X], [[1, '2', 3]], /element at \[0\]\[1\] is a string, not a number/],
     ['null', [X], [[1, null, 3]], /element at \[0\]\[1\] is null/],
     ['a fraction for an integer input', [IDS], [1.5], /element at \[0\] must be an integer/],
-    ['a number float32 cannot hold', [X], [[1, -1e39, 3]], /element at \[0\]\[1\] is beyond float32's/],
+    [
+      'a number float32 cannot hold',
+      [X],
+      [[1, -1e39, 3]],
+      /element at \[0\]\[1\] is beyond the range of float32/,
+    ],
     ['an empty axis', [X], [], /axis 0 is empty/],
   ])('refuses %s, saying what the model expects', (_label, specs, inputs, message) => {
     expect(refusal(specs, inputs)).toMatch(message);
+  });
+
+  it('takes float32’s largest value as other languages print it', () => {
+    // numpy and serde print float32's largest as 3.4028235e38, a double a little above it that rounds down.
+    const feeds = toFeeds([X], [[3.4028235e38, -3.4028235e38, 0]], 1000);
+    expect(Array.from(feeds.x!.data as Float32Array).map(Number.isFinite)).toEqual([true, true, true]);
   });
 
   it('refuses more elements than a request may send before allocating them', () => {

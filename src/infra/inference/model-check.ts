@@ -55,12 +55,17 @@ export function checkModel(bytes: Uint8Array, limits: ModelCheckLimits): void {
   }
 
   // Inputs and outputs are keys of the JSON clients send and get back: one named like something every
-  // JavaScript object has (`__proto__`, `constructor`) would be read as that instead of as the tensor.
+  // JavaScript object has (`__proto__`, `constructor`) would be read as that instead of as the tensor,
+  // and a NUL character no PostgreSQL text (nor JSON) column stores.
   for (const value of [...(model.graph.input ?? []), ...(model.graph.output ?? [])]) {
-    if ((value.name ?? '') in Object.prototype) {
+    const name = value.name ?? '';
+    if (name in Object.prototype) {
       throw new UnsupportedModelError(
-        `its input or output "${value.name}" has a name JavaScript objects reserve; rename it`,
+        `its input or output "${name}" has a name JavaScript objects reserve; rename it`,
       );
+    }
+    if (name.includes('\u0000')) {
+      throw new UnsupportedModelError('an input or output name holds a NUL character; rename it');
     }
   }
 

@@ -51,9 +51,6 @@ export const ELEMENT_BYTES: Record<NumericElementType, number> = {
  * The index of the first element that is not a finite number (NaN, ±Infinity), or -1. Only floats read
  * from bytes can hold one: no JSON number is NaN.
  */
-/** The largest float32: a JSON number beyond it would be stored as Infinity, and the outputs be NaN. */
-export const FLOAT32_MAX = 3.4028234663852886e38;
-
 export function firstNonFinite(tensor: TensorData): number {
   if (tensor.type !== 'float32' && tensor.type !== 'float64') return -1;
   const values = tensor.data as Float32Array | Float64Array;

@@ -1,6 +1,5 @@
 import {
   ELEMENT_BYTES,
-  FLOAT32_MAX,
   firstNonFinite,
   type TensorData,
   type TensorMap,
@@ -12,7 +11,7 @@ import { formatShape, type NumericElementType, type TensorSpec } from './tensor-
 /** A client mistake in `predict` inputs; the message names the input and what it expects. */
 export class InputError extends Error {}
 
-export const INTEGER_RANGES: Partial<Record<NumericElementType, [number, number]>> = {
+const INTEGER_RANGES: Partial<Record<NumericElementType, [number, number]>> = {
   int8: [-128, 127],
   uint8: [0, 255],
   int16: [-32768, 32767],
@@ -22,6 +21,21 @@ export const INTEGER_RANGES: Partial<Record<NumericElementType, [number, number]
   int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
   uint64: [0, Number.MAX_SAFE_INTEGER],
 };
+
+/**
+ * What is wrong with a JSON number as an element of `type`, as the end of a sentence naming it; null when
+ * nothing is. The one check of predict's and the Open Inference Protocol's JSON tensors.
+ */
+export function elementProblem(type: NumericElementType, value: number): string | null {
+  if (!Number.isFinite(value)) return 'is not a finite number';
+  // As float32 stores it: a number beyond its largest becomes Infinity, and the outputs NaN.
+  if (type === 'float32' && !Number.isFinite(Math.fround(value))) return 'is beyond the range of float32';
+  const range = INTEGER_RANGES[type];
+  if (range && (!Number.isInteger(value) || value < range[0] || value > range[1])) {
+    return `must be an integer from ${range[0]} to ${range[1]}`;
+  }
+  return null;
+}
 
 /**
  * Turns the JSON `inputs` of a `predict` call into tensors, checking everything first:
@@ -85,7 +99,6 @@ function toTensor(spec: TensorSpec, value: unknown, budget: number): TensorData 
     );
   }
   const data = new TYPED_ARRAYS[type](size);
-  const range = INTEGER_RANGES[type];
   const isBig = type === 'int64' || type === 'uint64';
   let offset = 0;
   const fill = (node: unknown, axis: number, path: number[]): void => {
@@ -93,17 +106,8 @@ function toTensor(spec: TensorSpec, value: unknown, budget: number): TensorData 
       if (typeof node !== 'number') {
         throw new InputError(`${expected}: element at ${where(path)} is ${describe(node)}, not a number`);
       }
-      if (!Number.isFinite(node)) {
-        throw new InputError(`${expected}: element at ${where(path)} is not a finite number`);
-      }
-      if (type === 'float32' && Math.abs(node) > FLOAT32_MAX) {
-        throw new InputError(`${expected}: element at ${where(path)} is beyond float32's ±${FLOAT32_MAX}`);
-      }
-      if (range && (!Number.isInteger(node) || node < range[0] || node > range[1])) {
-        throw new InputError(
-          `${expected}: element at ${where(path)} must be an integer from ${range[0]} to ${range[1]}`,
-        );
-      }
+      const problem = elementProblem(type, node);
+      if (problem) throw new InputError(`${expected}: element at ${where(path)} ${problem}`);
       data[offset++] = (isBig ? BigInt(node) : node) as never;
       return;
     }

@@ -125,6 +125,7 @@ export class IdempotencyKeys {
     const deadline = Date.now() + this.#config.waitMs;
     let pause = 10;
     for (;;) {
+      if (Date.now() > deadline || signal.aborted) return { kind: 'busy' };
       const holder = randomUUID();
       if (await this.#claim(userId, key, fingerprint, holder)) {
         const row = { userId, key, holder };
@@ -168,7 +169,8 @@ export class IdempotencyKeys {
          set "fingerprint" = excluded."fingerprint", "holder" = excluded."holder",
              "held_until" = excluded."held_until", "response" = null, "created_at" = now()
          where "idempotency_keys"."created_at" < now() - make_interval(secs => ?)
-            or ("idempotency_keys"."response" is null and "idempotency_keys"."held_until" < now()
+            or ("idempotency_keys"."response" is null
+                and coalesce("idempotency_keys"."held_until" < now(), true)
                 and "idempotency_keys"."fingerprint" = excluded."fingerprint")
        returning 1`,
       [userId, key, fingerprint, holder, HOLD_MS / 1000, this.#config.ttlMs / 1000],

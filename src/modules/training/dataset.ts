@@ -20,24 +20,31 @@ function shown(value: string): string {
  * Values are sliced from the line, never built a character at a time: a cell of tens of megabytes costs
  * one copy, not millions of string pieces.
  */
+const QUOTE_RUNS = /"+/g;
+
 function splitLine(line: string, lineNumber: number): string[] {
   const cells: string[] = [];
   let at = 0;
   for (;;) {
     let value = '';
     if (line[at] === '"') {
-      let from = at + 1;
-      for (;;) {
-        const close = line.indexOf('"', from);
-        if (close < 0) throw new DatasetError(`line ${lineNumber}: a quoted value is not closed`);
-        value += line.slice(from, close);
-        if (line[close + 1] !== '"') {
-          at = close + 1;
+      // The closing quote ends the first run of quotes of odd length (the others in it are doubled); runs
+      // are found by one regular expression, not a quote at a time, and the value between is cut once.
+      let close = -1;
+      QUOTE_RUNS.lastIndex = at + 1;
+      for (let run = QUOTE_RUNS.exec(line); run; run = QUOTE_RUNS.exec(line)) {
+        if ((QUOTE_RUNS.lastIndex - run.index) % 2 === 1) {
+          close = QUOTE_RUNS.lastIndex - 1;
           break;
         }
-        value += '"';
-        from = close + 2;
       }
+      if (close < 0) throw new DatasetError(`line ${lineNumber}: a quoted value is not closed`);
+      // split and join: a third of replaceAll's time on a cell of millions of doubled quotes.
+      value = line
+        .slice(at + 1, close)
+        .split('""')
+        .join('"');
+      at = close + 1;
     }
     const comma = line.indexOf(',', at);
     const end = comma < 0 ? line.length : comma;
@@ -62,7 +69,7 @@ export function countDataRows(text: string): number {
 export function parseDataset(text: string, labelColumn: string): Dataset {
   // No text column stores it, and no CSV meant as text holds one.
   const nul = text.indexOf('\u0000');
-  if (nul >= 0) throw new DatasetError(`it holds a NUL character (byte ${nul}): it is not a text CSV`);
+  if (nul >= 0) throw new DatasetError(`it holds a NUL character (character ${nul}): it is not a text CSV`);
   const lines = text.split(/\r?\n/);
   while (lines.length > 0 && lines.at(-1)!.trim() === '') lines.pop();
   if (lines.length === 0) throw new DatasetError('the file is empty');

@@ -7,6 +7,7 @@ import { loadConfig } from '../src/config.ts';
 import { operationCost } from '../src/operation-cost.ts';
 import { armorRules } from '../src/operation-limits.ts';
 import { schema } from '../src/schema/index.ts';
+import { textWithNul } from '../src/storable-text.ts';
 import { timeIt } from './time-it.ts';
 
 const limits = loadConfig({}).operations;
@@ -21,7 +22,13 @@ const DOCUMENTS = [
   { name: 'predict, 64 rows', query: PREDICT, variables: { i: { modelId: 'x', inputs: rows(64, 64) } } },
 ];
 
-export type OverheadRow = { document: string; parseValidateUs: number; armorUs: number; pricingUs: number };
+export type OverheadRow = {
+  document: string;
+  parseValidateUs: number;
+  armorUs: number;
+  pricingUs: number;
+  textUs: number;
+};
 
 export function measureOperationOverhead(): OverheadRow[] {
   return DOCUMENTS.map(({ name, query, variables }) => {
@@ -32,7 +39,9 @@ export function measureOperationOverhead(): OverheadRow[] {
     const pricing = timeIt(() =>
       operationCost({ schema, document, variableValues: variables, contextValue: {} }),
     );
-    return { document: name, parseValidateUs: plain, armorUs: armored, pricingUs: pricing };
+    // The NUL check of String and ID text (src/storable-text.ts), which also runs on every request.
+    const text = timeIt(() => textWithNul({ schema, document, variableValues: variables }));
+    return { document: name, parseValidateUs: plain, armorUs: armored, pricingUs: pricing, textUs: text };
   });
 }
 

@@ -1018,11 +1018,11 @@ async function main() {
     const targetLines = targets.map((t) => `- ${t.met ? 'met' : 'NOT met'}: ${t.target}: ${t.measured}`);
     const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}`;
     const overheadLines = [
-      '| document | parse + validate µs | armor rules µs (first sight) | pricing µs (every request) |',
-      '| --- | ---: | ---: | ---: |',
+      '| document | parse + validate µs | armor rules µs (first sight) | pricing µs (every request) | NUL check µs (every request) |',
+      '| --- | ---: | ---: | ---: | ---: |',
       ...overhead.map(
         (row) =>
-          `| ${row.document} | ${row.parseValidateUs.toFixed(1)} | ${row.armorUs.toFixed(1)} | ${row.pricingUs.toFixed(1)} |`,
+          `| ${row.document} | ${row.parseValidateUs.toFixed(1)} | ${row.armorUs.toFixed(1)} | ${row.pricingUs.toFixed(1)} | ${row.textUs.toFixed(2)} |`,
       ),
     ];
     const metricsLines = metricsOverhead.map(

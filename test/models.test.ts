@@ -171,17 +171,21 @@ describe('models', () => {
         'Variable "$input" holds a NUL character (U+0000), which text may not contain',
       );
     }
-    // Written in the document itself, as a GraphQL escape.
-    const literal = await fetch(server.graphqlUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${user.token}` },
-      body: JSON.stringify({ query: 'mutation { createModel(input: { name: "a\\u0000b" }) { id } }' }),
-    });
-    const answer = (await literal.json()) as { errors: { message: string; extensions: { code: string } }[] };
-    expect(answer.errors[0]).toMatchObject({
-      message: 'A string on line 1 holds a NUL character (U+0000), which text may not contain',
-      extensions: { code: 'BAD_USER_INPUT' },
-    });
+    // Written in the document itself, as either GraphQL escape.
+    for (const escape of ['\\u0000', '\\u{0}']) {
+      const literal = await fetch(server.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${user.token}` },
+        body: JSON.stringify({ query: `mutation { createModel(input: { name: "a${escape}b" }) { id } }` }),
+      });
+      const answer = (await literal.json()) as {
+        errors: { message: string; extensions: { code: string } }[];
+      };
+      expect(answer.errors[0]).toMatchObject({
+        message: 'A string on line 1 holds a NUL character (U+0000), which text may not contain',
+        extensions: { code: 'BAD_USER_INPUT' },
+      });
+    }
     // Signing in needs no account to try it.
     const login = await execute(server, SignInDocument, { input: { email: 'a@b.co\u0000', password: 'x' } });
     expect(errorCode(login)).toBe('BAD_USER_INPUT');

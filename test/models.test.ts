@@ -172,11 +172,11 @@ describe('models', () => {
       );
     }
     // Written in the document itself, as either GraphQL escape.
-    for (const escape of ['\\u0000', '\\u{0}']) {
+    for (const spelled of ['\\u0000', '\\u{0}']) {
       const literal = await fetch(server.graphqlUrl, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${user.token}` },
-        body: JSON.stringify({ query: `mutation { createModel(input: { name: "a${escape}b" }) { id } }` }),
+        body: JSON.stringify({ query: `mutation { createModel(input: { name: "a${spelled}b" }) { id } }` }),
       });
       const answer = (await literal.json()) as {
         errors: { message: string; extensions: { code: string } }[];

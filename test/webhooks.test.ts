@@ -54,8 +54,8 @@ const PredictionWebhookSecretDocument = graphql(`
 `);
 
 const DeliveriesDocument = graphql(`
-  query WebhookDeliveries($webhookId: ID, $predictionId: ID) {
-    webhookDeliveries(webhookId: $webhookId, predictionId: $predictionId) {
+  query WebhookDeliveries($webhookId: ID, $predictionId: ID, $first: Int) {
+    webhookDeliveries(webhookId: $webhookId, predictionId: $predictionId, first: $first) {
       id
       event
       objectId
@@ -363,6 +363,28 @@ describe('a user’s webhooks', () => {
       5,
     );
     expect((await run(a, WebhooksDocument, {}, user.auth)).webhooks).toHaveLength(20);
+  });
+});
+
+describe('the delivery log', () => {
+  it('is read newest first, as many as `first` asks, from 1 to 100', async () => {
+    const user = await registerUser(a);
+    const { webhook } = await createWebhook(user, `/log/${randomUUID()}`, ['MODEL_VERSION_CREATED']);
+    const models = [await modelWithVersion(a, user, linearModel([[1]], [0]))];
+    models.push(await modelWithVersion(a, user, linearModel([[2]], [0])));
+    await expect
+      .poll(
+        async () =>
+          (await run(a, DeliveriesDocument, { webhookId: webhook.id }, user.auth)).webhookDeliveries.length,
+      )
+      .toBe(2);
+    const newest = await run(a, DeliveriesDocument, { webhookId: webhook.id, first: 1 }, user.auth);
+    expect(newest.webhookDeliveries.map((delivery) => delivery.objectId)).toEqual([models[1]!.version.id]);
+    for (const first of [0, -3, 101]) {
+      const refused = await execute(a, DeliveriesDocument, { webhookId: webhook.id, first }, user.auth);
+      expect(errorCode(refused)).toBe('BAD_USER_INPUT');
+      expect(refused.errors![0]!.message).toBe('first must be from 1 to 100');
+    }
   });
 });
 

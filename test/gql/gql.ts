@@ -110,7 +110,7 @@ type Documents = {
     "\n  mutation DeleteWebhook($id: ID!) {\n    deleteWebhook(id: $id)\n  }\n": typeof types.DeleteWebhookDocument,
     "\n  query Webhooks {\n    webhooks {\n      id\n    }\n  }\n": typeof types.WebhooksDocument,
     "\n  query PredictionWebhookSecret {\n    predictionWebhookSecret\n  }\n": typeof types.PredictionWebhookSecretDocument,
-    "\n  query WebhookDeliveries($webhookId: ID, $predictionId: ID) {\n    webhookDeliveries(webhookId: $webhookId, predictionId: $predictionId) {\n      id\n      event\n      objectId\n      status\n      attempts\n      lastStatusCode\n      lastError\n      deliveredAt\n      nextAttemptAt\n    }\n  }\n": typeof types.WebhookDeliveriesDocument,
+    "\n  query WebhookDeliveries($webhookId: ID, $predictionId: ID, $first: Int) {\n    webhookDeliveries(webhookId: $webhookId, predictionId: $predictionId, first: $first) {\n      id\n      event\n      objectId\n      status\n      attempts\n      lastStatusCode\n      lastError\n      deliveredAt\n      nextAttemptAt\n    }\n  }\n": typeof types.WebhookDeliveriesDocument,
     "\n  mutation WebhookedPrediction($input: CreatePredictionInput!) {\n    createPrediction(input: $input) {\n      id\n    }\n  }\n": typeof types.WebhookedPredictionDocument,
     "\n  mutation WebhookedTraining($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n    }\n  }\n": typeof types.WebhookedTrainingDocument,
     "\n  query Budgets {\n    rateLimit {\n      minute {\n        remaining\n      }\n      writes {\n        minute {\n          limit\n          remaining\n        }\n        day {\n          limit\n        }\n      }\n    }\n  }\n": typeof types.BudgetsDocument,
@@ -215,7 +215,7 @@ const documents: Documents = {
     "\n  mutation DeleteWebhook($id: ID!) {\n    deleteWebhook(id: $id)\n  }\n": types.DeleteWebhookDocument,
     "\n  query Webhooks {\n    webhooks {\n      id\n    }\n  }\n": types.WebhooksDocument,
     "\n  query PredictionWebhookSecret {\n    predictionWebhookSecret\n  }\n": types.PredictionWebhookSecretDocument,
-    "\n  query WebhookDeliveries($webhookId: ID, $predictionId: ID) {\n    webhookDeliveries(webhookId: $webhookId, predictionId: $predictionId) {\n      id\n      event\n      objectId\n      status\n      attempts\n      lastStatusCode\n      lastError\n      deliveredAt\n      nextAttemptAt\n    }\n  }\n": types.WebhookDeliveriesDocument,
+    "\n  query WebhookDeliveries($webhookId: ID, $predictionId: ID, $first: Int) {\n    webhookDeliveries(webhookId: $webhookId, predictionId: $predictionId, first: $first) {\n      id\n      event\n      objectId\n      status\n      attempts\n      lastStatusCode\n      lastError\n      deliveredAt\n      nextAttemptAt\n    }\n  }\n": types.WebhookDeliveriesDocument,
     "\n  mutation WebhookedPrediction($input: CreatePredictionInput!) {\n    createPrediction(input: $input) {\n      id\n    }\n  }\n": types.WebhookedPredictionDocument,
     "\n  mutation WebhookedTraining($input: StartTrainingInput!) {\n    startTraining(input: $input) {\n      id\n    }\n  }\n": types.WebhookedTrainingDocument,
     "\n  query Budgets {\n    rateLimit {\n      minute {\n        remaining\n      }\n      writes {\n        minute {\n          limit\n          remaining\n        }\n        day {\n          limit\n        }\n      }\n    }\n  }\n": types.BudgetsDocument,
@@ -625,7 +625,7 @@ export function graphql(source: "\n  query PredictionWebhookSecret {\n    predic
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query WebhookDeliveries($webhookId: ID, $predictionId: ID) {\n    webhookDeliveries(webhookId: $webhookId, predictionId: $predictionId) {\n      id\n      event\n      objectId\n      status\n      attempts\n      lastStatusCode\n      lastError\n      deliveredAt\n      nextAttemptAt\n    }\n  }\n"): (typeof documents)["\n  query WebhookDeliveries($webhookId: ID, $predictionId: ID) {\n    webhookDeliveries(webhookId: $webhookId, predictionId: $predictionId) {\n      id\n      event\n      objectId\n      status\n      attempts\n      lastStatusCode\n      lastError\n      deliveredAt\n      nextAttemptAt\n    }\n  }\n"];
+export function graphql(source: "\n  query WebhookDeliveries($webhookId: ID, $predictionId: ID, $first: Int) {\n    webhookDeliveries(webhookId: $webhookId, predictionId: $predictionId, first: $first) {\n      id\n      event\n      objectId\n      status\n      attempts\n      lastStatusCode\n      lastError\n      deliveredAt\n      nextAttemptAt\n    }\n  }\n"): (typeof documents)["\n  query WebhookDeliveries($webhookId: ID, $predictionId: ID, $first: Int) {\n    webhookDeliveries(webhookId: $webhookId, predictionId: $predictionId, first: $first) {\n      id\n      event\n      objectId\n      status\n      attempts\n      lastStatusCode\n      lastError\n      deliveredAt\n      nextAttemptAt\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -1,3 +1,4 @@
+import { badUserInput } from '../../errors.ts';
 import { builder } from '../../schema/builder.ts';
 import { viewerId } from '../auth/viewer.ts';
 import {
@@ -111,18 +112,27 @@ builder.queryFields((t) => ({
     type: [WebhookDeliveryRef],
     description: `Your webhook deliveries, newest first: of one webhook, of one prediction's own, or all; at most ${MAX_DELIVERIES}.`,
     authScopes: { session: true },
-    complexity: (args) => ({ field: 1, multiplier: Math.min(args.first ?? 20, MAX_DELIVERIES) }),
+    complexity: (args) => ({
+      field: 1,
+      // Never below 0: the price is computed before `first` is refused.
+      multiplier: Math.max(0, Math.min(args.first ?? 20, MAX_DELIVERIES)),
+    }),
     args: {
       webhookId: t.arg.id(),
       predictionId: t.arg.id(),
       first: t.arg.int({ description: `Default 20, at most ${MAX_DELIVERIES}.` }),
     },
-    resolve: (_root, args, ctx) =>
-      ctx.services.webhooks.deliveries(ctx.em, viewerId(ctx), {
+    resolve: (_root, args, ctx) => {
+      // Refused, not silently shortened, as the connections do.
+      if (args.first != null && (args.first < 1 || args.first > MAX_DELIVERIES)) {
+        throw badUserInput(`first must be from 1 to ${MAX_DELIVERIES}`, 'first');
+      }
+      return ctx.services.webhooks.deliveries(ctx.em, viewerId(ctx), {
         webhookId: args.webhookId == null ? null : String(args.webhookId),
         predictionId: args.predictionId == null ? null : String(args.predictionId),
-        first: Math.max(1, Math.min(args.first ?? 20, MAX_DELIVERIES)),
-      }),
+        first: args.first ?? 20,
+      });
+    },
   }),
   predictionWebhookSecret: t.string({
     description:

@@ -24,7 +24,7 @@ function checkName(raw: string): string {
 
 /**
  * API keys of signed-in users: listing, issuing (at most MAX_ACTIVE_KEYS active), revoking and rotating.
- * An ended key is announced on `events`, so every instance's verifier forgets it at once.
+ * An ended key is told to the verifier, which forgets it here at once and announces it to every instance.
  */
 export class ApiKeys {
   readonly #keys: ApiKeyVerifier;

@@ -15,13 +15,14 @@ function shown(value: string): string {
   return `"${value.length > 60 ? `${value.slice(0, 60)}…` : value}"`;
 }
 
+/** Runs of quotes: the one that closes a quoted value is the first of odd length. */
+const QUOTE_RUNS = /"+/g;
+
 /**
  * Splits one CSV line (RFC 4180 quoting: "a,b" and "" for a quote; text after a closing quote is kept).
  * Values are sliced from the line, never built a character at a time: a cell of tens of megabytes costs
  * one copy, not millions of string pieces.
  */
-const QUOTE_RUNS = /"+/g;
-
 function splitLine(line: string, lineNumber: number): string[] {
   const cells: string[] = [];
   let at = 0;
